@@ -1,0 +1,232 @@
+"""Command line: ``lrtui`` opens the app, ``lrtui run`` trains headless and prints the log.
+
+Flags are turned into one ``Settings`` by the engine's own parsers; this module only maps
+flags to settings, writes output and chooses exit codes (0 done, 2 bad input, 3 diverged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NoReturn, TextIO
+
+from . import __version__
+from .engine import DataError, Settings, SettingsError, Simulation, parse_field
+from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
+from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
+
+EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
+
+
+@dataclass(frozen=True)
+class Flag:
+    flag: str
+    field: str
+    help: str
+    metavar: str | None = None
+    const: bool | None = None  # a switch that sets the field to this value
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        if self.const is not None:
+            parser.add_argument(
+                self.flag, dest=self.field, action="store_const", const=self.const, help=self.help
+            )
+        else:
+            parser.add_argument(self.flag, dest=self.field, metavar=self.metavar, help=self.help)
+
+
+SETTINGS_FLAGS: tuple[Flag, ...] = (
+    Flag("--data", "data", f"{', '.join(PRESETS)} or a CSV file with header x,y (default line)", "DATA"),
+    Flag(
+        "--model",
+        "model",
+        f"{' or '.join(MODELS)}: raw W and b tensors, or nn.Linear(1, 1) (default raw)",
+        "MODEL",
+    ),
+    Flag("--no-bias", "bias", "fit H(x) = W*x with no b", const=False),
+    Flag(
+        "--optimizer", "optimizer", f"one of {', '.join(OPTIMIZERS)} from torch.optim (default sgd)", "NAME"
+    ),
+    Flag("--lr", "learning_rate", "learning rate, a positive number (default 0.01)", "LR"),
+    Flag("--momentum", "momentum", "momentum for sgd and rmsprop, 0 <= m < 1 (default 0)", "M"),
+    Flag("--nesterov", "nesterov", "Nesterov momentum (sgd with --momentum above 0)", const=True),
+    Flag("--epochs", "epochs", "run epochs 0..N, as range(N + 1) in the lessons (default 1000)", "N"),
+    Flag("--init-w", "init_w", "initial W (default 0 for raw, torch's init for linear)", "W"),
+    Flag("--init-b", "init_b", "initial b (default 0 for raw, torch's init for linear)", "B"),
+    Flag(
+        "--loss-reduction",
+        "loss_reduction",
+        f"{' or '.join(LOSS_REDUCTIONS)} of the squared errors (default mean)",
+        "R",
+    ),
+    Flag(
+        "--no-zero-grad",
+        "zero_grad",
+        "skip optimizer.zero_grad(): .grad accumulates across epochs",
+        const=False,
+    ),
+    Flag("--seed", "seed", "torch.manual_seed before nn.Linear is created (default 1)", "SEED"),
+    Flag("--log-every", "log_every", "log every K epochs (default 100)", "K"),
+)
+FLAG_FOR_FIELD: dict[str, str] = {flag.field: flag.flag for flag in SETTINGS_FLAGS}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        """One line naming the flag and the reason, not the whole usage block."""
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog, description=description)
+    for flag in SETTINGS_FLAGS:
+        flag.add_to(parser)
+    return parser
+
+
+def app_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "lrtui",
+        "Step a real torch optimizer through linear regression, epoch by epoch. "
+        "`lrtui run --help` trains headless.",
+    )
+    parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
+    return parser
+
+
+def run_parser() -> argparse.ArgumentParser:
+    parser = _parser("lrtui run", "Train headless and print the lessons' log lines.")
+    parser.add_argument(
+        "--format",
+        choices=("text", "csv", "jsonl"),
+        default="text",
+        help="text: the lessons' lines; csv or jsonl: every column of each logged epoch",
+    )
+    return parser
+
+
+def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
+    """One validated Settings from parsed flags; a bad value ends with exit 2 naming its flag."""
+    values = {}
+    for flag in SETTINGS_FLAGS:
+        given = getattr(args, flag.field)
+        if given is None:
+            continue
+        if isinstance(given, bool):
+            values[flag.field] = given
+            continue
+        try:
+            values[flag.field] = parse_field(flag.field, given)
+        except SettingsError as error:
+            parser.error(f"argument {flag.flag}: {error.message}")
+    try:
+        return Settings(**values)
+    except SettingsError as error:
+        parser.error(f"argument {FLAG_FOR_FIELD.get(error.field, error.field)}: {error.message}")
+    raise AssertionError("unreachable")
+
+
+def load_simulation(parser: argparse.ArgumentParser, settings: Settings) -> Simulation:
+    try:
+        return Simulation(settings)
+    except DataError as error:
+        parser.error(f"argument --data: {error}")
+    raise AssertionError("unreachable")
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr, redrawn at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.total = max(total, 1)
+        self.shown = False
+        self._next_draw = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now < self._next_draw:
+            return
+        self._next_draw = now + 0.1
+        filled = self.WIDTH * done // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] epoch {done}/{self.total - 1}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+            self._next_draw = 0.0
+
+
+def _writer(output_format: str, out: TextIO, epochs: int) -> Callable:
+    if output_format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        return lambda record: writer.writerow(
+            ["" if value is None else value for value in row(record).values()]
+        )
+    if output_format == "jsonl":
+        return lambda record: out.write(json.dumps(json_row(record)) + "\n")
+    return lambda record: out.write(log_line(record, epochs) + "\n")
+
+
+def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    parser = run_parser()
+    args = parser.parse_args(argv)
+    settings = settings_from_args(parser, args)
+    simulation = load_simulation(parser, settings)
+    write = _writer(args.format, out, settings.epochs)
+    progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
+    log_every = settings.log_every
+
+    def on_record(record) -> None:
+        logged = record.epoch % log_every == 0
+        if logged or not record.finite:
+            if progress is not None:
+                progress.clear()
+            write(record)
+        if progress is not None:
+            progress.update(record.epoch + 1)
+
+    try:
+        simulation.run_to_end(on_record)
+    finally:
+        if progress is not None:
+            progress.clear()
+    out.flush()
+    if simulation.diverged:
+        err.write(f"lrtui run: {divergence_message(simulation.last, simulation.surface.stability_limit)}\n")
+        return EXIT_DIVERGED
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "run":
+            return run(argv[1:])
+        parser = app_parser()
+        args = parser.parse_args(argv)
+        settings = settings_from_args(parser, args)
+        simulation = load_simulation(parser, settings)
+        from .app import LrtuiApp  # textual is imported only when the app starts
+
+        LrtuiApp(simulation).run()
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing left to say
+        return 0

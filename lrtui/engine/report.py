@@ -1,0 +1,50 @@
+"""How records are written out: the lessons' log line, and rows for CSV and JSON Lines."""
+
+from __future__ import annotations
+
+import math
+
+from .simulation import EpochRecord
+
+COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
+
+
+def log_line(record: EpochRecord, epochs: int) -> str:
+    """The line the lessons print: W and b after the step, the cost computed in that epoch."""
+    if record.b_next is None:
+        return f"Epoch {record.epoch:4d}/{epochs} W: {record.w_next:.3f}, Cost: {record.cost:.6f}"
+    return f"Epoch {record.epoch:4d}/{epochs} W: {record.w_next:.3f}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
+
+
+def row(record: EpochRecord) -> dict[str, int | float | None]:
+    """The record's columns by name (b columns are None without bias)."""
+    return {column: getattr(record, column) for column in COLUMNS}
+
+
+def json_row(record: EpochRecord) -> dict[str, int | float | None]:
+    """``row`` with non-finite numbers as None, since JSON has no NaN or infinity."""
+    return {
+        column: None if isinstance(value, float) and not math.isfinite(value) else value
+        for column, value in row(record).items()
+    }
+
+
+def divergence_message(record: EpochRecord, stability_limit: float) -> str:
+    """What went non-finite and at which epoch, and the learning rate that would have held."""
+    values = {
+        "cost": record.cost,
+        "W.grad": record.grad_w,
+        "b.grad": record.grad_b,
+        "W": record.w_next,
+        "b": record.b_next,
+    }
+    bad = ", ".join(
+        f"{name} = {value}"
+        for name, value in values.items()
+        if value is not None and not math.isfinite(value)
+    )
+    return (
+        f"diverged at epoch {record.epoch} ({bad}). Plain gradient descent on this data and loss "
+        f"converges only for learning rates below {stability_limit:.4g}; this run used "
+        f"{record.learning_rate:g}."
+    )

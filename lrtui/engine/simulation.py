@@ -1,0 +1,257 @@
+"""One training run, advanced one full-batch epoch at a time with a real torch optimizer.
+
+The epoch is the lessons' loop body, line for line:
+
+    hypothesis = x_train * W + b          # or model(x_train)
+    cost = torch.mean((hypothesis - y_train) ** 2)   # or F.mse_loss
+    optimizer.zero_grad()                 # skipped when zero_grad is off
+    cost.backward()
+    optimizer.step()
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+
+from . import data as data_module
+from .data import Dataset
+from .settings import PROBLEM_FIELDS, Settings
+from .surface import CostSurface
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRecord:
+    """What one epoch did. ``w``/``b`` are read before the step, ``w_next``/``b_next`` after.
+
+    ``grad_w``/``grad_b`` are the ``.grad`` values ``optimizer.step()`` used, accumulated
+    over earlier epochs when zero_grad is off; ``fresh_grad_w``/``fresh_grad_b`` are this
+    epoch's gradient alone. ``b`` fields are None without bias.
+    """
+
+    epoch: int
+    w: float
+    b: float | None
+    cost: float
+    grad_w: float
+    grad_b: float | None
+    w_next: float
+    b_next: float | None
+    fresh_grad_w: float
+    fresh_grad_b: float | None
+    learning_rate: float
+
+    @property
+    def finite(self) -> bool:
+        return all(
+            value is None or math.isfinite(value)
+            for value in (self.cost, self.grad_w, self.grad_b, self.w_next, self.b_next)
+        )
+
+
+class DivergedError(RuntimeError):
+    """Raised when asked to step a run that has already diverged."""
+
+
+def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
+    """The torch optimizer a lesson would write for these settings."""
+    lr = settings.learning_rate
+    if settings.optimizer == "sgd":
+        return optim.SGD(params, lr=lr, momentum=settings.momentum, nesterov=settings.nesterov)
+    if settings.optimizer == "adagrad":
+        return optim.Adagrad(params, lr=lr)
+    if settings.optimizer == "rmsprop":
+        return optim.RMSprop(params, lr=lr, momentum=settings.momentum)
+    if settings.optimizer == "adam":
+        return optim.Adam(params, lr=lr)
+    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
+
+
+class Simulation:
+    """A training run: the data, the parameters, the optimizer and the next epoch to run."""
+
+    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+        self.settings = settings
+        self.dataset = dataset if dataset is not None else data_module.load(settings.data)
+        self._build()
+
+    # ----------------------------------------------------------------- set-up
+    def _build(self) -> None:
+        settings = self.settings
+        x_train = self.dataset.x_train
+        self.model: nn.Linear | None = None
+        if settings.model == "raw":
+            W = torch.zeros(1, requires_grad=True)
+            b = torch.zeros(1, requires_grad=True) if settings.bias else None
+            if b is None:
+                forward: Callable[[], torch.Tensor] = lambda: x_train * W  # noqa: E731
+            else:
+                forward = lambda: x_train * W + b  # noqa: E731
+        else:
+            torch.manual_seed(settings.seed)
+            self.model = nn.Linear(1, 1, bias=settings.bias)
+            W = self.model.weight
+            b = self.model.bias
+            model = self.model
+            forward = lambda: model(x_train)  # noqa: E731
+        with torch.no_grad():
+            if settings.init_w is not None:
+                W.fill_(settings.init_w)
+            if b is not None and settings.init_b is not None:
+                b.fill_(settings.init_b)
+        self.W = W
+        self.b = b
+        self.params: list[torch.Tensor] = [W] if b is None else [W, b]
+        self._forward = forward
+        self.optimizer = make_optimizer(settings, self.params)
+        self.epoch = 0
+        self.diverged_at: int | None = None
+        self.last: EpochRecord | None = None
+        self._w = W.item()
+        self._b = b.item() if b is not None else None
+
+    def _cost(self, hypothesis: torch.Tensor) -> torch.Tensor:
+        y_train = self.dataset.y_train
+        if self.model is not None:
+            return F.mse_loss(hypothesis, y_train, reduction=self.settings.loss_reduction)
+        if self.settings.loss_reduction == "sum":
+            return torch.sum((hypothesis - y_train) ** 2)
+        return torch.mean((hypothesis - y_train) ** 2)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def w(self) -> float:
+        return self._w
+
+    @property
+    def b_value(self) -> float | None:
+        return self._b
+
+    @property
+    def bias(self) -> bool:
+        return self.b is not None
+
+    @property
+    def surface(self) -> CostSurface:
+        """The closed-form cost for this data, bias and loss reduction."""
+        return CostSurface(self.dataset.sums, self.bias, self.settings.loss_reduction)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def finished(self) -> bool:
+        """True once epochs 0..settings.epochs have all run (the lessons' ``range(nb_epochs + 1)``)."""
+        return self.epoch > self.settings.epochs
+
+    @property
+    def grad_w(self) -> float | None:
+        grad = self.W.grad
+        return grad.item() if grad is not None else None
+
+    @property
+    def grad_b(self) -> float | None:
+        grad = self.b.grad if self.b is not None else None
+        return grad.item() if grad is not None else None
+
+    # ---------------------------------------------------------------- running
+    def step(self) -> EpochRecord:
+        """Run one epoch and return what it did."""
+        if self.diverged_at is not None:
+            raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
+        cost = self._cost(self._forward())
+        W, b = self.W, self.b
+        if self.settings.zero_grad:
+            self.optimizer.zero_grad()
+            cost.backward()
+            grad_w = fresh_grad_w = W.grad.item()
+            grad_b = fresh_grad_b = b.grad.item() if b is not None else None
+        else:
+            # torch accumulates into .grad itself; the fresh gradient is only read here.
+            fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
+            cost.backward()
+            grad_w = W.grad.item()
+            grad_b = b.grad.item() if b is not None else None
+            fresh_grad_w = fresh[0].item()
+            fresh_grad_b = fresh[1].item() if b is not None else None
+        self.optimizer.step()
+        w_next = W.item()
+        b_next = b.item() if b is not None else None
+        record = EpochRecord(
+            epoch=self.epoch,
+            w=self._w,
+            b=self._b,
+            cost=cost.item(),
+            grad_w=grad_w,
+            grad_b=grad_b,
+            w_next=w_next,
+            b_next=b_next,
+            fresh_grad_w=fresh_grad_w,
+            fresh_grad_b=fresh_grad_b,
+            learning_rate=self.settings.learning_rate,
+        )
+        self._w = w_next
+        self._b = b_next
+        self.last = record
+        self.epoch += 1
+        if not record.finite:
+            self.diverged_at = record.epoch
+        return record
+
+    def run(self, count: int) -> list[EpochRecord]:
+        """Run up to ``count`` epochs, stopping early at divergence."""
+        records = []
+        for _ in range(count):
+            if self.diverged_at is not None:
+                break
+            records.append(self.step())
+        return records
+
+    def run_to_end(self, on_record: Callable[[EpochRecord], None] | None = None) -> None:
+        """Run epochs until ``settings.epochs`` is done or the run diverges."""
+        while not self.finished and self.diverged_at is None:
+            record = self.step()
+            if on_record is not None:
+                on_record(record)
+
+    # --------------------------------------------------------------- changing
+    def reset(self) -> None:
+        """Start the same problem again from epoch 0."""
+        self._build()
+
+    def apply(self, settings: Settings) -> bool:
+        """Take new settings. Returns True if they define a new problem and the run was reset.
+
+        Learning rate, momentum and Nesterov change the optimizer's ``param_groups`` (as a
+        script or a scheduler would); a different optimizer is created fresh on the same
+        parameters, its state empty; the rest takes effect at the next epoch.
+        """
+        old = self.settings
+        changed = set(settings.changed_fields(old))
+        if not changed:
+            return False
+        if changed & PROBLEM_FIELDS:
+            dataset = self.dataset
+            if "data" in changed:
+                dataset = data_module.load(settings.data)
+            self.settings = settings
+            self.dataset = dataset
+            self._build()
+            return True
+        self.settings = settings
+        if "optimizer" in changed:
+            self.optimizer = make_optimizer(settings, self.params)
+        elif changed & {"learning_rate", "momentum", "nesterov"}:
+            for group in self.optimizer.param_groups:
+                group["lr"] = settings.learning_rate
+                if "momentum" in group:
+                    group["momentum"] = settings.momentum
+                if "nesterov" in group:
+                    group["nesterov"] = settings.nesterov
+        return False
