@@ -11,6 +11,7 @@ The epoch is the lessons' loop body, line for line:
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,33 +73,23 @@ def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Opti
     raise ValueError(f"unknown optimizer {settings.optimizer!r}")
 
 
-class Simulation:
-    """A training run: the data, the parameters, the optimizer and the next epoch to run."""
+class Trainer:
+    """The torch objects of one run: W, b (or an nn.Linear holding them) and the optimizer.
 
-    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
-        self.settings = settings
-        self.dataset = dataset if dataset is not None else data_module.load(settings.data)
-        self._build()
+    Kept together so that ``copy.deepcopy`` gives an independent twin whose optimizer
+    still points at its own parameters.
+    """
 
-    # ----------------------------------------------------------------- set-up
-    def _build(self) -> None:
-        settings = self.settings
-        x_train = self.dataset.x_train
+    def __init__(self, settings: Settings) -> None:
         self.model: nn.Linear | None = None
         if settings.model == "raw":
             W = torch.zeros(1, requires_grad=True)
             b = torch.zeros(1, requires_grad=True) if settings.bias else None
-            if b is None:
-                forward: Callable[[], torch.Tensor] = lambda: x_train * W  # noqa: E731
-            else:
-                forward = lambda: x_train * W + b  # noqa: E731
         else:
             torch.manual_seed(settings.seed)
             self.model = nn.Linear(1, 1, bias=settings.bias)
             W = self.model.weight
             b = self.model.bias
-            model = self.model
-            forward = lambda: model(x_train)  # noqa: E731
         with torch.no_grad():
             if settings.init_w is not None:
                 W.fill_(settings.init_w)
@@ -107,34 +98,88 @@ class Simulation:
         self.W = W
         self.b = b
         self.params: list[torch.Tensor] = [W] if b is None else [W, b]
-        self._forward = forward
         self.optimizer = make_optimizer(settings, self.params)
+
+    def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
+        if self.model is not None:
+            return self.model(x_train)
+        if self.b is None:
+            return x_train * self.W
+        return x_train * self.W + self.b
+
+    def cost(self, hypothesis: torch.Tensor, y_train: torch.Tensor, loss_reduction: str) -> torch.Tensor:
+        if self.model is not None:
+            return F.mse_loss(hypothesis, y_train, reduction=loss_reduction)
+        if loss_reduction == "sum":
+            return torch.sum((hypothesis - y_train) ** 2)
+        return torch.mean((hypothesis - y_train) ** 2)
+
+    def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
+        """One pass of the lessons' loop body; returns what it did."""
+        W, b = self.W, self.b
+        w = W.item()
+        b_value = b.item() if b is not None else None
+        cost = self.cost(self.hypothesis(dataset.x_train), dataset.y_train, settings.loss_reduction)
+        if settings.zero_grad:
+            self.optimizer.zero_grad()
+            cost.backward()
+            grad_w = fresh_grad_w = W.grad.item()
+            grad_b = fresh_grad_b = b.grad.item() if b is not None else None
+        else:
+            # torch accumulates into .grad itself; the fresh gradient is only read here.
+            fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
+            cost.backward()
+            grad_w = W.grad.item()
+            grad_b = b.grad.item() if b is not None else None
+            fresh_grad_w = fresh[0].item()
+            fresh_grad_b = fresh[1].item() if b is not None else None
+        self.optimizer.step()
+        return EpochRecord(
+            epoch=epoch,
+            w=w,
+            b=b_value,
+            cost=cost.item(),
+            grad_w=grad_w,
+            grad_b=grad_b,
+            w_next=W.item(),
+            b_next=b.item() if b is not None else None,
+            fresh_grad_w=fresh_grad_w,
+            fresh_grad_b=fresh_grad_b,
+            learning_rate=settings.learning_rate,
+        )
+
+
+class Simulation:
+    """A training run: the data, the trainer and the next epoch to run."""
+
+    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+        self.settings = settings
+        self.dataset = dataset if dataset is not None else data_module.load(settings.data)
+        self._build()
+
+    def _build(self) -> None:
+        self.trainer = Trainer(self.settings)
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
-        self._w = W.item()
-        self._b = b.item() if b is not None else None
-
-    def _cost(self, hypothesis: torch.Tensor) -> torch.Tensor:
-        y_train = self.dataset.y_train
-        if self.model is not None:
-            return F.mse_loss(hypothesis, y_train, reduction=self.settings.loss_reduction)
-        if self.settings.loss_reduction == "sum":
-            return torch.sum((hypothesis - y_train) ** 2)
-        return torch.mean((hypothesis - y_train) ** 2)
 
     # ------------------------------------------------------------------ state
     @property
     def w(self) -> float:
-        return self._w
+        return self.trainer.W.item()
 
     @property
-    def b_value(self) -> float | None:
-        return self._b
+    def b(self) -> float | None:
+        b = self.trainer.b
+        return b.item() if b is not None else None
 
     @property
     def bias(self) -> bool:
-        return self.b is not None
+        return self.trainer.b is not None
+
+    @property
+    def optimizer(self) -> optim.Optimizer:
+        return self.trainer.optimizer
 
     @property
     def surface(self) -> CostSurface:
@@ -150,59 +195,24 @@ class Simulation:
         """True once epochs 0..settings.epochs have all run (the lessons' ``range(nb_epochs + 1)``)."""
         return self.epoch > self.settings.epochs
 
-    @property
-    def grad_w(self) -> float | None:
-        grad = self.W.grad
-        return grad.item() if grad is not None else None
-
-    @property
-    def grad_b(self) -> float | None:
-        grad = self.b.grad if self.b is not None else None
-        return grad.item() if grad is not None else None
-
     # ---------------------------------------------------------------- running
     def step(self) -> EpochRecord:
         """Run one epoch and return what it did."""
         if self.diverged_at is not None:
             raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
-        cost = self._cost(self._forward())
-        W, b = self.W, self.b
-        if self.settings.zero_grad:
-            self.optimizer.zero_grad()
-            cost.backward()
-            grad_w = fresh_grad_w = W.grad.item()
-            grad_b = fresh_grad_b = b.grad.item() if b is not None else None
-        else:
-            # torch accumulates into .grad itself; the fresh gradient is only read here.
-            fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
-            cost.backward()
-            grad_w = W.grad.item()
-            grad_b = b.grad.item() if b is not None else None
-            fresh_grad_w = fresh[0].item()
-            fresh_grad_b = fresh[1].item() if b is not None else None
-        self.optimizer.step()
-        w_next = W.item()
-        b_next = b.item() if b is not None else None
-        record = EpochRecord(
-            epoch=self.epoch,
-            w=self._w,
-            b=self._b,
-            cost=cost.item(),
-            grad_w=grad_w,
-            grad_b=grad_b,
-            w_next=w_next,
-            b_next=b_next,
-            fresh_grad_w=fresh_grad_w,
-            fresh_grad_b=fresh_grad_b,
-            learning_rate=self.settings.learning_rate,
-        )
-        self._w = w_next
-        self._b = b_next
+        record = self.trainer.epoch(self.epoch, self.dataset, self.settings)
         self.last = record
         self.epoch += 1
         if not record.finite:
             self.diverged_at = record.epoch
         return record
+
+    def peek(self) -> EpochRecord | None:
+        """What the next epoch will do, worked out on a copy; the run itself does not move."""
+        if self.diverged_at is not None:
+            return None
+        twin = copy.deepcopy(self.trainer)
+        return twin.epoch(self.epoch, self.dataset, self.settings)
 
     def run(self, count: int) -> list[EpochRecord]:
         """Run up to ``count`` epochs, stopping early at divergence."""
@@ -246,9 +256,9 @@ class Simulation:
             return True
         self.settings = settings
         if "optimizer" in changed:
-            self.optimizer = make_optimizer(settings, self.params)
+            self.trainer.optimizer = make_optimizer(settings, self.trainer.params)
         elif changed & {"learning_rate", "momentum", "nesterov"}:
-            for group in self.optimizer.param_groups:
+            for group in self.trainer.optimizer.param_groups:
                 group["lr"] = settings.learning_rate
                 if "momentum" in group:
                     group["momentum"] = settings.momentum

@@ -1,0 +1,128 @@
+"""Benchmarks: lrtui against the bare lesson loop, side by side in one process.
+
+    python -m lrtui.bench            # every benchmark
+    python -m lrtui.bench engine     # one group
+
+Each comparison alternates rounds of the two contenders and keeps each one's best
+round, so a busy moment on the machine hurts both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .engine import Settings, Simulation
+from .engine.data import from_tensors
+
+
+def bare_loop(x_train: torch.Tensor, y_train: torch.Tensor, learning_rate: float) -> Callable[[int], None]:
+    """The lessons' loop, exactly as written there (printing aside)."""
+    W = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=learning_rate)
+
+    def run(epochs: int) -> None:
+        for _epoch in range(epochs):
+            hypothesis = x_train * W + b
+            cost = torch.mean((hypothesis - y_train) ** 2)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+
+    return run
+
+
+def engine_loop(simulation: Simulation) -> Callable[[int], None]:
+    def run(epochs: int) -> None:
+        step = simulation.step
+        for _ in range(epochs):
+            step()
+
+    return run
+
+
+def best_rate(contenders: dict[str, Callable[[int], None]], epochs: int, rounds: int) -> dict[str, float]:
+    """Epochs per second of each contender's best round."""
+    best = dict.fromkeys(contenders, 0.0)
+    for _ in range(rounds):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run(epochs)
+            elapsed = time.perf_counter() - start
+            best[name] = max(best[name], epochs / elapsed)
+    return best
+
+
+@dataclass
+class Comparison:
+    title: str
+    lrtui_rate: float
+    bare_rate: float
+    target: str
+
+    @property
+    def ratio(self) -> float:
+        """How many times longer lrtui takes per epoch than the bare loop."""
+        return self.bare_rate / self.lrtui_rate
+
+    def report(self) -> str:
+        return (
+            f"{self.title:<38} lrtui {self.lrtui_rate:>11,.0f} epochs/s   bare {self.bare_rate:>11,.0f} epochs/s"
+            f"   per-epoch ratio {self.ratio:5.3f}x   (target {self.target})"
+        )
+
+
+def engine_comparison(points: int, epochs: int, rounds: int) -> Comparison:
+    if points == 3:
+        dataset = from_tensors("line", torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0]))
+    else:
+        generator = torch.Generator().manual_seed(0)
+        x = torch.randn(points, generator=generator)
+        dataset = from_tensors("big", x, 2.5 + 4 * x + 0.5 * torch.randn(points, generator=generator))
+    learning_rate = 0.01
+    simulation = Simulation(Settings(learning_rate=learning_rate, epochs=10**9), dataset)
+    rates = best_rate(
+        {
+            "lrtui": engine_loop(simulation),
+            "bare": bare_loop(dataset.x_train, dataset.y_train, learning_rate),
+        },
+        epochs,
+        rounds,
+    )
+    return Comparison(f"engine step, {points:,} points", rates["lrtui"], rates["bare"], "<= 1.2x")
+
+
+def engine_benchmarks() -> list[Comparison]:
+    return [
+        engine_comparison(3, epochs=2000, rounds=7),
+        engine_comparison(1_000_000, epochs=20, rounds=5),
+    ]
+
+
+GROUPS: dict[str, Callable[[], list[Comparison]]] = {
+    "engine": engine_benchmarks,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lrtui.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("groups", nargs="*", help=f"some of: {', '.join(GROUPS)} (default all)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.groups if name not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group {unknown[0]!r}: choose from {', '.join(GROUPS)}")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
+    for name in args.groups or GROUPS:
+        for comparison in GROUPS[name]():
+            print(comparison.report(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
