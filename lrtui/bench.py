@@ -10,6 +10,8 @@ round, so a busy moment on the machine hurts both alike.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -105,8 +107,70 @@ def engine_benchmarks() -> list[Comparison]:
     ]
 
 
+@dataclass
+class AppRun:
+    epochs_per_second: float
+    frames_per_second: float
+    key_latencies: list[float]
+
+
+async def _app_at_full_speed(seconds: float, key_presses: int) -> AppRun:
+    """Run the app headless at 120x40 at full speed; count epochs, composed frames and key latency."""
+    from textual import events
+    from textual._compositor import CompositorUpdate
+
+    from .app import LrtuiApp
+    from .pacing import FULL_SPEED
+
+    simulation = Simulation(Settings(epochs=10**9))
+    app = LrtuiApp(simulation, speed=FULL_SPEED)
+    frames = 0
+    display = app._display
+
+    def counting_display(screen, renderable) -> None:
+        # Headless mode skips turning the frame into terminal output; do it here so it is paid for.
+        nonlocal frames
+        if isinstance(renderable, CompositorUpdate):
+            frames += 1
+            renderable.render_segments(app.console)
+        display(screen, renderable)
+
+    app._display = counting_display
+    latencies: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        start, first_epoch, first_frame = time.perf_counter(), simulation.epoch, frames
+        await asyncio.sleep(seconds)
+        elapsed = time.perf_counter() - start
+        epochs, shown = simulation.epoch - first_epoch, frames - first_frame
+        for _ in range(key_presses):
+            zero_grad = simulation.settings.zero_grad
+            sent = time.perf_counter()
+            app.post_message(events.Key("z", "z"))
+            while simulation.settings.zero_grad == zero_grad:
+                await asyncio.sleep(0.001)
+            latencies.append(time.perf_counter() - sent)
+            await asyncio.sleep(0.05)
+        await pilot.press("space")
+    return AppRun(epochs / elapsed, shown / elapsed, latencies)
+
+
+def app_benchmarks() -> list[Comparison]:
+    run = asyncio.run(_app_at_full_speed(seconds=4.0, key_presses=10))
+    dataset = from_tensors("line", torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0]))
+    bare = best_rate({"bare": bare_loop(dataset.x_train, dataset.y_train, 0.01)}, 2000, 5)["bare"]
+    comparison = Comparison("app run mode, full speed, 3 points", run.epochs_per_second, bare, "<= 2x")
+    print(
+        f"{'app redraws at full speed':<38} {run.frames_per_second:5.1f} frames/s (target >= 15);"
+        f" key press handled within {max(run.key_latencies) * 1000:.0f} ms at worst,"
+        f" {statistics.median(run.key_latencies) * 1000:.0f} ms median (target <= 100 ms)"
+    )
+    return [comparison]
+
+
 GROUPS: dict[str, Callable[[], list[Comparison]]] = {
     "engine": engine_benchmarks,
+    "app": app_benchmarks,
 }
 
 

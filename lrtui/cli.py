@@ -182,7 +182,9 @@ def _writer(output_format: str, out: TextIO, epochs: int) -> Callable:
     return lambda record: out.write(log_line(record, epochs) + "\n")
 
 
-def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     parser = run_parser()
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .settings import PRESETS
+from .settings import FLOAT32_MAX, PRESETS
 
 NOISY_SEED = 43052
-FLOAT32_MAX = torch.finfo(torch.float32).max
 
 
 class DataError(ValueError):
@@ -96,7 +95,7 @@ def load_csv(path: str) -> Dataset:
     if os.path.isdir(path):
         raise DataError(f"{path}: is a directory, not a CSV file")
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             xs, ys = _read_rows(path, csv.reader(handle))
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (it is not UTF-8)") from None

@@ -1,39 +1,80 @@
-"""What a run has done so far, for the charts: the trajectory of (W, b) and the cost per epoch."""
+"""What a run has done so far, for the charts: the trajectory of (W, b) and the cost per epoch.
+
+Records are stored column by column in flat arrays of doubles: a float32 value is exact
+in a double, and flat arrays stay compact and invisible to the garbage collector however
+long the run goes.
+"""
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterable
+
 from .simulation import EpochRecord
+
+_COLUMNS = (
+    "w",
+    "b",
+    "cost",
+    "grad_w",
+    "grad_b",
+    "w_next",
+    "b_next",
+    "fresh_grad_w",
+    "fresh_grad_b",
+    "learning_rate",
+)
+_OPTIONAL = frozenset({"b", "grad_b", "b_next", "fresh_grad_b"})
 
 
 class History:
     def __init__(self) -> None:
-        self.records: list[EpochRecord] = []
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def append(self, record: EpochRecord) -> None:
-        self.records.append(record)
-
-    def extend(self, records: list[EpochRecord]) -> None:
-        self.records.extend(records)
+        self.clear()
 
     def clear(self) -> None:
-        self.records.clear()
+        self.epochs = array("q")
+        self.columns: dict[str, array] = {name: array("d") for name in _COLUMNS}
+        self.bias: bool | None = None
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def append(self, record: EpochRecord) -> None:
+        if self.bias is None:
+            self.bias = record.b is not None
+        self.epochs.append(record.epoch)
+        for name, column in self.columns.items():
+            value = getattr(record, name)
+            column.append(0.0 if value is None else value)
+
+    def extend(self, records: Iterable[EpochRecord]) -> None:
+        for record in records:
+            self.append(record)
+
+    def record(self, index: int) -> EpochRecord:
+        """The record at ``index`` (negative counts from the end), exactly as the engine gave it."""
+        values = {name: column[index] for name, column in self.columns.items()}
+        if not self.bias:
+            values.update(dict.fromkeys(_OPTIONAL))
+        return EpochRecord(epoch=self.epochs[index], **values)
 
     @property
     def last(self) -> EpochRecord | None:
-        return self.records[-1] if self.records else None
+        return self.record(-1) if self.epochs else None
+
+    @property
+    def records(self) -> list[EpochRecord]:
+        return [self.record(i) for i in range(len(self.epochs))]
 
     def trajectory(self) -> tuple[list[float], list[float | None]]:
         """The (W, b) points visited: each epoch's start, then where the last step landed."""
-        ws = [record.w for record in self.records]
-        bs = [record.b for record in self.records]
-        if self.records:
-            ws.append(self.records[-1].w_next)
-            bs.append(self.records[-1].b_next)
-        return ws, bs
+        if not self.epochs:
+            return [], []
+        ws = [*self.columns["w"], self.columns["w_next"][-1]]
+        if not self.bias:
+            return ws, [None] * len(ws)
+        return ws, [*self.columns["b"], self.columns["b_next"][-1]]
 
     def costs(self) -> tuple[list[int], list[float]]:
         """Epoch numbers and the cost computed in each."""
-        return [record.epoch for record in self.records], [record.cost for record in self.records]
+        return list(self.epochs), list(self.columns["cost"])

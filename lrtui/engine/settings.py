@@ -26,6 +26,7 @@ LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
 MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset({"sgd", "rmsprop"})
 
 MAX_EPOCHS = 10**9
+FLOAT32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max; W and b are float32
 MAX_SEED = 2**63 - 1
 # Digits beyond this are a typo, not precision a float32 run can use.
 MAX_NUMBER_LENGTH = 40
@@ -155,9 +156,11 @@ def _check_bool(field: str, value: object) -> None:
         raise SettingsError(field, f"{label(field)} must be on or off")
 
 
-def _check_optional_finite(field: str, value: object) -> None:
+def _check_initial_value(field: str, value: object) -> None:
     if value is not None:
         _check_finite(field, value)
+        if abs(value) > FLOAT32_MAX:  # type: ignore[arg-type]
+            raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
 
 
 def _choice_check(choices: tuple[str, ...]) -> Callable[[str, object], None]:
@@ -176,8 +179,8 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "learning_rate": lambda field, value: _check_learning_rate(value),
     "momentum": lambda field, value: _check_momentum(value),
     "nesterov": _check_bool,
-    "init_w": _check_optional_finite,
-    "init_b": _check_optional_finite,
+    "init_w": _check_initial_value,
+    "init_b": _check_initial_value,
     "loss_reduction": _choice_check(LOSS_REDUCTIONS),
     "zero_grad": _check_bool,
     "seed": _int_check(0, MAX_SEED),

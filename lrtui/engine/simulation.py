@@ -238,9 +238,9 @@ class Simulation:
     def apply(self, settings: Settings) -> bool:
         """Take new settings. Returns True if they define a new problem and the run was reset.
 
-        Learning rate, momentum and Nesterov change the optimizer's ``param_groups`` (as a
-        script or a scheduler would); a different optimizer is created fresh on the same
-        parameters, its state empty; the rest takes effect at the next epoch.
+        A new learning rate goes into the optimizer's ``param_groups`` (as a scheduler
+        would); a new optimizer, momentum or Nesterov setting creates a fresh optimizer on
+        the same parameters, its state empty; the rest takes effect at the next epoch.
         """
         old = self.settings
         changed = set(settings.changed_fields(old))
@@ -255,13 +255,11 @@ class Simulation:
             self._build()
             return True
         self.settings = settings
-        if "optimizer" in changed:
+        if changed & {"optimizer", "momentum", "nesterov"}:
+            # torch creates momentum buffers lazily and only when momentum was set at the
+            # start, so a script that changes momentum makes a new optimizer; so do we.
             self.trainer.optimizer = make_optimizer(settings, self.trainer.params)
-        elif changed & {"learning_rate", "momentum", "nesterov"}:
+        elif "learning_rate" in changed:
             for group in self.trainer.optimizer.param_groups:
                 group["lr"] = settings.learning_rate
-                if "momentum" in group:
-                    group["momentum"] = settings.momentum
-                if "nesterov" in group:
-                    group["nesterov"] = settings.nesterov
         return False

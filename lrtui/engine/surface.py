@@ -52,7 +52,8 @@ class CostSurface:
 
     def grid(self, ws: np.ndarray, bs: np.ndarray) -> np.ndarray:
         """Costs on a grid: row i is b = bs[i], column j is W = ws[j]."""
-        return self.costs(ws[np.newaxis, :], bs[:, np.newaxis])
+        costs = self.costs(ws[np.newaxis, :], bs[:, np.newaxis])
+        return np.broadcast_to(costs, (len(bs), len(ws)))
 
     def gradient(self, w: float, b: float | None = 0.0) -> tuple[float, float | None]:
         """dJ/dW and dJ/db (None without bias) at one point."""

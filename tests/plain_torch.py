@@ -1,0 +1,245 @@
+"""The lessons' training loops in plain torch: the reference lrtui's numbers must equal.
+
+Nothing here imports lrtui. Each loop is the lesson's loop body; the only additions are
+reading values out with ``.item()`` and, for the mid-run tests, a ``changes`` table that
+does at the start of an epoch what a learner editing the script would do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn, optim
+
+FIELDS = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
+
+
+def line_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x_train = torch.FloatTensor([[1], [2], [3]])
+    y_train = torch.FloatTensor([[1], [2], [3]])
+    return x_train, y_train
+
+
+def double_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x_train = torch.FloatTensor([[1], [2], [3]])
+    y_train = torch.FloatTensor([[2], [4], [6]])
+    return x_train, y_train
+
+
+def noisy_points() -> tuple[torch.Tensor, torch.Tensor]:
+    """The lesson's 100 noisy points (this reseeds torch's global generator, as the lesson does)."""
+    torch.manual_seed(43052)
+    x, _ = torch.randn(100).sort()
+    eps = torch.randn(100) * 0.5
+    y = 2.5 + 4 * x + eps
+    return x, y
+
+
+def noisy_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = noisy_points()
+    return x.unsqueeze(1), y.unsqueeze(1)
+
+
+DATA = {"line": line_data, "double": double_data, "noisy": noisy_data}
+
+
+def make_optimizer(name: str, params: list[torch.Tensor], lr: float, **options: Any) -> optim.Optimizer:
+    """``optim.SGD(params, lr=0.01)``, ``optim.Adam(params, lr=0.1)``, ... by class name."""
+    return getattr(optim, name)(params, lr=lr, **options)
+
+
+def _item(tensor: torch.Tensor | None) -> float | None:
+    return None if tensor is None else tensor.item()
+
+
+def raw_loop(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    nb_epochs: int,
+    *,
+    lr: float = 0.01,
+    bias: bool = True,
+    optimizer: str = "SGD",
+    options: dict[str, Any] | None = None,
+    init_w: float | None = None,
+    init_b: float | None = None,
+    reduction: str = "mean",
+    zero_grad: bool = True,
+    changes: dict[int, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """``hypothesis = x_train * W + b``; one record per epoch 0..nb_epochs."""
+    W = torch.zeros(1, requires_grad=True) if init_w is None else torch.tensor([init_w], requires_grad=True)
+    b = None
+    if bias:
+        b = (
+            torch.zeros(1, requires_grad=True)
+            if init_b is None
+            else torch.tensor([init_b], requires_grad=True)
+        )
+    params = [W] if b is None else [W, b]
+    opt = make_optimizer(optimizer, params, lr, **(options or {}))
+    records = []
+    for epoch in range(nb_epochs + 1):
+        opt, zero_grad = _change(opt, params, zero_grad, (changes or {}).get(epoch))
+        w_before, b_before = W.item(), _item(b)
+        hypothesis = x_train * W + b if b is not None else x_train * W
+        if reduction == "sum":
+            cost = torch.sum((hypothesis - y_train) ** 2)
+        else:
+            cost = torch.mean((hypothesis - y_train) ** 2)
+        if zero_grad:
+            opt.zero_grad()
+        cost.backward()
+        grad_w, grad_b = W.grad.item(), _item(b.grad if b is not None else None)
+        opt.step()
+        records.append(
+            dict(
+                zip(
+                    FIELDS,
+                    (epoch, w_before, b_before, cost.item(), grad_w, grad_b, W.item(), _item(b)),
+                    strict=True,
+                )
+            )
+        )
+    return records
+
+
+def linear_loop(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    nb_epochs: int,
+    *,
+    seed: int = 1,
+    lr: float = 0.01,
+    bias: bool = True,
+    optimizer: str = "SGD",
+    options: dict[str, Any] | None = None,
+    init_w: float | None = None,
+    init_b: float | None = None,
+    reduction: str = "mean",
+    zero_grad: bool = True,
+    changes: dict[int, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """``model = nn.Linear(1, 1)`` after ``torch.manual_seed(seed)``, cost by ``F.mse_loss``."""
+    torch.manual_seed(seed)
+    model = nn.Linear(1, 1, bias=bias)
+    with torch.no_grad():
+        if init_w is not None:
+            model.weight.fill_(init_w)
+        if bias and init_b is not None:
+            model.bias.fill_(init_b)
+    params = list(model.parameters())
+    opt = make_optimizer(optimizer, params, lr, **(options or {}))
+    records = []
+    for epoch in range(nb_epochs + 1):
+        opt, zero_grad = _change(opt, params, zero_grad, (changes or {}).get(epoch))
+        w_before, b_before = model.weight.item(), _item(model.bias)
+        prediction = model(x_train)
+        cost = F.mse_loss(prediction, y_train, reduction=reduction)
+        if zero_grad:
+            opt.zero_grad()
+        cost.backward()
+        grad_w = model.weight.grad.item()
+        grad_b = _item(model.bias.grad if model.bias is not None else None)
+        opt.step()
+        records.append(
+            dict(
+                zip(
+                    FIELDS,
+                    (
+                        epoch,
+                        w_before,
+                        b_before,
+                        cost.item(),
+                        grad_w,
+                        grad_b,
+                        model.weight.item(),
+                        _item(model.bias),
+                    ),
+                    strict=True,
+                )
+            )
+        )
+    return records
+
+
+def _change(
+    opt: optim.Optimizer, params: list[torch.Tensor], zero_grad: bool, change: dict[str, Any] | None
+) -> tuple[optim.Optimizer, bool]:
+    """What a learner does between epochs: a new optimizer, a new lr, the zero_grad line (un)commented."""
+    if not change:
+        return opt, zero_grad
+    if "optimizer" in change:
+        name, lr, options = change["optimizer"]
+        opt = make_optimizer(name, params, lr, **options)
+    for key in ("lr", "momentum", "nesterov"):
+        if key in change:
+            for group in opt.param_groups:
+                group[key] = change[key]
+    return opt, change.get("zero_grad", zero_grad)
+
+
+def raw_gradient(
+    x_train: torch.Tensor, y_train: torch.Tensor, w: float, b: float | None, reduction: str = "mean"
+) -> tuple[float, float | None]:
+    """The gradient of the raw cost at (w, b) alone, from a fresh graph."""
+    W = torch.tensor([w], requires_grad=True)
+    params = [W]
+    hypothesis = x_train * W
+    if b is not None:
+        bias = torch.tensor([b], requires_grad=True)
+        params.append(bias)
+        hypothesis = hypothesis + bias
+    cost = (
+        torch.sum((hypothesis - y_train) ** 2)
+        if reduction == "sum"
+        else torch.mean((hypothesis - y_train) ** 2)
+    )
+    grads = torch.autograd.grad(cost, params)
+    return grads[0].item(), grads[1].item() if b is not None else None
+
+
+def linear_gradient(
+    x_train: torch.Tensor, y_train: torch.Tensor, w: float, b: float | None, reduction: str = "mean"
+) -> tuple[float, float | None]:
+    """The gradient of nn.Linear's cost at (w, b) alone, from a fresh graph."""
+    weight = torch.tensor([[w]], requires_grad=True)
+    bias = torch.tensor([b], requires_grad=True) if b is not None else None
+    params = [weight] if bias is None else [weight, bias]
+    cost = F.mse_loss(F.linear(x_train, weight, bias), y_train, reduction=reduction)
+    grads = torch.autograd.grad(cost, params)
+    return grads[0].item(), grads[1].item() if bias is not None else None
+
+
+def grads_without_zeroing(steps: int) -> list[float]:
+    """The lesson's 'why zero_grad': z = 2 * w, backward again and again, w.grad reads 2, 4, 6, ..."""
+    w = torch.tensor(2.0, requires_grad=True)
+    seen = []
+    for _ in range(steps):
+        z = 2 * w
+        z.backward()
+        seen.append(w.grad.item())
+    return seen
+
+
+def log_lines(records: list[dict[str, Any]], nb_epochs: int, every: int = 100) -> list[str]:
+    """What the lesson prints every ``every`` epochs (W and b after the step)."""
+    lines = []
+    for record in records:
+        if record["epoch"] % every:
+            continue
+        if record["b_next"] is None:
+            lines.append(
+                "Epoch {:4d}/{} W: {:.3f}, Cost: {:.6f}".format(
+                    record["epoch"], nb_epochs, record["w_next"], record["cost"]
+                )
+            )
+        else:
+            lines.append(
+                "Epoch {:4d}/{} W: {:.3f}, b: {:.3f} Cost: {:.6f}".format(
+                    record["epoch"], nb_epochs, record["w_next"], record["b_next"], record["cost"]
+                )
+            )
+    return lines
