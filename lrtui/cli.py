@@ -19,6 +19,7 @@ from . import __version__
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
 from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
 from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
+from .pacing import SPEEDS
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -97,6 +98,14 @@ def app_parser() -> argparse.ArgumentParser:
         "`lrtui run --help` trains headless.",
     )
     parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
+    parser.add_argument(
+        "--speed",
+        type=int,
+        choices=SPEEDS,
+        default=10,
+        metavar="S",
+        help=f"run speed in epochs per second, one of {', '.join(map(str, SPEEDS))} (0: as fast as possible)",
+    )
     return parser
 
 
@@ -225,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         simulation = load_simulation(parser, settings)
         from .app import LrtuiApp  # textual is imported only when the app starts
 
-        LrtuiApp(simulation).run()
+        LrtuiApp(simulation, speed=args.speed).run()
         return 0
     except KeyboardInterrupt:
         return 130

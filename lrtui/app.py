@@ -1,0 +1,367 @@
+"""The lrtui app: step a real torch optimizer through linear regression from the keyboard.
+
+The app owns the one Simulation and the frame timer. Widgets render what they are
+given and post messages up; every epoch is run by the engine.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from functools import partial
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, RichLog
+
+from .engine import DataError, EpochRecord, SettingsError, Simulation
+from .engine.history import History
+from .engine.report import divergence_message, log_line
+from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, label
+from .pacing import Pacer, speed_label
+from .widgets.chart import CostChart
+from .widgets.help import HelpScreen
+from .widgets.parameters import ParameterPanel, field_text
+from .widgets.state import LiveState
+
+# Frames are paced by the work done in them; the timer only has to wake up promptly.
+FRAME_INTERVAL = 1 / 500
+REDRAW_RATE = 20
+LOG_LINES = 5000
+COMPACT_WIDTH = 100
+COMPACT_HEIGHT = 30
+
+
+class FrameTimer(Protocol):
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+TimerFactory = Callable[[float, Callable[[], None]], FrameTimer]
+
+# One line per key for the help screen and the command palette, by binding id.
+EXPLANATIONS: dict[str, str] = {
+    "run": "run or pause: epochs keep coming at the chosen speed",
+    "step-1": "run one epoch: forward, cost, zero_grad, backward, step",
+    "step-10": "run 10 epochs",
+    "step-100": "run 100 epochs",
+    "reset": "start again from epoch 0 with the same settings",
+    "zero-grad": "turn optimizer.zero_grad() on or off (off: .grad accumulates)",
+    "lr-double": "double the learning rate (from the next epoch)",
+    "lr-halve": "halve the learning rate (from the next epoch)",
+    "optimizer": "next optimizer: SGD, Adagrad, RMSprop, Adam (a fresh one, empty state)",
+    "bias": "fit with or without b (a new problem: the run resets)",
+    "dataset": "next dataset: line, double, noisy (a new problem: the run resets)",
+    "view": "switch the chart: cost surface, cost per epoch, data and fitted line",
+    "help": "show this help",
+    "focus-app": "leave a field and hand the keys back to the app",
+    "quit": "quit lrtui",
+}
+
+
+class LrtuiApp(App[None]):
+    CSS_PATH = "lrtui.tcss"
+    TITLE = "lrtui"
+    SUB_TITLE = "linear regression, one epoch at a time"
+    AUTO_FOCUS = None
+
+    BINDINGS = [
+        Binding("space", "toggle_run", "Run/Pause", id="run"),
+        Binding("n,right", "step(1)", "Step", id="step-1"),
+        Binding("N", "step(10)", "×10", id="step-10"),
+        Binding("ctrl+n", "step(100)", "×100", show=False, id="step-100"),
+        Binding("r", "reset", "Reset", id="reset"),
+        Binding("z", "toggle_zero_grad", "zero_grad", id="zero-grad"),
+        Binding("plus", "scale_learning_rate(2)", "lr×2", id="lr-double"),
+        Binding("minus", "scale_learning_rate(0.5)", "lr÷2", show=False, id="lr-halve"),
+        Binding("o", "next_optimizer", "Optim", id="optimizer"),
+        Binding("b", "toggle_bias", "Bias", show=False, id="bias"),
+        Binding("d", "next_dataset", "Data", show=False, id="dataset"),
+        Binding("v", "next_view", "View", id="view"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("escape", "focus_app", "Leave field", show=False, id="focus-app"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self,
+        simulation: Simulation,
+        *,
+        speed: int = 10,
+        clock: Callable[[], float] = time.perf_counter,
+        timer_factory: TimerFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.simulation = simulation
+        self.history = History()
+        self.pacer = Pacer(speed, clock)
+        self.running = False
+        self._timer_factory = timer_factory
+        self._next_redraw = 0.0
+        self._pending_lines: list[str | Text] = []
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="∇")
+        with Horizontal(id="body"):
+            yield ParameterPanel(self.simulation.settings, self.pacer.speed, id="parameters")
+            with Vertical(id="main"):
+                yield LiveState(id="state")
+                yield CostChart(id="chart")
+                yield RichLog(
+                    id="log", max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False
+                )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.panel = self.query_one(ParameterPanel)
+        self.log_pane = self.query_one("#log", RichLog)
+        self.state_view = self.query_one(LiveState)
+        self.chart = self.query_one(CostChart)
+        factory = self._timer_factory or self._paused_interval
+        self.frame_timer = factory(FRAME_INTERVAL, self.run_frame)
+        self.log_pane.border_title = "Log"
+        self.chart.border_title = "Chart"
+        settings = self.simulation.settings
+        dataset = self.simulation.dataset
+        self.log_event(
+            f"{dataset.name} ({dataset.size} points), {'nn.Linear' if settings.model == 'linear' else 'raw W, b'}, "
+            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
+            "n: step, space: run, ?: keys."
+        )
+        self._fit_layout()
+        self.refresh_views()
+
+    def _paused_interval(self, interval: float, callback: Callable[[], None]) -> FrameTimer:
+        return self.set_interval(interval, callback, pause=True)
+
+    def on_resize(self) -> None:
+        self._fit_layout()
+
+    def _fit_layout(self) -> None:
+        width, height = self.size
+        self.screen.set_class(width < COMPACT_WIDTH or height < COMPACT_HEIGHT, "-compact")
+
+    # ------------------------------------------------------------------ views
+    def status(self) -> str:
+        simulation = self.simulation
+        if simulation.diverged:
+            return f"DIVERGED at epoch {simulation.diverged_at}"
+        if simulation.finished:
+            return "finished"
+        speed = speed_label(self.pacer.speed)
+        return f"running · {speed}" if self.running else f"paused · {speed}"
+
+    def refresh_views(self) -> None:
+        simulation = self.simulation
+        for line in self._pending_lines:
+            self.log_pane.write(line)
+        self._pending_lines.clear()
+        self.state_view.show(simulation, self.status())
+        self.chart.show(simulation, self.history)
+        limit = simulation.surface.stability_limit
+        self.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
+
+    @staticmethod
+    def _event(text: str) -> Text:
+        return Text(f"» {text}", style="cyan")
+
+    def log_event(self, text: str) -> None:
+        """An event line (setting changed, reset, ...), written after any epoch lines still pending."""
+        self._pending_lines.append(self._event(text))
+        if not self.running:
+            self.refresh_views()
+
+    # ---------------------------------------------------------------- running
+    def _took(self, records: list[EpochRecord], redraw: bool = True) -> None:
+        """Record a batch of epochs (history, log lines, end of run); redraw if asked or the run ended."""
+        simulation = self.simulation
+        settings = simulation.settings
+        if records:
+            self.history.extend(records)
+            every = settings.log_every
+            self._pending_lines += [
+                log_line(r, settings.epochs) for r in records if r.epoch % every == 0 or not r.finite
+            ]
+            if simulation.diverged:
+                self._stop_running()
+                self._pending_lines.append(
+                    self._event(divergence_message(records[-1], simulation.surface.stability_limit))
+                )
+            elif simulation.finished:
+                self._stop_running()
+                self._pending_lines.append(
+                    self._event(
+                        f"run finished: epochs 0..{settings.epochs} done, cost {records[-1].cost:.6f}. "
+                        "r resets; raise epochs to go on."
+                    )
+                )
+        if redraw or not self.running:
+            self.refresh_views()
+
+    def _can_step(self) -> bool:
+        simulation = self.simulation
+        if simulation.diverged:
+            self.notify(
+                f"The run diverged at epoch {simulation.diverged_at}: press r to reset.", severity="warning"
+            )
+            return False
+        if simulation.finished:
+            self.notify(
+                f"All epochs 0..{simulation.settings.epochs} are done: raise epochs or press r.",
+                severity="warning",
+            )
+            return False
+        return True
+
+    def advance(self, count: int) -> list[EpochRecord]:
+        """Run up to ``count`` epochs now (fewer if the run ends or diverges)."""
+        if not self._can_step():
+            return []
+        simulation = self.simulation
+        remaining = simulation.settings.epochs + 1 - simulation.epoch
+        records = simulation.run(min(count, remaining))
+        self._took(records)
+        return records
+
+    def run_frame(self) -> None:
+        """One frame of run mode: the epochs the pacer allows, then one redraw."""
+        if not self.running:
+            return
+        simulation = self.simulation
+        records: list[EpochRecord] = []
+
+        def step() -> bool:
+            if simulation.finished or simulation.diverged:
+                return False
+            records.append(simulation.step())
+            return True
+
+        if self.pacer.run_frame(step):
+            # Epochs run in short slices so keys are never kept waiting; the screen is
+            # redrawn at REDRAW_RATE whatever the number of slices in between.
+            now = self.pacer.clock()
+            redraw = now >= self._next_redraw
+            if redraw:
+                self._next_redraw = now + 1 / REDRAW_RATE
+            self._took(records, redraw)
+
+    def _stop_running(self) -> None:
+        self.running = False
+        self.frame_timer.pause()
+
+    # ---------------------------------------------------------------- settings
+    def change_setting(self, field: str, value: Any) -> bool:
+        """Apply one new setting; refused values are marked in the panel. Returns True if applied."""
+        simulation = self.simulation
+        if field == "speed":
+            self.pacer.set_speed(value)
+            self.panel.show(simulation.settings, value)
+            self.refresh_views()
+            return True
+        old = simulation.settings
+        try:
+            new = old.with_changes(**{field: value})
+        except SettingsError as error:
+            self._refuse(field, error.message)
+            return False
+        if new == old:
+            return True
+        change = f"{label(field)} {field_text(field, getattr(old, field)) or 'default'} → {field_text(field, value) or 'default'}"
+        if field in PROBLEM_FIELDS:
+            try:
+                simulation.apply(new)
+            except DataError as error:
+                self._refuse(field, str(error))
+                return False
+            self._stop_running()
+            self.history.clear()
+            self.chart.reset_view()
+            self.log_event(f"{change}: a new problem, so the run starts again at epoch 0")
+        else:
+            simulation.apply(new)
+            self.log_event(f"from epoch {simulation.epoch}: {change}")
+        self.panel.show(new, self.pacer.speed)
+        self.refresh_views()
+        return True
+
+    def _refuse(self, field: str, reason: str) -> None:
+        panel = self.panel
+        panel.show(self.simulation.settings, self.pacer.speed)
+        panel.mark(field, reason)
+        self.notify(reason, title=f"{label(field)} not changed", severity="error")
+
+    def on_parameter_panel_changed(self, event: ParameterPanel.Changed) -> None:
+        self.change_setting(event.field, event.value)
+
+    # ---------------------------------------------------------------- actions
+    def action_toggle_run(self) -> None:
+        if self.running:
+            self._stop_running()
+        elif self._can_step():
+            self.running = True
+            self.pacer.restart()
+            self.frame_timer.resume()
+        self.refresh_views()
+
+    def action_step(self, count: int) -> None:
+        self.advance(count)
+
+    def action_reset(self) -> None:
+        self._stop_running()
+        self.simulation.reset()
+        self.history.clear()
+        self.chart.reset_view()
+        self.log_event("reset: back to epoch 0 with the same settings")
+        self.refresh_views()
+
+    def action_toggle_zero_grad(self) -> None:
+        self.change_setting("zero_grad", not self.simulation.settings.zero_grad)
+
+    def action_scale_learning_rate(self, factor: float) -> None:
+        self.change_setting("learning_rate", self.simulation.settings.learning_rate * factor)
+
+    def action_next_optimizer(self) -> None:
+        current = OPTIMIZERS.index(self.simulation.settings.optimizer)
+        self.change_setting("optimizer", OPTIMIZERS[(current + 1) % len(OPTIMIZERS)])
+
+    def action_toggle_bias(self) -> None:
+        self.change_setting("bias", not self.simulation.settings.bias)
+
+    def action_next_dataset(self) -> None:
+        data = self.simulation.settings.data
+        choices = PRESETS if data in PRESETS else (*PRESETS, data)
+        self.change_setting("data", choices[(choices.index(data) + 1) % len(choices)])
+
+    def action_next_view(self) -> None:
+        self.chart.next_view()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help()))
+
+    def action_focus_app(self) -> None:
+        self.screen.set_focus(None)
+
+    # ------------------------------------------------------------ discovery
+    def key_help(self) -> list[tuple[Binding, str]]:
+        return [(binding, EXPLANATIONS[binding.id]) for binding in self._app_bindings()]
+
+    def _app_bindings(self) -> Iterable[Binding]:
+        return (b for b in self.BINDINGS if isinstance(b, Binding) and b.id in EXPLANATIONS)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for binding in self._app_bindings():
+            if binding.id in ("help", "focus-app", "quit"):
+                continue
+            yield SystemCommand(
+                f"{binding.description} ({binding.key.split(',')[0]})",
+                EXPLANATIONS[binding.id],
+                partial(self.run_action, binding.action),
+            )
+        yield SystemCommand("Keys (?)", EXPLANATIONS["help"], self.action_help)

@@ -1,0 +1,1 @@
+"""The widgets of the lrtui app: each renders state it is given and posts messages upward."""

@@ -1,0 +1,211 @@
+"""The parameter panel: one row per setting, checked as the learner types.
+
+The panel never changes the run itself. It posts ``ParameterPanel.Changed`` with a
+value that passed the engine's own field check; the app builds the new settings
+(which checks the combination) and calls ``mark`` if they are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, Select, Static, Switch
+
+from ..engine import Settings, SettingsError, parse_field
+from ..engine.settings import LOSS_REDUCTIONS, OPTIMIZER_NAMES, PRESETS
+from ..pacing import SPEEDS, speed_label
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # the Settings field, or "speed"
+    label: str
+    kind: str  # "input", "select" or "switch"
+    options: tuple[tuple[str, Any], ...] = ()
+    placeholder: str = ""
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("data", "data", "input", placeholder="line, double, noisy or file.csv"),
+    Field("model", "model", "select", (("raw W, b", "raw"), ("nn.Linear", "linear"))),
+    Field("bias", "bias", "switch"),
+    Field("optimizer", "optimizer", "select", tuple((name, key) for key, name in OPTIMIZER_NAMES.items())),
+    Field("learning_rate", "lr", "input"),
+    Field("momentum", "momentum", "input"),
+    Field("nesterov", "nesterov", "switch"),
+    Field("init_w", "init W", "input", placeholder="default"),
+    Field("init_b", "init b", "input", placeholder="default"),
+    Field("loss_reduction", "loss", "select", tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS)),
+    Field("zero_grad", "zero_grad", "switch"),
+    Field("seed", "seed", "input"),
+    Field("epochs", "epochs", "input"),
+    Field("log_every", "log every", "input"),
+    Field("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
+)
+FIELD_NAMES: tuple[str, ...] = tuple(field.name for field in FIELDS)
+
+
+def field_text(name: str, value: Any) -> str:
+    """How a setting's value is written in its input."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+    return str(value)
+
+
+class ParameterPanel(VerticalScroll, can_focus=False):
+    class Changed(Message):
+        """A field holds a new value that passed its own check."""
+
+        def __init__(self, field: str, value: Any) -> None:
+            super().__init__()
+            self.field = field
+            self.value = value
+
+    def __init__(self, settings: Settings, speed: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._settings = settings
+        self._speed = speed
+        self._hints: dict[str, str] = {}
+        self.border_title = "Parameters"
+
+    def compose(self) -> ComposeResult:
+        for field in FIELDS:
+            value = self._speed if field.name == "speed" else getattr(self._settings, field.name)
+            with Horizontal(classes="field", id=f"row-{field.name}"):
+                yield Label(field.label, classes="name")
+                yield self._widget(field, value)
+                if field.kind == "switch":
+                    yield Label(
+                        field_text(field.name, value), classes="switch-state", id=f"state-{field.name}"
+                    )
+            yield Static("", classes="reason", id=f"reason-{field.name}")
+
+    def _widget(self, field: Field, value: Any):
+        widget_id = f"field-{field.name}"
+        if field.kind == "switch":
+            return Switch(value=value, id=widget_id)
+        if field.kind == "select":
+            return Select(field.options, value=value, allow_blank=False, compact=True, id=widget_id)
+        suggester = SuggestFromList(PRESETS, case_sensitive=False) if field.name == "data" else None
+        return Input(
+            field_text(field.name, value),
+            placeholder=field.placeholder,
+            compact=True,
+            select_on_focus=False,
+            suggester=suggester,
+            id=widget_id,
+        )
+
+    # ------------------------------------------------------------ showing
+    def show(self, settings: Settings, speed: int) -> None:
+        """Make every field show these settings, without posting Changed."""
+        self._settings = settings
+        self._speed = speed
+        for field in FIELDS:
+            value = speed if field.name == "speed" else getattr(settings, field.name)
+            self._set(field, value)
+            self.clear_mark(field.name)
+
+    def _set(self, field: Field, value: Any) -> None:
+        widget = self.query_one(f"#field-{field.name}")
+        with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
+            if isinstance(widget, Input):
+                text = field_text(field.name, value)
+                if widget.value != text and not (
+                    widget.has_focus and self._parses_to(field.name, widget.value, value)
+                ):
+                    widget.value = text
+            elif widget.value != value:
+                widget.value = value
+        if field.kind == "switch":
+            self.query_one(f"#state-{field.name}", Label).update(field_text(field.name, value))
+
+    @staticmethod
+    def _parses_to(name: str, text: str, value: Any) -> bool:
+        try:
+            return parse_field(name, text) == value
+        except SettingsError:
+            return False
+
+    def mark(self, field: str, reason: str) -> None:
+        """Show why the field's value was refused; the run keeps the last good value."""
+        kept = self._speed if field == "speed" else getattr(self._settings, field, None)
+        note = f"{reason}; keeping {field_text(field, kept) or 'default'}"
+        self.query_one(f"#reason-{field}", Static).update(note)
+        self.query_one(f"#row-{field}").add_class("-invalid")
+        self.query_one(f"#reason-{field}").add_class("-shown", "-error")
+
+    def clear_mark(self, field: str) -> None:
+        self.query_one(f"#reason-{field}", Static).update(self._hints.get(field, ""))
+        self.query_one(f"#row-{field}").remove_class("-invalid")
+        self.query_one(f"#reason-{field}").remove_class("-error")
+        self.query_one(f"#reason-{field}").set_class(bool(self._hints.get(field)), "-shown")
+
+    def show_hint(self, field: str, hint: str) -> None:
+        """A line under a field that is not an error (e.g. the learning rate's stability limit)."""
+        if self._hints.get(field) == hint or self.query_one(f"#row-{field}").has_class("-invalid"):
+            return
+        self._hints[field] = hint
+        reason = self.query_one(f"#reason-{field}", Static)
+        reason.update(hint)
+        reason.set_class(bool(hint), "-shown")
+
+    # ------------------------------------------------------------ reading
+    @staticmethod
+    def _field_of(widget) -> str:
+        return (widget.id or "").removeprefix("field-")
+
+    def _check(self, field: str, text: str) -> Any:
+        """The parsed value, or None after marking the field."""
+        try:
+            value = parse_field(field, text)
+        except SettingsError as error:
+            self.mark(field, error.message)
+            return None
+        self.clear_mark(field)
+        return value
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._check(self._field_of(event.input), event.value)
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._commit(event.input)
+
+    @on(Input.Blurred)
+    def _blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self._commit(event.input)
+
+    def _commit(self, widget: Input) -> None:
+        field = self._field_of(widget)
+        try:
+            value = parse_field(field, widget.value)
+        except SettingsError as error:
+            self.mark(field, error.message)
+            return
+        if value != getattr(self._settings, field):
+            self.post_message(self.Changed(field, value))
+
+    @on(Select.Changed)
+    def _selected(self, event: Select.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(self._field_of(event.select), event.value))
+
+    @on(Switch.Changed)
+    def _switched(self, event: Switch.Changed) -> None:
+        event.stop()
+        self.post_message(self.Changed(self._field_of(event.switch), event.value))

@@ -1,0 +1,88 @@
+"""What the app tests share: a clock and a frame timer that only move when a test says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from lrtui.engine import Settings, Simulation
+
+if TYPE_CHECKING:
+    from lrtui.app import LrtuiApp
+
+
+class FakeClock:
+    def __init__(self, start: float = 1000.0, tick: float = 0.0) -> None:
+        self.now = start
+        self.tick = tick  # added on every reading, so a full-speed frame ends
+
+    def __call__(self) -> float:
+        self.now += self.tick
+        return self.now
+
+
+class ManualTimer:
+    """Stands in for the app's interval timer: created paused, fired by the test."""
+
+    def __init__(self, interval: float, callback: Callable[[], None]) -> None:
+        self.interval = interval
+        self.callback = callback
+        self.active = False
+
+    def pause(self) -> None:
+        self.active = False
+
+    def resume(self) -> None:
+        self.active = True
+
+    def fire(self) -> None:
+        if self.active:
+            self.callback()
+
+
+def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock | None = None) -> LrtuiApp:
+    from lrtui.app import LrtuiApp
+
+    timers: list[ManualTimer] = []
+
+    def factory(interval: float, callback: Callable[[], None]) -> ManualTimer:
+        timer = ManualTimer(interval, callback)
+        timers.append(timer)
+        return timer
+
+    app = LrtuiApp(
+        Simulation(settings or Settings()),
+        speed=speed,
+        clock=clock or FakeClock(),
+        timer_factory=factory,
+    )
+    app.timers = timers  # type: ignore[attr-defined]
+    return app
+
+
+def log_text(app: LrtuiApp) -> str:
+    return "\n".join(line.text for line in app.log_pane.lines)
+
+
+async def settle(pilot) -> None:
+    """Freeze what could differ between two runs (cursor blink), then let the screen catch up."""
+    from textual.widgets import Input
+
+    for widget in pilot.app.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def shown_text(widget) -> str:
+    """The plain text a Static widget is showing."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(content if not isinstance(content, Text) else content.plain)
+    return console.export_text()

@@ -1,0 +1,475 @@
+"""Pilot tests: every key and every panel input of the app, numbers checked against plain torch."""
+
+from __future__ import annotations
+
+import plain_torch as pt
+import pytest
+from app_support import FakeClock, log_text, make_app, shown_text
+from textual.widgets import Input, Select, Switch
+
+from lrtui.engine import Settings
+from lrtui.pacing import FULL_SPEED
+from lrtui.widgets.help import HelpScreen
+
+SIZE = (120, 40)
+
+
+def panel_row_invalid(app, field: str) -> bool:
+    return app.query_one(f"#row-{field}").has_class("-invalid")
+
+
+def reason(app, field: str) -> str:
+    return shown_text(app.query_one(f"#reason-{field}"))
+
+
+async def type_into(pilot, field: str, text: str, submit: bool = True) -> None:
+    app = pilot.app
+    widget = app.query_one(f"#field-{field}", Input)
+    widget.focus()
+    await pilot.pause()
+    widget.value = ""
+    await pilot.press(*list(text))
+    if submit:
+        await pilot.press("enter")
+    await pilot.pause()
+
+
+def same_as_plain(records, plain) -> bool:
+    return [(r.epoch, r.w, r.b, r.cost, r.grad_w, r.grad_b, r.w_next, r.b_next) for r in records] == [
+        tuple(p[k] for k in pt.FIELDS) for p in plain
+    ]
+
+
+# ------------------------------------------------------------------ start and keys
+async def test_nothing_has_focus_at_start_and_step_keys_work() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.focused is None
+        await pilot.press("n")
+        assert app.simulation.epoch == 1
+        await pilot.press("right")
+        assert app.simulation.epoch == 2
+        await pilot.press("N")
+        assert app.simulation.epoch == 12
+        await pilot.press("ctrl+n")
+        assert app.simulation.epoch == 112
+        assert len(app.history) == 112
+        plain = pt.raw_loop(*pt.line_data(), 111)
+        assert same_as_plain(app.history.records, plain)
+        assert "Epoch  100/1000 W: 0.873, b: 0.289 Cost: 0.012043" in log_text(app)
+
+
+async def test_state_shows_the_last_epoch_as_torch_printed_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        state = shown_text(app.state_view)
+        last = pt.raw_loop(*pt.line_data(), 9)[-1]
+        assert "9/1000" in state
+        assert f"{last['cost']:.6f}" in state
+        assert f"{last['w_next']:.6f}" in state and f"{last['grad_w']:.6f}" in state
+
+
+async def test_zero_grad_off_accumulates_exactly_as_plain_torch() -> None:
+    app = make_app(Settings(data="noisy", learning_rate=0.002))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("z")
+        assert app.simulation.settings.zero_grad is False
+        for _ in range(6):
+            await pilot.press("n")
+        plain = pt.raw_loop(*pt.noisy_data(), 5, lr=0.002, zero_grad=False)
+        assert same_as_plain(app.history.records, plain)
+        last = app.history.records[-1]
+        state = shown_text(app.state_view)
+        assert "fresh" in state and "zero_grad() is off" in state
+        assert f"{last.grad_w:.6f}" in state and f"{last.fresh_grad_w:.6f}" in state
+        assert abs(last.grad_w) > abs(last.fresh_grad_w)
+        await pilot.press("z")
+        assert app.simulation.settings.zero_grad is True
+        assert "zero_grad off → on" in log_text(app)
+
+
+async def test_space_runs_at_the_chosen_speed_and_pauses() -> None:
+    clock = FakeClock()
+    app = make_app(speed=10, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        (timer,) = app.timers
+        assert not timer.active
+        await pilot.press("space")
+        assert app.running and timer.active
+        clock.now += 0.3
+        timer.fire()
+        assert app.simulation.epoch == 3
+        clock.now += 0.2
+        timer.fire()
+        assert app.simulation.epoch == 5
+        await pilot.press("n")  # keys work while running
+        assert app.simulation.epoch == 6
+        await pilot.press("space")
+        assert not app.running and not timer.active
+        clock.now += 5
+        timer.fire()
+        assert app.simulation.epoch == 6
+        assert "paused" in shown_text(app.state_view)
+
+
+async def test_full_speed_runs_until_the_frame_budget_is_spent() -> None:
+    clock = FakeClock(tick=0.001)
+    app = make_app(speed=FULL_SPEED, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        app.timers[0].fire()
+        budget_epochs = app.simulation.epoch
+        assert 5 <= budget_epochs <= 40
+        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), budget_epochs - 1))
+
+
+async def test_run_stops_when_all_epochs_are_done() -> None:
+    clock = FakeClock(tick=0.001)
+    app = make_app(Settings(epochs=7), speed=FULL_SPEED, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("space")
+        for _ in range(5):
+            app.timers[0].fire()
+        assert app.simulation.epoch == 8 and not app.running
+        assert "run finished: epochs 0..7 done" in log_text(app)
+        await pilot.press("n")
+        assert app.simulation.epoch == 8
+        assert "finished" in shown_text(app.state_view)
+
+
+async def test_reset_goes_back_to_epoch_zero() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "r")
+        assert app.simulation.epoch == 0 and len(app.history) == 0
+        assert "reset: back to epoch 0" in log_text(app)
+        await pilot.press("n")
+        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0))
+
+
+async def test_plus_and_minus_double_and_halve_the_learning_rate_from_the_next_epoch() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "plus")
+        assert app.simulation.settings.learning_rate == 0.02
+        assert app.query_one("#field-learning_rate", Input).value == "0.02"
+        assert "from epoch 2: learning rate 0.01 → 0.02" in log_text(app)
+        await pilot.press("n", "minus", "minus", "n")
+        assert app.simulation.settings.learning_rate == 0.005
+        plain = pt.raw_loop(*pt.line_data(), 3, changes={2: {"lr": 0.02}, 3: {"lr": 0.005}})
+        assert same_as_plain(app.history.records, plain)
+
+
+async def test_o_cycles_the_optimizers_with_a_fresh_one_each_time() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = []
+        for _ in range(4):
+            await pilot.press("o")
+            seen.append(app.simulation.settings.optimizer)
+            assert app.query_one("#field-optimizer", Select).value == seen[-1]
+        assert seen == ["adagrad", "rmsprop", "adam", "sgd"]
+        await pilot.press("o", "o", "o", "n", "n")  # Adam
+        plain = pt.raw_loop(*pt.line_data(), 1, optimizer="Adam")
+        assert same_as_plain(app.history.records, plain)
+
+
+async def test_b_toggles_bias_and_resets_the_run() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "n", "b")
+        assert app.simulation.settings.bias is False and app.simulation.epoch == 0
+        assert "a new problem, so the run starts again at epoch 0" in log_text(app)
+        await pilot.press("n")
+        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0, bias=False))
+        assert "Epoch    0/1000 W: 0.093, Cost: 4.666667" in log_text(app)
+        assert app.query_one("#field-bias", Switch).value is False
+
+
+async def test_d_cycles_the_datasets() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        names = []
+        for _ in range(3):
+            await pilot.press("d")
+            names.append(app.simulation.dataset.name)
+        assert names == ["double", "noisy", "line"]
+        assert app.query_one("#field-data", Input).value == "line"
+
+
+async def test_v_switches_the_chart_view() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        views = [app.chart.view]
+        for _ in range(3):
+            await pilot.press("v")
+            views.append(app.chart.view)
+        assert views == ["surface", "cost", "fit", "surface"]
+
+
+async def test_question_mark_opens_help_listing_every_key_and_escape_closes_it() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = " ".join(shown_text(w) for w in app.screen.query("Static"))
+        for _binding, explanation in app.key_help():
+            assert explanation in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_q_quits() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+async def test_escape_hands_focus_back_from_an_input() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-seed", Input).focus()
+        await pilot.pause()
+        await pilot.press("n")  # typed into the field, not a step
+        assert app.simulation.epoch == 0
+        await pilot.press("escape")
+        assert app.focused is None
+        await pilot.press("n")
+        assert app.simulation.epoch == 1
+
+
+async def test_command_palette_offers_every_action() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for binding, _ in app.key_help():
+            if binding.id not in ("focus-app", "quit", "help"):
+                assert any(title.startswith(binding.description) for title in titles), binding.id
+        assert "Keys (?)" in titles
+
+
+# ---------------------------------------------------------------- panel inputs
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("-1", "positive"),
+        ("0", "positive"),
+        ("abc", "must be a number"),
+        ("nan", "finite"),
+        ("inf", "finite"),
+        ("1e309", "finite"),
+        ("", "empty"),
+        ("0." + "0" * 60 + "1", "too many digits"),
+    ],
+)
+async def test_invalid_learning_rate_is_marked_and_the_last_good_value_kept(text: str, why: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "learning_rate", text)
+        assert panel_row_invalid(app, "learning_rate")
+        assert why in reason(app, "learning_rate")
+        assert "keeping 0.01" in reason(app, "learning_rate")
+        assert app.simulation.settings.learning_rate == 0.01
+        await pilot.press("escape", "n")
+        assert app.history.records[-1].learning_rate == 0.01
+
+
+async def test_invalid_value_is_marked_while_typing_before_enter() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "epochs", "-5", submit=False)
+        assert panel_row_invalid(app, "epochs")
+        await pilot.press("backspace", "backspace", "7")
+        assert not panel_row_invalid(app, "epochs")
+        assert app.simulation.settings.epochs == 1000  # applied only on enter
+        await pilot.press("enter")
+        assert app.simulation.settings.epochs == 7
+
+
+async def test_learning_rate_typed_mid_run_takes_effect_at_the_next_epoch() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        await type_into(pilot, "learning_rate", "0.05")
+        assert app.simulation.settings.learning_rate == 0.05
+        assert "from epoch 10: learning rate 0.01 → 0.05" in log_text(app)
+        await pilot.press("escape", "n", "n")
+        plain = pt.raw_loop(*pt.line_data(), 11, changes={10: {"lr": 0.05}})
+        assert same_as_plain(app.history.records, plain)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("momentum", "0.9", 0.9),
+        ("epochs", "50", 50),
+        ("log_every", "5", 5),
+    ],
+)
+async def test_live_inputs_apply_without_reset(field: str, text: str, expected) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        await type_into(pilot, field, text)
+        assert getattr(app.simulation.settings, field) == expected
+        assert app.simulation.epoch == 10
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "expected"),
+    [
+        ("init_w", "10", 10.0),
+        ("init_b", "-5", -5.0),
+        ("seed", "7", 7),
+        ("data", "noisy", "noisy"),
+    ],
+)
+async def test_problem_inputs_reset_the_run(field: str, text: str, expected) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N")
+        await type_into(pilot, field, text)
+        assert getattr(app.simulation.settings, field) == expected
+        assert app.simulation.epoch == 0 and len(app.history) == 0
+        assert "starts again at epoch 0" in log_text(app)
+
+
+async def test_noisy_lesson_start_from_the_panel_matches_plain_torch() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "data", "noisy")
+        await type_into(pilot, "init_w", "10")
+        await type_into(pilot, "init_b", "-5")
+        await type_into(pilot, "learning_rate", "0.1")
+        await pilot.press("escape", "N")
+        plain = pt.raw_loop(*pt.noisy_data(), 9, lr=0.1, init_w=10.0, init_b=-5.0)
+        assert same_as_plain(app.history.records, plain)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "why"),
+    [
+        ("momentum", "1.5", "below 1"),
+        ("momentum", "-0.1", "at least 0"),
+        ("epochs", "-1", "between 0"),
+        ("epochs", "2.5", "whole number"),
+        ("log_every", "0", "between 1"),
+        ("seed", "-3", "between 0"),
+        ("init_w", "1e39", "float32"),
+        ("init_b", "x", "must be a number"),
+        ("data", "missing.csv", "no such file"),
+        ("data", "nope", "unknown dataset"),
+    ],
+)
+async def test_invalid_inputs_are_refused_with_a_reason(field: str, text: str, why: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        before = app.simulation.settings
+        await type_into(pilot, field, text)
+        assert panel_row_invalid(app, field)
+        assert why in reason(app, field)
+        assert app.simulation.settings == before
+
+
+async def test_malformed_csv_is_refused_naming_the_line(tmp_path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("x,y\n1,2\n3,oops\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "data", str(path))
+        assert "line 3, column 2" in reason(app, "data")
+        assert app.simulation.settings.data == "line"
+
+
+async def test_csv_typed_into_data_loads(tmp_path) -> None:
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n1,1\n2,2\n3,3\n")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "data", str(path))
+        assert app.simulation.dataset.name == "points.csv"
+        await pilot.press("escape", "n")
+        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("model", "linear"), ("optimizer", "adam"), ("loss_reduction", "sum")],
+)
+async def test_selects_apply(field: str, value: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one(f"#field-{field}", Select).value = value
+        await pilot.pause()
+        assert getattr(app.simulation.settings, field) == value
+
+
+async def test_select_by_keyboard() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-loss_reduction", Select).focus()
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert app.simulation.settings.loss_reduction == "sum"
+        await pilot.press("escape", "n")
+        plain = pt.raw_loop(*pt.line_data(), 0, reduction="sum")
+        assert same_as_plain(app.history.records, plain)
+
+
+async def test_speed_select_sets_the_run_speed() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-speed", Select).value = 100
+        await pilot.pause()
+        assert app.pacer.speed == 100
+        assert "100 epochs/s" in shown_text(app.state_view)
+
+
+@pytest.mark.parametrize("field", ["bias", "zero_grad"])
+async def test_switches_apply(field: str) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        switch = app.query_one(f"#field-{field}", Switch)
+        switch.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert getattr(app.simulation.settings, field) is False
+        assert shown_text(app.query_one(f"#state-{field}")) == "off"
+
+
+async def test_nesterov_without_momentum_is_refused_and_the_switch_goes_back() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-nesterov", Switch).value = True
+        await pilot.pause()
+        assert app.simulation.settings.nesterov is False
+        assert app.query_one("#field-nesterov", Switch).value is False
+        assert "momentum above 0" in reason(app, "nesterov")
+        await type_into(pilot, "momentum", "0.9")
+        app.query_one("#field-nesterov", Switch).value = True
+        await pilot.pause()
+        assert app.simulation.settings.nesterov is True
+
+
+# ------------------------------------------------------------------ divergence
+async def test_divergence_is_a_state_the_learner_sees_and_reset_recovers() -> None:
+    app = make_app(Settings(learning_rate=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        assert app.simulation.diverged_at == 19
+        assert "DIVERGED at epoch 19" in shown_text(app.state_view)
+        assert "diverged at epoch 19" in log_text(app) and "0.1803" in log_text(app)
+        await pilot.press("n", "space")
+        assert app.simulation.epoch == 20 and not app.running
+        await pilot.press("r", "minus", "minus", "minus", "N")
+        assert app.simulation.settings.learning_rate == 0.125
+        assert not app.simulation.diverged and app.simulation.epoch == 10
+
+
+async def test_stability_limit_is_shown_next_to_the_learning_rate() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE):
+        assert "stable below 0.1803" in reason(app, "learning_rate")

@@ -1,0 +1,52 @@
+"""Snapshots of the whole app at fixed sizes. Review an SVG as a picture before committing it."""
+
+from __future__ import annotations
+
+from app_support import make_app, settle
+
+from lrtui.engine import Settings
+
+
+def run_keys(*keys: str):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        if keys:
+            await pilot.press(*keys)
+        await settle(pilot)
+
+    return run_before
+
+
+class TestAppScreens:
+    def test_start_screen(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_keys())
+
+    def test_after_ten_steps(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_keys("N"))
+
+    def test_zero_grad_off_after_five_steps(self, snap_compare) -> None:
+        app = make_app(Settings(zero_grad=False))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys(*"nnnnn"))
+
+    def test_bias_off(self, snap_compare) -> None:
+        app = make_app(Settings(bias=False, learning_rate=0.15, epochs=10, log_every=1))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys(*"nnnn"))
+
+    def test_small_terminal(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_keys("N"))
+
+    def test_help_screen(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_keys("question_mark"))
+
+    def test_invalid_learning_rate(self, snap_compare) -> None:
+        async def run_before(pilot) -> None:
+            pilot.app.query_one("#field-learning_rate").focus()
+            await settle(pilot)
+            await pilot.press("ctrl+a", "ctrl+k", "minus", "1", "enter")
+            await settle(pilot)
+
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_diverged(self, snap_compare) -> None:
+        app = make_app(Settings(learning_rate=1.0))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("ctrl+n"))
