@@ -290,9 +290,7 @@ class LrtuiApp(App[None]):
         return True
 
     def _refuse(self, field: str, reason: str) -> None:
-        panel = self.panel
-        panel.show(self.simulation.settings, self.pacer.speed)
-        panel.mark(field, reason)
+        self.panel.refuse(field, reason)
         self.notify(reason, title=f"{label(field)} not changed", severity="error")
 
     def on_parameter_panel_changed(self, event: ParameterPanel.Changed) -> None:

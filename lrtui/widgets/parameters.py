@@ -48,7 +48,7 @@ FIELDS: tuple[Field, ...] = (
     Field("log_every", "log every", "input"),
     Field("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
 )
-FIELD_NAMES: tuple[str, ...] = tuple(field.name for field in FIELDS)
+FIELD_BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}
 
 
 def field_text(name: str, value: Any) -> str:
@@ -144,6 +144,15 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         self.query_one(f"#reason-{field}", Static).update(note)
         self.query_one(f"#row-{field}").add_class("-invalid")
         self.query_one(f"#reason-{field}").add_class("-shown", "-error")
+
+    def refuse(self, field: str, reason: str) -> None:
+        """The app refused the field's new value: a switch or select goes back to the value
+        still in use; an input keeps what was typed so it can be corrected."""
+        widget = self.query_one(f"#field-{field}")
+        if not isinstance(widget, Input):
+            kept = self._speed if field == "speed" else getattr(self._settings, field)
+            self._set(FIELD_BY_NAME[field], kept)
+        self.mark(field, reason)
 
     def clear_mark(self, field: str) -> None:
         self.query_one(f"#reason-{field}", Static).update(self._hints.get(field, ""))
