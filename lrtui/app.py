@@ -20,17 +20,23 @@ from textual.widgets import Footer, Header, RichLog
 
 from .engine import DataError, EpochRecord, SettingsError, Simulation
 from .engine.history import History
-from .engine.report import divergence_message, log_line
+from .engine.report import divergence_message, export_history_csv, log_line
+from .engine.script import write_script
+from .engine.session import SessionError, load_session, save_session
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, label
 from .pacing import Pacer, speed_label
 from .widgets.chart import CostChart
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel, field_text
+from .widgets.prompt import PathPrompt
 from .widgets.state import LiveState
 
 # Frames are paced by the work done in them; the timer only has to wake up promptly.
 FRAME_INTERVAL = 1 / 500
 REDRAW_RATE = 20
+DEFAULT_SESSION = "lrtui-session.json"
+DEFAULT_EXPORT = "lrtui-history.csv"
+DEFAULT_SCRIPT = "lrtui_train.py"
 LOG_LINES = 5000
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 30
@@ -57,6 +63,10 @@ EXPLANATIONS: dict[str, str] = {
     "bias": "fit with or without b (a new problem: the run resets)",
     "dataset": "next dataset: line, double, noisy (a new problem: the run resets)",
     "view": "switch the chart: cost surface, cost per epoch, data and fitted line",
+    "save": "save the session (settings, history, exact torch state) as JSON",
+    "load": "load a saved session and go on from where it stopped",
+    "export": "export every epoch of the history as CSV",
+    "script": "write the plain PyTorch script for these settings (python prints what lrtui shows)",
     "help": "show this help",
     "focus-app": "leave a field and hand the keys back to the app",
     "quit": "quit lrtui",
@@ -82,6 +92,10 @@ class LrtuiApp(App[None]):
         Binding("b", "toggle_bias", "Bias", show=False, id="bias"),
         Binding("d", "next_dataset", "Data", show=False, id="dataset"),
         Binding("v", "next_view", "View", id="view"),
+        Binding("ctrl+s", "save_session", "Save", show=False, id="save"),
+        Binding("ctrl+o", "load_session", "Load", show=False, id="load"),
+        Binding("e", "export_history", "Export", show=False, id="export"),
+        Binding("x", "export_script", "Script", show=False, id="script"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("escape", "focus_app", "Leave field", show=False, id="focus-app"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -91,13 +105,16 @@ class LrtuiApp(App[None]):
         self,
         simulation: Simulation,
         *,
+        history: History | None = None,
         speed: int = 10,
+        session_path: str | None = None,
         clock: Callable[[], float] = time.perf_counter,
         timer_factory: TimerFactory | None = None,
     ) -> None:
         super().__init__()
         self.simulation = simulation
-        self.history = History()
+        self.history = history if history is not None else History()
+        self.session_path = session_path
         self.pacer = Pacer(speed, clock)
         self.running = False
         self._timer_factory = timer_factory
@@ -133,6 +150,8 @@ class LrtuiApp(App[None]):
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
             "n: step, space: run, ?: keys."
         )
+        if self.session_path is not None:
+            self._log_loaded(self.session_path)
         self._fit_layout()
         self.refresh_views()
 
@@ -337,6 +356,78 @@ class LrtuiApp(App[None]):
 
     def action_next_view(self) -> None:
         self.chart.next_view()
+
+    def action_save_session(self) -> None:
+        def save(path: str | None) -> None:
+            if path is None:
+                return
+            try:
+                save_session(path, self.simulation, self.history)
+            except OSError as error:
+                self.notify(f"{path}: {error.strerror or error}", title="Session not saved", severity="error")
+                return
+            self.session_path = path
+            self.log_event(f"saved the session at epoch {self.simulation.epoch} to {path}")
+
+        self.push_screen(PathPrompt("Save the session to", self.session_path or DEFAULT_SESSION), save)
+
+    def action_load_session(self) -> None:
+        def load(path: str | None) -> None:
+            if path is None:
+                return
+            try:
+                simulation, history = load_session(path)
+            except SessionError as error:
+                self.notify(str(error), title="Session not loaded", severity="error")
+                return
+            self._stop_running()
+            self.simulation = simulation
+            self.history = history
+            self.session_path = path
+            self.chart.reset_view()
+            self.panel.show(simulation.settings, self.pacer.speed)
+            self._log_loaded(path)
+            self.refresh_views()
+
+        self.push_screen(PathPrompt("Load the session from", self.session_path or DEFAULT_SESSION), load)
+
+    def action_export_script(self) -> None:
+        def export(path: str | None) -> None:
+            if path is None:
+                return
+            try:
+                write_script(path, self.simulation.settings, self.simulation.dataset)
+            except OSError as error:
+                self.notify(
+                    f"{path}: {error.strerror or error}", title="Script not written", severity="error"
+                )
+                return
+            self.log_event(f"wrote the PyTorch script for these settings to {path}")
+
+        self.push_screen(PathPrompt("Write the PyTorch script to", DEFAULT_SCRIPT), export)
+
+    def _log_loaded(self, path: str) -> None:
+        """Say what was loaded, then replay the log lines of its history."""
+        settings = self.simulation.settings
+        history = self.history
+        self.log_event(f"loaded {path}: {len(history)} epochs of history, next epoch {self.simulation.epoch}")
+        logged = [i for i, epoch in enumerate(history.epochs) if epoch % settings.log_every == 0][-LOG_LINES:]
+        self._pending_lines += [log_line(history.record(i), settings.epochs) for i in logged]
+
+    def action_export_history(self) -> None:
+        def export(path: str | None) -> None:
+            if path is None:
+                return
+            try:
+                export_history_csv(path, self.history)
+            except OSError as error:
+                self.notify(
+                    f"{path}: {error.strerror or error}", title="History not exported", severity="error"
+                )
+                return
+            self.log_event(f"exported {len(self.history)} epochs to {path}")
+
+        self.push_screen(PathPrompt("Export the history as CSV to", DEFAULT_EXPORT), export)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -17,7 +17,10 @@ from typing import NoReturn, TextIO
 
 from . import __version__
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
+from .engine.history import History
 from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
+from .engine.script import script_for, write_script
+from .engine.session import SessionError, load_session, save_session
 from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
 from .pacing import SPEEDS
 
@@ -95,7 +98,7 @@ def app_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "lrtui",
         "Step a real torch optimizer through linear regression, epoch by epoch. "
-        "`lrtui run --help` trains headless.",
+        "`lrtui run --help` trains headless; `lrtui export-script --help` writes the plain PyTorch script.",
     )
     parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
     parser.add_argument(
@@ -105,6 +108,11 @@ def app_parser() -> argparse.ArgumentParser:
         default=10,
         metavar="S",
         help=f"run speed in epochs per second, one of {', '.join(map(str, SPEEDS))} (0: as fast as possible)",
+    )
+    parser.add_argument(
+        "--load",
+        metavar="FILE",
+        help="open a session saved by lrtui (settings flags are not allowed with it)",
     )
     return parser
 
@@ -117,7 +125,34 @@ def run_parser() -> argparse.ArgumentParser:
         default="text",
         help="text: the lessons' lines; csv or jsonl: every column of each logged epoch",
     )
+    parser.add_argument(
+        "--save", metavar="FILE", help="save the session (settings, history, torch state) as JSON"
+    )
     return parser
+
+
+def script_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "lrtui export-script",
+        "Write the plain PyTorch script for these settings; run with python, it prints what `lrtui run` prints.",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the script here (default: print it)")
+    return parser
+
+
+def export_script(argv: list[str], out: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    parser = script_parser()
+    args = parser.parse_args(argv)
+    simulation = load_simulation(parser, settings_from_args(parser, args))
+    if args.output is None:
+        out.write(script_for(simulation.settings, simulation.dataset))
+        return 0
+    try:
+        write_script(args.output, simulation.settings, simulation.dataset)
+    except OSError as error:
+        parser.error(f"argument --output: cannot write {args.output} ({error.strerror or error})")
+    return 0
 
 
 def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
@@ -198,11 +233,14 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)
     simulation = load_simulation(parser, settings)
+    history = History() if args.save else None
     write = _writer(args.format, out, settings.epochs)
     progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
     log_every = settings.log_every
 
     def on_record(record) -> None:
+        if history is not None:
+            history.append(record)
         logged = record.epoch % log_every == 0
         if logged or not record.finite:
             if progress is not None:
@@ -217,6 +255,14 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         if progress is not None:
             progress.clear()
     out.flush()
+    if history is not None:
+        try:
+            save_session(args.save, simulation, history)
+        except OSError as error:
+            err.write(
+                f"lrtui run: error: argument --save: cannot write {args.save} ({error.strerror or error})\n"
+            )
+            return EXIT_BAD_INPUT
     if simulation.diverged:
         err.write(f"lrtui run: {divergence_message(simulation.last, simulation.surface.stability_limit)}\n")
         return EXIT_DIVERGED
@@ -228,13 +274,24 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] == "run":
             return run(argv[1:])
+        if argv and argv[0] == "export-script":
+            return export_script(argv[1:])
         parser = app_parser()
         args = parser.parse_args(argv)
-        settings = settings_from_args(parser, args)
-        simulation = load_simulation(parser, settings)
+        history = None
+        if args.load:
+            given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
+            if given:
+                parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
+            try:
+                simulation, history = load_session(args.load)
+            except SessionError as error:
+                parser.error(f"argument --load: {error}")
+        else:
+            simulation = load_simulation(parser, settings_from_args(parser, args))
         from .app import LrtuiApp  # textual is imported only when the app starts
 
-        LrtuiApp(simulation, speed=args.speed).run()
+        LrtuiApp(simulation, history=history, speed=args.speed, session_path=args.load).run()
         return 0
     except KeyboardInterrupt:
         return 130

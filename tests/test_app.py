@@ -110,7 +110,7 @@ async def test_space_runs_at_the_chosen_speed_and_pauses() -> None:
         clock.now += 5
         timer.fire()
         assert app.simulation.epoch == 6
-        assert "paused" in shown_text(app.state_view)
+        assert "paused" in app.state_view.border_subtitle
 
 
 async def test_full_speed_runs_until_the_frame_budget_is_spent() -> None:
@@ -135,7 +135,7 @@ async def test_run_stops_when_all_epochs_are_done() -> None:
         assert "run finished: epochs 0..7 done" in log_text(app)
         await pilot.press("n")
         assert app.simulation.epoch == 8
-        assert "finished" in shown_text(app.state_view)
+        assert "finished" in app.state_view.border_subtitle
 
 
 async def test_reset_goes_back_to_epoch_zero() -> None:
@@ -425,7 +425,7 @@ async def test_speed_select_sets_the_run_speed() -> None:
         app.query_one("#field-speed", Select).value = 100
         await pilot.pause()
         assert app.pacer.speed == 100
-        assert "100 epochs/s" in shown_text(app.state_view)
+        assert "100 epochs/s" in app.state_view.border_subtitle
 
 
 @pytest.mark.parametrize("field", ["bias", "zero_grad"])
@@ -460,7 +460,7 @@ async def test_divergence_is_a_state_the_learner_sees_and_reset_recovers() -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
         assert app.simulation.diverged_at == 19
-        assert "DIVERGED at epoch 19" in shown_text(app.state_view)
+        assert "DIVERGED at epoch 19" in app.state_view.border_subtitle
         assert "diverged at epoch 19" in log_text(app) and "0.1803" in log_text(app)
         await pilot.press("n", "space")
         assert app.simulation.epoch == 20 and not app.running
@@ -473,3 +473,60 @@ async def test_stability_limit_is_shown_next_to_the_learning_rate() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         assert "stable below 0.1803" in reason(app, "learning_rate")
+
+
+# ----------------------------------------------------------- sessions and export
+async def answer_prompt(pilot, path) -> None:
+    prompt = pilot.app.screen.query_one("#prompt-path", Input)
+    prompt.value = str(path)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_ctrl_s_saves_and_ctrl_o_loads_a_session_that_steps_on_exactly(tmp_path) -> None:
+    path = tmp_path / "run.json"
+    app = make_app(Settings(optimizer="adam", learning_rate=0.1, zero_grad=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "ctrl+s")
+        await answer_prompt(pilot, path)
+        assert path.exists() and f"saved the session at epoch 10 to {path}" in log_text(app)
+        await pilot.press("N", "N")
+        expected = app.history.records
+        await pilot.press("r", "ctrl+o")
+        await answer_prompt(pilot, path)
+        assert app.simulation.epoch == 10 and len(app.history) == 10
+        assert f"loaded {path}" in log_text(app)
+        await pilot.press("N", "N")
+        assert app.history.records == expected
+
+
+async def test_a_bad_session_is_refused_and_nothing_changes(tmp_path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"format": "lrtui-session", "version": 1, "sett')
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "ctrl+o")
+        await answer_prompt(pilot, path)
+        assert app.simulation.epoch == 10 and len(app.history) == 10
+
+
+async def test_escape_cancels_a_prompt() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+s", "escape")
+        assert app.focused is None or app.screen is app.screen_stack[0]
+        await pilot.press("n")
+        assert app.simulation.epoch == 1
+
+
+async def test_e_exports_the_history_as_csv(tmp_path) -> None:
+    path = tmp_path / "history.csv"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "e")
+        await answer_prompt(pilot, path)
+        lines = path.read_text().splitlines()
+        assert lines[0].startswith("epoch,w,b,cost,grad_w,grad_b,w_next,b_next")
+        assert len(lines) == 11
+        plain = pt.raw_loop(*pt.line_data(), 9)
+        assert float(lines[10].split(",")[3]) == plain[9]["cost"]

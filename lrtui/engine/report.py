@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import csv
 import math
+import os
+from typing import TYPE_CHECKING, TextIO
 
+from .files import write_atomically
 from .simulation import EpochRecord
 
+if TYPE_CHECKING:
+    from .history import History
+
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
+HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate")
 
 
 def log_line(record: EpochRecord, epochs: int) -> str:
@@ -48,3 +56,18 @@ def divergence_message(record: EpochRecord, stability_limit: float) -> str:
         f"converges only for learning rates below {stability_limit:.4g}; this run used "
         f"{record.learning_rate:g}."
     )
+
+
+def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
+    """Every epoch of the history as CSV (b columns empty without bias), written atomically."""
+
+    def write(out: TextIO) -> None:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(HISTORY_COLUMNS)
+        for index in range(len(history)):
+            record = history.record(index)
+            writer.writerow(
+                ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
+            )
+
+    write_atomically(path, write)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import torch
 
 from . import data as data_module
 from .data import DataError
+from .files import write_atomically
 from .history import History
 from .settings import Settings, SettingsError
 from .simulation import Simulation
@@ -104,21 +104,6 @@ def session_dict(simulation: Simulation, history: History) -> dict[str, Any]:
             **{name: [_number(v) for v in column] for name, column in history.columns.items()},
         },
     }
-
-
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def save_session(path: str | os.PathLike[str], simulation: Simulation, history: History) -> None:

@@ -1,0 +1,269 @@
+"""The plain PyTorch script equivalent to a run's settings, in the style of the lessons.
+
+``script_for`` writes a standalone ``.py`` file's text: the data as the lessons build it,
+``W`` and ``b`` (or ``nn.Linear``), ``optimizer = optim.SGD(...)`` and the epoch loop with
+``zero_grad()`` / ``backward()`` / ``step()``. Run with plain Python it prints exactly the
+lines ``lrtui run`` prints for the same settings, including the line of a diverging epoch
+and the stop after it. The script imports torch and the standard library only, never lrtui.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .data import NOISY_SEED, Dataset
+from .files import write_atomically
+from .settings import OPTIMIZER_NAMES, PRESETS, Settings
+
+PHASES: tuple[str, ...] = ("forward", "zero_grad", "backward", "step")
+ZERO_GRAD_LINE = "optimizer.zero_grad()"
+ZERO_GRAD_OFF_LINE = "# optimizer.zero_grad()  # turned off: .grad accumulates"
+LOOP_START = "for epoch in range(nb_epochs + 1):"
+
+
+def _number(value: float) -> str:
+    """A float literal that reads back as exactly the same float."""
+    return repr(float(value))
+
+
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
+def _header(settings: Settings) -> list[str]:
+    model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
+    data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
+    optimizer = f"{OPTIMIZER_NAMES[settings.optimizer]}, lr {_number(settings.learning_rate)}"
+    if settings.momentum_applies and settings.momentum:
+        optimizer += f", momentum {_number(settings.momentum)}"
+    if settings.nesterov:
+        optimizer += ", Nesterov"
+    return [
+        '"""Linear regression in plain PyTorch, written by lrtui for these settings:',
+        "",
+        f"data {data}, model {model}, bias {_on_off(settings.bias)},",
+        f"optimizer {optimizer},",
+        f"cost the {settings.loss_reduction} of the squared errors, zero_grad {_on_off(settings.zero_grad)},",
+        f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs.",
+        "",
+        "It prints the same lines as `lrtui run` with the same settings.",
+        '"""',
+        "",
+    ]
+
+
+def _imports(settings: Settings) -> list[str]:
+    lines = []
+    if settings.data not in PRESETS:
+        lines.append("import csv")
+    lines += [
+        "import math",
+        "",
+        "import torch",
+        "import torch.nn as nn",
+        "import torch.nn.functional as F",
+        "import torch.optim as optim",
+        "",
+    ]
+    return lines
+
+
+def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
+    if settings.data == "line":
+        return [
+            "# the data: y = x",
+            "x_train = torch.FloatTensor([[1], [2], [3]])",
+            "y_train = torch.FloatTensor([[1], [2], [3]])",
+        ]
+    if settings.data == "double":
+        return [
+            "# the data: y = 2x",
+            "x_train = torch.FloatTensor([[1], [2], [3]])",
+            "y_train = torch.FloatTensor([[2], [4], [6]])",
+        ]
+    if settings.data == "noisy":
+        return [
+            "# the data: 100 noisy points around y = 4x + 2.5",
+            f"torch.manual_seed({NOISY_SEED})",
+            "x, _ = torch.randn(100).sort()",
+            "eps = torch.randn(100) * 0.5",
+            "y = 2.5 + 4 * x + eps",
+            "x_train = x.reshape(-1, 1)",
+            "y_train = y.reshape(-1, 1)",
+        ]
+    if dataset is None:
+        points = "the points"
+    else:
+        points = f"{dataset.size} point" + ("" if dataset.size == 1 else "s")
+    return [
+        f"# the data: {points} of a CSV file with the header line x,y",
+        "xs, ys = [], []",
+        f"with open({os.path.abspath(settings.data)!r}, newline='', encoding='utf-8-sig') as f:",
+        "    rows = csv.reader(f)",
+        "    next(rows)  # the header line: x,y",
+        "    for row in rows:",
+        "        if not row or (len(row) == 1 and not row[0].strip()):",
+        "            continue  # a blank line",
+        "        x, y = row",
+        "        xs.append(float(x))",
+        "        ys.append(float(y))",
+        "x_train = torch.tensor(xs).reshape(-1, 1)",
+        "y_train = torch.tensor(ys).reshape(-1, 1)",
+    ]
+
+
+def _optimizer_line(settings: Settings, params: str) -> str:
+    """``make_optimizer``'s call, without the arguments left at torch's defaults."""
+    arguments = [params, f"lr={_number(settings.learning_rate)}"]
+    if settings.momentum_applies and settings.momentum:
+        arguments.append(f"momentum={_number(settings.momentum)}")
+    if settings.nesterov:
+        arguments.append("nesterov=True")
+    return f"optimizer = optim.{OPTIMIZER_NAMES[settings.optimizer]}({', '.join(arguments)})"
+
+
+def _initial_values(settings: Settings, w_name: str, b_name: str) -> list[str]:
+    fills = []
+    if settings.init_w is not None:
+        fills.append(f"    {w_name}.fill_({_number(settings.init_w)})")
+    if settings.bias and settings.init_b is not None:
+        fills.append(f"    {b_name}.fill_({_number(settings.init_b)})")
+    return ["with torch.no_grad():", *fills] if fills else []
+
+
+def _model(settings: Settings) -> list[str]:
+    if settings.model == "raw":
+        lines = [
+            "# the model: H(x) = W * x + b" if settings.bias else "# the model: H(x) = W * x (no bias)",
+            "W = torch.zeros(1, requires_grad=True)",
+        ]
+        if settings.bias:
+            lines.append("b = torch.zeros(1, requires_grad=True)")
+        lines += _initial_values(settings, "W", "b")
+        lines.append(_optimizer_line(settings, "[W, b]" if settings.bias else "[W]"))
+        return lines
+    lines = [
+        "# the model: nn.Linear(1, 1) holds W (model.weight) and b (model.bias)"
+        if settings.bias
+        else "# the model: nn.Linear(1, 1, bias=False) holds W (model.weight), no b",
+        f"torch.manual_seed({settings.seed})",
+        "model = nn.Linear(1, 1)" if settings.bias else "model = nn.Linear(1, 1, bias=False)",
+    ]
+    lines += _initial_values(settings, "model.weight", "model.bias")
+    lines.append("W, b = model.weight, model.bias" if settings.bias else "W = model.weight")
+    lines.append(_optimizer_line(settings, "model.parameters()"))
+    return lines
+
+
+def _forward(settings: Settings) -> list[str]:
+    if settings.model == "linear":
+        reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
+        return [
+            "    hypothesis = model(x_train)",
+            f"    cost = F.mse_loss(hypothesis, y_train{reduction})",
+        ]
+    hypothesis = "x_train * W + b" if settings.bias else "x_train * W"
+    total = "torch.sum" if settings.loss_reduction == "sum" else "torch.mean"
+    return [
+        f"    hypothesis = {hypothesis}",
+        f"    cost = {total}((hypothesis - y_train) ** 2)",
+    ]
+
+
+def _loop(settings: Settings) -> list[str]:
+    params = "W and b" if settings.bias else "W"
+    if settings.zero_grad:
+        zero_grad = [
+            "    # 2. zero_grad: clear the gradients left by the last epoch",
+            f"    {ZERO_GRAD_LINE}",
+        ]
+    else:
+        zero_grad = [
+            "    # 2. zero_grad: turned off, so backward() adds this epoch's gradients to the old ones",
+            f"    {ZERO_GRAD_OFF_LINE}",
+        ]
+    if settings.bias:
+        numbers = "[cost.item(), W.grad.item(), b.grad.item(), W.item(), b.item()]"
+        log = (
+            "print('Epoch {:4d}/{} W: {:.3f}, b: {:.3f} Cost: {:.6f}'.format("
+            "epoch, nb_epochs, W.item(), b.item(), cost.item()))"
+        )
+    else:
+        numbers = "[cost.item(), W.grad.item(), W.item()]"
+        log = (
+            "print('Epoch {:4d}/{} W: {:.3f}, Cost: {:.6f}'.format(epoch, nb_epochs, W.item(), cost.item()))"
+        )
+    return [
+        f"nb_epochs = {settings.epochs}",
+        LOOP_START,
+        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of the squared errors",
+        *_forward(settings),
+        "",
+        *zero_grad,
+        f"    # 3. backward: the gradients of the cost with respect to {params}",
+        "    cost.backward()",
+        f"    # 4. step: the optimizer moves {params}",
+        "    optimizer.step()",
+        "",
+        "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
+        f"    diverged = not all(math.isfinite(n) for n in {numbers})",
+        f"    if epoch % {settings.log_every} == 0 or diverged:",
+        f"        {log}",
+        "    if diverged:",
+        "        break",
+    ]
+
+
+def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
+    """The standalone plain-torch script that prints what ``lrtui run`` prints for ``settings``.
+
+    ``dataset`` is the data the run already holds, if any; for a CSV file it only adds the
+    number of points to a comment, since the script reads the file itself.
+    """
+    lines = [
+        *_header(settings),
+        *_imports(settings),
+        *_data(settings, dataset),
+        "",
+        *_model(settings),
+        "",
+        *_loop(settings),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_script(path: str | os.PathLike[str], settings: Settings, dataset: Dataset | None = None) -> None:
+    """Write ``script_for(settings, dataset)`` to ``path`` atomically: a reader sees the old
+    file or the whole new one, never half of it."""
+    write_atomically(path, script_for(settings, dataset))
+
+
+def phase_lines(script: str) -> dict[str, int]:
+    """The 1-based line numbers of the loop's four phases in ``script``, found by their code.
+
+    ``forward`` is the ``hypothesis = ...`` line (the cost follows it); ``zero_grad`` is the
+    ``optimizer.zero_grad()`` line, commented out or not. Raises ValueError if one is missing.
+    """
+    lines = script.splitlines()
+    try:
+        start = next(i for i, line in enumerate(lines) if line.strip() == LOOP_START)
+    except StopIteration:
+        raise ValueError("no training loop (for epoch in range(nb_epochs + 1):) in the script") from None
+    found: dict[str, int] = {}
+    for number, line in enumerate(lines[start + 1 :], start=start + 2):
+        code = line.strip()
+        if code.startswith("hypothesis = "):
+            phase = "forward"
+        elif code in (ZERO_GRAD_LINE, ZERO_GRAD_OFF_LINE) or code.startswith(f"# {ZERO_GRAD_LINE}"):
+            phase = "zero_grad"
+        elif code == "cost.backward()":
+            phase = "backward"
+        elif code == "optimizer.step()":
+            phase = "step"
+        else:
+            continue
+        found.setdefault(phase, number)
+    missing = [phase for phase in PHASES if phase not in found]
+    if missing:
+        raise ValueError(f"the script's loop has no {', '.join(missing)} line")
+    return {phase: found[phase] for phase in PHASES}
