@@ -53,6 +53,7 @@ TimerFactory = Callable[[float, Callable[[], None]], FrameTimer]
 EXPLANATIONS: dict[str, str] = {
     "run": "run or pause: epochs keep coming at the chosen speed",
     "step-1": "run one epoch: forward, cost, zero_grad, backward, step",
+    "step-back": "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit)",
     "step-10": "run 10 epochs",
     "step-100": "run 100 epochs",
     "reset": "start again from epoch 0 with the same settings",
@@ -82,6 +83,7 @@ class LrtuiApp(App[None]):
     BINDINGS = [
         Binding("space", "toggle_run", "Run/Pause", id="run"),
         Binding("n,right", "step(1)", "Step", id="step-1"),
+        Binding("u,left", "step_back", "Undo", id="step-back"),
         Binding("N", "step(10)", "×10", id="step-10"),
         Binding("ctrl+n", "step(100)", "×100", show=False, id="step-100"),
         Binding("r", "reset", "Reset", id="reset"),
@@ -119,7 +121,11 @@ class LrtuiApp(App[None]):
         self.running = False
         self._timer_factory = timer_factory
         self._next_redraw = 0.0
+        # Lines waiting for the next redraw, and every line with its place in the run, so
+        # stepping back can take out the lines of the epochs it undoes.
         self._pending_lines: list[str | Text] = []
+        self._log_entries: list[tuple[tuple[int, int], str | Text]] = []
+        self._log_base = 0  # entries before this belong to earlier runs and stay
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -191,9 +197,21 @@ class LrtuiApp(App[None]):
 
     def log_event(self, text: str) -> None:
         """An event line (setting changed, reset, ...), written after any epoch lines still pending."""
-        self._pending_lines.append(self._event(text))
+        self._log(self._event(text), (self.simulation.epoch, 0))
         if not self.running:
             self.refresh_views()
+
+    def _log(self, line: str | Text, position: tuple[int, int]) -> None:
+        """Queue a log line; ``position`` is (epoch, 1) for an epoch's line, (next epoch, 0) for an event."""
+        self._log_entries.append((position, line))
+        self._pending_lines.append(line)
+        if len(self._log_entries) > 2 * LOG_LINES:
+            del self._log_entries[:LOG_LINES]
+            self._log_base = max(0, self._log_base - LOG_LINES)
+
+    def _new_run_in_log(self) -> None:
+        """Lines logged so far belong to a run that has ended (reset, new problem, load)."""
+        self._log_base = len(self._log_entries)
 
     # ---------------------------------------------------------------- running
     def _took(self, records: list[EpochRecord], redraw: bool = True) -> None:
@@ -203,21 +221,23 @@ class LrtuiApp(App[None]):
         if records:
             self.history.extend(records)
             every = settings.log_every
-            self._pending_lines += [
-                log_line(r, settings.epochs) for r in records if r.epoch % every == 0 or not r.finite
-            ]
+            for record in records:
+                if record.epoch % every == 0 or not record.finite:
+                    self._log(log_line(record, settings.epochs), (record.epoch, 1))
             if simulation.diverged:
                 self._stop_running()
-                self._pending_lines.append(
-                    self._event(divergence_message(records[-1], simulation.surface.stability_limit))
+                self._log(
+                    self._event(divergence_message(records[-1], simulation.surface.stability_limit)),
+                    (simulation.epoch, 0),
                 )
             elif simulation.finished:
                 self._stop_running()
-                self._pending_lines.append(
+                self._log(
                     self._event(
                         f"run finished: epochs 0..{settings.epochs} done, cost {records[-1].cost:.6f}. "
                         "r resets; raise epochs to go on."
-                    )
+                    ),
+                    (simulation.epoch, 0),
                 )
         if redraw or not self.running:
             self.refresh_views()
@@ -300,6 +320,7 @@ class LrtuiApp(App[None]):
             self._stop_running()
             self.history.clear()
             self.chart.reset_view()
+            self._new_run_in_log()
             self.log_event(f"{change}: a new problem, so the run starts again at epoch 0")
         else:
             simulation.apply(new)
@@ -328,11 +349,32 @@ class LrtuiApp(App[None]):
     def action_step(self, count: int) -> None:
         self.advance(count)
 
+    def action_step_back(self) -> None:
+        simulation = self.simulation
+        self._stop_running()
+        if not simulation.step_back():
+            self.notify("Already at epoch 0: nothing to undo.", severity="warning")
+            return
+        self.history.truncate(simulation.epoch)
+        undone = (simulation.epoch, 1)
+        kept = [
+            entry
+            for index, entry in enumerate(self._log_entries)
+            if index < self._log_base or entry[0] < undone
+        ]
+        if len(kept) != len(self._log_entries):
+            self._log_entries = kept
+            self.log_pane.clear()
+            self._pending_lines = [line for _, line in kept[-LOG_LINES:]]
+        self.panel.show(simulation.settings, self.pacer.speed)
+        self.refresh_views()
+
     def action_reset(self) -> None:
         self._stop_running()
         self.simulation.reset()
         self.history.clear()
         self.chart.reset_view()
+        self._new_run_in_log()
         self.log_event("reset: back to epoch 0 with the same settings")
         self.refresh_views()
 
@@ -410,9 +452,11 @@ class LrtuiApp(App[None]):
         """Say what was loaded, then replay the log lines of its history."""
         settings = self.simulation.settings
         history = self.history
+        self._new_run_in_log()
         self.log_event(f"loaded {path}: {len(history)} epochs of history, next epoch {self.simulation.epoch}")
         logged = [i for i, epoch in enumerate(history.epochs) if epoch % settings.log_every == 0][-LOG_LINES:]
-        self._pending_lines += [log_line(history.record(i), settings.epochs) for i in logged]
+        for i in logged:
+            self._log(log_line(history.record(i), settings.epochs), (history.epochs[i], 1))
 
     def action_export_history(self) -> None:
         def export(path: str | None) -> None:

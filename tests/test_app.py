@@ -530,3 +530,36 @@ async def test_e_exports_the_history_as_csv(tmp_path) -> None:
         assert len(lines) == 11
         plain = pt.raw_loop(*pt.line_data(), 9)
         assert float(lines[10].split(",")[3]) == plain[9]["cost"]
+
+
+# ------------------------------------------------------------------ stepping back
+async def test_u_and_left_step_back_exactly_and_restore_the_log() -> None:
+    app = make_app(Settings(optimizer="adam", learning_rate=0.1, log_every=5, zero_grad=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "N")
+        forward = app.history.records
+        before = log_text(app)
+        await pilot.press("n", "plus")
+        assert "from epoch 21: learning rate 0.1 → 0.2" in log_text(app)
+        await pilot.press("u")
+        assert app.simulation.epoch == 20 and len(app.history) == 20
+        assert app.simulation.settings.learning_rate == 0.1
+        assert app.query_one("#field-learning_rate", Input).value == "0.1"
+        assert log_text(app) == before
+        for _ in range(5):
+            await pilot.press("left")
+        assert app.simulation.epoch == 15
+        assert "Epoch   15/1000" not in log_text(app) and "Epoch   10/1000" in log_text(app)
+        assert app.history.records == forward[:15]
+        await pilot.press("N")
+        assert app.history.records[:20] == forward
+        plain = pt.raw_loop(*pt.line_data(), 24, optimizer="Adam", lr=0.1, zero_grad=False)
+        assert same_as_plain(app.history.records, plain)
+
+
+async def test_stepping_back_at_epoch_zero_says_so() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("u")
+        assert app.simulation.epoch == 0
+        assert any("Already at epoch 0" in str(n.message) for n in app._notifications)

@@ -78,3 +78,12 @@ class History:
     def costs(self) -> tuple[list[int], list[float]]:
         """Epoch numbers and the cost computed in each."""
         return list(self.epochs), list(self.columns["cost"])
+
+    def truncate(self, epoch: int) -> None:
+        """Forget the records of ``epoch`` and later (after stepping back)."""
+        keep = len(self.epochs)
+        while keep and self.epochs[keep - 1] >= epoch:
+            keep -= 1
+        del self.epochs[keep:]
+        for column in self.columns.values():
+            del column[keep:]

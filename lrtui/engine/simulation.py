@@ -55,6 +55,10 @@ class EpochRecord:
         )
 
 
+CHECKPOINT_EVERY = 32
+MAX_CHECKPOINTS = 256
+
+
 class DivergedError(RuntimeError):
     """Raised when asked to step a run that has already diverged."""
 
@@ -162,6 +166,10 @@ class Simulation:
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
+        # For stepping back: exact copies of the trainer before some epochs, and the
+        # settings in force from each epoch on, so any epoch can be replayed bit for bit.
+        self._checkpoints: dict[int, tuple[Trainer, EpochRecord | None]] = {}
+        self._timeline: list[tuple[int, Settings]] = [(0, self.settings)]
 
     # ------------------------------------------------------------------ state
     @property
@@ -200,6 +208,8 @@ class Simulation:
         """Run one epoch and return what it did."""
         if self.diverged_at is not None:
             raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
+        if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
+            self._checkpoint()
         record = self.trainer.epoch(self.epoch, self.dataset, self.settings)
         self.last = record
         self.epoch += 1
@@ -254,6 +264,13 @@ class Simulation:
             self.dataset = dataset
             self._build()
             return True
+        self._apply_live(changed, settings)
+        self._timeline = [(epoch, s) for epoch, s in self._timeline if epoch < self.epoch]
+        self._timeline.append((self.epoch, settings))
+        self._checkpoints.pop(self.epoch, None)  # taken before this change
+        return False
+
+    def _apply_live(self, changed: set[str], settings: Settings) -> None:
         self.settings = settings
         if changed & {"optimizer", "momentum", "nesterov"}:
             # torch creates momentum buffers lazily and only when momentum was set at the
@@ -262,4 +279,45 @@ class Simulation:
         elif "learning_rate" in changed:
             for group in self.trainer.optimizer.param_groups:
                 group["lr"] = settings.learning_rate
-        return False
+
+    # ------------------------------------------------------------- stepping back
+    def _checkpoint(self) -> None:
+        self._checkpoints[self.epoch] = (copy.deepcopy(self.trainer), self.last)
+        if len(self._checkpoints) > MAX_CHECKPOINTS:
+            # Keep the recent half dense and thin the older half, so memory stays bounded
+            # however long the run and stepping back stays quick near the present.
+            epochs = sorted(self._checkpoints)
+            older = epochs[1 : len(epochs) - MAX_CHECKPOINTS // 2]
+            for epoch in older[1::2]:
+                del self._checkpoints[epoch]
+
+    def _settings_at(self, epoch: int) -> Settings:
+        return next(s for e, s in reversed(self._timeline) if e <= epoch)
+
+    def step_back(self) -> bool:
+        """Undo the last epoch: parameters, gradients and optimizer state as they were
+        before it, and settings changed since then undone. False at epoch 0.
+
+        The state is restored from the nearest checkpoint at or before that epoch and the
+        epochs in between are replayed, which gives bit-identical numbers on CPU.
+        """
+        if self.epoch == 0:
+            return False
+        target = self.epoch - 1
+        start = max(epoch for epoch in self._checkpoints if epoch <= target)
+        trainer, last = self._checkpoints[start]
+        for epoch in [e for e in self._checkpoints if e > target]:
+            del self._checkpoints[epoch]
+        self._timeline = [(epoch, s) for epoch, s in self._timeline if epoch <= target]
+        self.trainer = copy.deepcopy(trainer)
+        self.settings = self._settings_at(start)
+        self.epoch, self.last, self.diverged_at = start, last, None
+        while self.epoch < target:
+            self._apply_live(
+                set(self._settings_at(self.epoch).changed_fields(self.settings)),
+                self._settings_at(self.epoch),
+            )
+            self.step()
+        settings = self._settings_at(target)
+        self._apply_live(set(settings.changed_fields(self.settings)), settings)
+        return True

@@ -1,0 +1,96 @@
+"""Stepping back: any epoch undone exactly, so stepping forward again repeats it bit for bit."""
+
+from __future__ import annotations
+
+import pytest
+
+from lrtui.engine import Settings, Simulation
+from lrtui.engine.simulation import CHECKPOINT_EVERY, MAX_CHECKPOINTS
+
+SETTINGS = [
+    Settings(),
+    Settings(optimizer="adam", learning_rate=0.1, zero_grad=False),
+    Settings(model="linear", momentum=0.9, nesterov=True, data="noisy", learning_rate=0.01),
+    Settings(optimizer="rmsprop", momentum=0.5, bias=False),
+    Settings(optimizer="adagrad", loss_reduction="sum", learning_rate=0.05),
+]
+
+
+def optimizer_state(simulation: Simulation) -> list:
+    state = simulation.trainer.optimizer.state_dict()["state"]
+    return [
+        {key: value.tolist() if hasattr(value, "tolist") else value for key, value in entries.items()}
+        for _, entries in sorted(state.items())
+    ]
+
+
+def grads(simulation: Simulation) -> list:
+    return [None if p.grad is None else p.grad.tolist() for p in simulation.trainer.params]
+
+
+@pytest.mark.parametrize("settings", SETTINGS)
+def test_stepping_back_restores_everything_and_forward_repeats_bit_for_bit(settings: Settings) -> None:
+    straight = Simulation(settings)
+    records = straight.run(100)
+    rewound = Simulation(settings)
+    rewound.run(100)
+    for epoch in range(99, 39, -1):
+        assert rewound.step_back()
+        assert rewound.epoch == epoch
+        assert rewound.last == records[epoch - 1]
+    reference = Simulation(settings)
+    reference.run(40)
+    assert rewound.w == reference.w and rewound.b == reference.b
+    assert grads(rewound) == grads(reference)
+    assert optimizer_state(rewound) == optimizer_state(reference)
+    assert rewound.run(60) == records[40:]
+
+
+def test_step_back_to_epoch_zero_and_no_further() -> None:
+    simulation = Simulation(Settings())
+    simulation.run(3)
+    assert [simulation.step_back() for _ in range(4)] == [True, True, True, False]
+    assert simulation.epoch == 0 and simulation.last is None
+    assert simulation.w == 0.0 and grads(simulation) == [None, None]
+
+
+def test_settings_changed_after_the_target_are_undone() -> None:
+    settings = Settings()
+    simulation = Simulation(settings)
+    simulation.run(20)
+    simulation.apply(settings.with_changes(learning_rate=0.05))
+    simulation.run(5)
+    simulation.apply(settings.with_changes(learning_rate=0.05, optimizer="adam"))
+    records = simulation.run(5)
+    for _ in range(3):
+        simulation.step_back()
+    assert simulation.settings.optimizer == "adam"
+    assert simulation.run(3) == records[2:]
+    for _ in range(10):
+        simulation.step_back()
+    assert simulation.epoch == 20 and simulation.settings == settings.with_changes(learning_rate=0.05)
+    for _ in range(1):
+        simulation.step_back()
+    assert simulation.settings == settings
+    plain = Simulation(settings)
+    assert plain.run(19)[-1] == simulation.last
+
+
+def test_stepping_back_out_of_divergence() -> None:
+    simulation = Simulation(Settings(learning_rate=1.0))
+    simulation.run(40)
+    assert simulation.diverged_at == 19
+    simulation.step_back()
+    assert not simulation.diverged and simulation.epoch == 19
+    assert simulation.step().epoch == 19 and simulation.diverged_at == 19
+
+
+def test_checkpoints_stay_bounded_in_a_long_run() -> None:
+    simulation = Simulation(Settings(epochs=10**9, learning_rate=0.001))
+    simulation.run(CHECKPOINT_EVERY * (MAX_CHECKPOINTS + 200))
+    assert len(simulation._checkpoints) <= MAX_CHECKPOINTS + 1
+    reference_epoch = simulation.epoch - 1
+    last = simulation.last
+    simulation.step()
+    simulation.step_back()
+    assert simulation.epoch == reference_epoch + 1 and simulation.last == last
