@@ -189,6 +189,7 @@ def _restore_trainer(simulation: Simulation, document: dict[str, Any]) -> None:
     grads = _field(document, "grads", list)
     if len(parameters) != len(trainer.params) or len(grads) != len(trainer.params):
         raise SessionError("the saved parameters do not match the settings (bias on or off?)")
+    trainer.values = None  # the parameters change under it
     with torch.no_grad():
         for index, (param, saved, grad) in enumerate(zip(trainer.params, parameters, grads, strict=True)):
             value = _tensor_from_json(saved, f"parameter {index}")

@@ -103,6 +103,8 @@ class Trainer:
         self.b = b
         self.params: list[torch.Tensor] = [W] if b is None else [W, b]
         self.optimizer = make_optimizer(settings, self.params)
+        # W and b as floats after the last step, so the next epoch need not read them again.
+        self.values: tuple[float, float | None] | None = None
 
     def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
         if self.model is not None:
@@ -121,8 +123,9 @@ class Trainer:
     def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
         """One pass of the lessons' loop body; returns what it did."""
         W, b = self.W, self.b
-        w = W.item()
-        b_value = b.item() if b is not None else None
+        if self.values is None:
+            self.values = (W.item(), b.item() if b is not None else None)
+        w, b_value = self.values
         cost = self.cost(self.hypothesis(dataset.x_train), dataset.y_train, settings.loss_reduction)
         if settings.zero_grad:
             self.optimizer.zero_grad()
@@ -138,6 +141,9 @@ class Trainer:
             fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
         self.optimizer.step()
+        w_next = W.item()
+        b_next = b.item() if b is not None else None
+        self.values = (w_next, b_next)
         return EpochRecord(
             epoch=epoch,
             w=w,
@@ -145,8 +151,8 @@ class Trainer:
             cost=cost.item(),
             grad_w=grad_w,
             grad_b=grad_b,
-            w_next=W.item(),
-            b_next=b.item() if b is not None else None,
+            w_next=w_next,
+            b_next=b_next,
             fresh_grad_w=fresh_grad_w,
             fresh_grad_b=fresh_grad_b,
             learning_rate=settings.learning_rate,
