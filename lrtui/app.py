@@ -151,8 +151,9 @@ class LrtuiApp(App[None]):
         self.chart.border_title = "Chart"
         settings = self.simulation.settings
         dataset = self.simulation.dataset
+        model = "nn.Linear" if settings.model == "linear" else "raw W, b" if settings.bias else "raw W"
         self.log_event(
-            f"{dataset.name} ({dataset.size} points), {'nn.Linear' if settings.model == 'linear' else 'raw W, b'}, "
+            f"{dataset.name} ({dataset.size} points), {model}, "
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
             "n: step, space: run, ?: keys."
         )

@@ -100,10 +100,10 @@ def engine_comparison(points: int, epochs: int, rounds: int) -> Comparison:
     return Comparison(f"engine step, {points:,} points", rates["lrtui"], rates["bare"], "<= 1.2x")
 
 
-def engine_benchmarks() -> list[Comparison]:
+def engine_benchmarks() -> list[str]:
     return [
-        engine_comparison(3, epochs=2000, rounds=7),
-        engine_comparison(1_000_000, epochs=20, rounds=5),
+        engine_comparison(3, epochs=2000, rounds=7).report(),
+        engine_comparison(1_000_000, epochs=20, rounds=5).report(),
     ]
 
 
@@ -155,22 +155,29 @@ async def _app_at_full_speed(seconds: float, key_presses: int) -> AppRun:
     return AppRun(epochs / elapsed, shown / elapsed, latencies)
 
 
-def app_benchmarks() -> list[Comparison]:
+def app_benchmarks() -> list[str]:
     run = asyncio.run(_app_at_full_speed(seconds=4.0, key_presses=10))
     dataset = from_tensors("line", torch.tensor([1.0, 2.0, 3.0]), torch.tensor([1.0, 2.0, 3.0]))
     bare = best_rate({"bare": bare_loop(dataset.x_train, dataset.y_train, 0.01)}, 2000, 5)["bare"]
     comparison = Comparison("app run mode, full speed, 3 points", run.epochs_per_second, bare, "<= 2x")
-    print(
+    return [
+        comparison.report(),
         f"{'app redraws at full speed':<38} {run.frames_per_second:5.1f} frames/s (target >= 15);"
         f" key press handled within {max(run.key_latencies) * 1000:.0f} ms at worst,"
-        f" {statistics.median(run.key_latencies) * 1000:.0f} ms median (target <= 100 ms)"
-    )
-    return [comparison]
+        f" {statistics.median(run.key_latencies) * 1000:.0f} ms median (target <= 100 ms)",
+    ]
 
 
-GROUPS: dict[str, Callable[[], list[Comparison]]] = {
+def chart_benchmark_lines() -> list[str]:
+    from .bench_charts import chart_benchmarks, report
+
+    return [report(*row) for row in chart_benchmarks()]
+
+
+GROUPS: dict[str, Callable[[], list[str]]] = {
     "engine": engine_benchmarks,
     "app": app_benchmarks,
+    "charts": chart_benchmark_lines,
 }
 
 
@@ -183,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown group {unknown[0]!r}: choose from {', '.join(GROUPS)}")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s)")
     for name in args.groups or GROUPS:
-        for comparison in GROUPS[name]():
-            print(comparison.report(), flush=True)
+        for line in GROUPS[name]():
+            print(line, flush=True)
     return 0
 
 

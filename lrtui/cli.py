@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
 from . import __version__
+from .charts import render_for_terminal
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
 from .engine.history import History
 from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
@@ -128,6 +130,11 @@ def run_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--save", metavar="FILE", help="save the session (settings, history, torch state) as JSON"
     )
+    parser.add_argument(
+        "--plot",
+        action="store_true",
+        help="after the log, draw the cost per epoch and the cost surface with the path",
+    )
     return parser
 
 
@@ -233,7 +240,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)
     simulation = load_simulation(parser, settings)
-    history = History() if args.save else None
+    history = History() if args.save or args.plot else None
     write = _writer(args.format, out, settings.epochs)
     progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
     log_every = settings.log_every
@@ -254,8 +261,11 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     finally:
         if progress is not None:
             progress.clear()
+    if args.plot:
+        width, height = shutil.get_terminal_size()
+        out.write(render_for_terminal(simulation, history, width, max(height - 2, 24), color=out.isatty()))
     out.flush()
-    if history is not None:
+    if args.save:
         try:
             save_session(args.save, simulation, history)
         except OSError as error:

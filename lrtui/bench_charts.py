@@ -1,0 +1,109 @@
+"""Benchmarks of the chart: one frame of the surface view, and the cost map for a big dataset.
+
+    python -m lrtui.bench_charts
+
+A frame is what the app does for each redraw of the chart: read the scene from the engine
+(``peek()`` included), draw it on a plotext figure and let plotext build the text. Each
+figure is the best of several rounds, so a busy moment on the machine does not count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+
+import torch
+
+from .charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
+from .engine import CostSurface, Settings, Simulation
+from .engine.data import from_tensors
+from .engine.history import History
+
+WIDTH, HEIGHT = 120, 40
+FRAME_TARGET = "< 25 ms"
+SURFACE_TARGET = "< 10 ms"
+
+
+def best_milliseconds(run: Callable[[], object], rounds: int) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
+
+
+def finished_run(epochs: int) -> tuple[Simulation, History]:
+    """A real run of the line preset through epochs 0..epochs, with its history."""
+    simulation = Simulation(Settings(epochs=epochs))
+    history = History()
+    simulation.run_to_end(history.append)
+    return simulation, history
+
+
+def frame_maker(simulation: Simulation, history: History, warm: bool) -> Callable[[], str]:
+    """One chart frame; ``warm`` keeps the range and the cost map from frame to frame, as the
+    app's widget does while the point stays in view."""
+    kept = (ViewRange(), SurfaceCache())
+
+    def frame() -> str:
+        view, cache = kept if warm else (ViewRange(), SurfaceCache())
+        figure = new_figure(WIDTH, HEIGHT)
+        draw_view(figure, "surface", scene_of(simulation, history), view, WIDTH, HEIGHT, COLOR, cache)
+        return figure.build()
+
+    return frame
+
+
+def frame_benchmark(epochs: int, warm: bool = True, rounds: int = 15) -> float:
+    frame = frame_maker(*finished_run(epochs), warm)
+    frame()
+    return best_milliseconds(frame, rounds)
+
+
+def big_surface(points: int) -> CostSurface:
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(points, generator=generator)
+    dataset = from_tensors("big", x, 2.5 + 4 * x + 0.5 * torch.randn(points, generator=generator))
+    return CostSurface(dataset.sums)
+
+
+def surface_benchmark(points: int, rounds: int = 15) -> float:
+    """The coloured levels of a full 120x40 chart's canvas, from the closed form."""
+    surface = big_surface(points)
+    cols, rows = WIDTH - 6, HEIGHT - 5
+
+    def levels() -> list[list[object]]:
+        grid = level_grid(surface, (-1.0, 6.0), (-1.0, 4.0), cols, rows)
+        return [[COLOR.levels[level] for level in row] for row in grid.tolist()]
+
+    return best_milliseconds(levels, rounds)
+
+
+def chart_benchmarks() -> list[tuple[str, float, str]]:
+    """(title, milliseconds, target) of each chart benchmark."""
+    return [
+        (f"chart frame {WIDTH}x{HEIGHT}, 10,000-epoch history", frame_benchmark(10_000), FRAME_TARGET),
+        (f"chart frame {WIDTH}x{HEIGHT}, 1,000-epoch history", frame_benchmark(1_000), FRAME_TARGET),
+        (
+            f"first chart frame {WIDTH}x{HEIGHT}, 10,000 epochs (range + map)",
+            frame_benchmark(10_000, warm=False),
+            FRAME_TARGET,
+        ),
+        ("cost map, 1,000,000 data points", surface_benchmark(1_000_000), SURFACE_TARGET),
+    ]
+
+
+def report(title: str, milliseconds: float, target: str) -> str:
+    return f"{title:<52} {milliseconds:8.2f} ms   (target {target})"
+
+
+def main() -> int:
+    for row in chart_benchmarks():
+        print(report(*row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""The chart: the cost surface with the run on it, the cost per epoch, or the data and the fit.
+
+A textual-plotext widget over the drawing functions of ``lrtui.charts``, which the headless
+``lrtui run --plot`` shares. The app calls ``show`` after every frame; ``next_view`` switches
+views and ``reset_view`` forgets the surface's range when the run starts again.
+"""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual_plotext import Plot, PlotextPlot
+
+from ..charts import (
+    COLOR,
+    VIEW_TITLES,
+    VIEWS,
+    CellPainting,
+    Scene,
+    SurfaceCache,
+    ViewRange,
+    draw_view,
+    scene_of,
+)
+from ..engine import EpochRecord, Simulation
+from ..engine.history import History
+
+MIN_WIDTH = 20
+MIN_HEIGHT = 8
+
+
+class ChartPlot(CellPainting, Plot):
+    """textual-plotext's Plot, able to paint the cost map as cell backgrounds."""
+
+
+class CostChart(PlotextPlot):
+    """Draws the run it was last shown, in one of ``VIEWS``."""
+
+    VIEWS = VIEWS
+
+    view: reactive[str] = reactive("surface", init=False)
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._plot = ChartPlot()
+        self.simulation: Simulation | None = None
+        self.history: History | None = None
+        self.view_range = ViewRange()
+        self.surface_cache = SurfaceCache()
+        self._peek_key: tuple | None = None
+        self._peeked: EpochRecord | None = None
+        self.border_subtitle = self._subtitle()
+
+    # ------------------------------------------------------------- the app's calls
+    def show(self, simulation: Simulation, history: History) -> None:
+        """Draw this run now."""
+        self.simulation = simulation
+        self.history = history
+        self.replot()
+
+    def next_view(self) -> None:
+        self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+
+    def reset_view(self) -> None:
+        """Forget the surface's range: the next frame ranges it afresh (after a reset or a new problem)."""
+        self.view_range.reset()
+        self._peek_key = None
+
+    # ---------------------------------------------------------------- drawing
+    def watch_view(self) -> None:
+        self.border_subtitle = self._subtitle()
+        self.replot()
+
+    def on_resize(self) -> None:
+        self.replot()
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_figure()
+        width, height = self.size
+        if (
+            self.simulation is not None
+            and self.history is not None
+            and width >= MIN_WIDTH
+            and height >= MIN_HEIGHT
+        ):
+            draw_view(plt, self.view, self.scene(), self.view_range, width, height, COLOR, self.surface_cache)
+        self.refresh()
+
+    def scene(self) -> Scene:
+        assert self.simulation is not None and self.history is not None
+        return scene_of(self.simulation, self.history, self._peek())
+
+    def _peek(self) -> EpochRecord | None:
+        """``Simulation.peek()``, asked again only when the run or its settings have moved."""
+        simulation = self.simulation
+        assert simulation is not None
+        if simulation.diverged:
+            return None
+        trainer = simulation.trainer
+        key = (simulation, trainer, trainer.optimizer, simulation.epoch, simulation.settings)
+        if key != self._peek_key:
+            self._peeked = simulation.peek()
+            self._peek_key = key
+        return self._peeked
+
+    def _subtitle(self) -> str:
+        following = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+        return f"{VIEW_TITLES[self.view]} · v: {VIEW_TITLES[following]}"

@@ -1,0 +1,132 @@
+"""The chart widget on its own: one snapshot per view, and how it follows the app's calls.
+
+Review each SVG as a picture before committing it (``rsvg-convert -o /tmp/snap.png FILE.svg``).
+"""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+
+from lrtui.charts import VIEWS
+from lrtui.engine import Settings, Simulation
+from lrtui.engine.history import History
+from lrtui.widgets.chart import CostChart
+
+SIZE = (100, 32)
+
+
+class ChartApp(App[None]):
+    """Nothing but the chart, shown a run of ``epochs`` epochs."""
+
+    CSS = "CostChart { height: 1fr; }"
+
+    def __init__(self, settings: Settings, epochs: int, view: str = "surface") -> None:
+        super().__init__()
+        self.simulation = Simulation(settings)
+        self.history = History()
+        self.history.extend(self.simulation.run(epochs))
+        self.start_view = view
+
+    def compose(self) -> ComposeResult:
+        yield CostChart()
+
+    def on_mount(self) -> None:
+        chart = self.query_one(CostChart)
+        chart.view = self.start_view
+        chart.show(self.simulation, self.history)
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+
+
+# ---------------------------------------------------------------- snapshots
+def test_surface_after_thirty_epochs(snap_compare) -> None:
+    """Levels round the valley, the path from (0, 0), ● now, ◆ optimum, → next step."""
+    assert snap_compare(ChartApp(Settings(), 30), terminal_size=SIZE, run_before=settle)
+
+
+def test_no_bias_curve_as_in_the_lesson(snap_compare) -> None:
+    """J(W) with lr 0.15: W overshoots to 1.4 and back to 0.84; tangent and next step across the valley."""
+    app = ChartApp(Settings(bias=False, learning_rate=0.15), 2)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_cost_per_epoch(snap_compare) -> None:
+    """Log-scale cost falling onto the dotted least-squares floor of the noisy data."""
+    app = ChartApp(Settings(data="noisy"), 300, view="cost")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_data_and_fit(snap_compare) -> None:
+    """The noisy points, the fitted line after 20 epochs and the least-squares line."""
+    app = ChartApp(Settings(data="noisy"), 20, view="fit")
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_zero_grad_off_shows_two_arrows(snap_compare) -> None:
+    """Past the valley: the fresh gradient points back, the accumulated .grad still pushes on."""
+    app = ChartApp(Settings(zero_grad=False), 6)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_diverged(snap_compare) -> None:
+    """lr 1 on the line preset: the title names the epoch and the stability limit 0.18."""
+    app = ChartApp(Settings(learning_rate=1.0), 100)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+# ---------------------------------------------------------------- behaviour
+async def test_next_view_goes_round_the_views() -> None:
+    app = ChartApp(Settings(), 5)
+    async with app.run_test(size=SIZE) as pilot:
+        chart = app.query_one(CostChart)
+        seen = []
+        for _ in range(len(VIEWS) + 1):
+            seen.append(chart.view)
+            chart.next_view()
+            await pilot.pause()
+        assert seen == [*VIEWS, VIEWS[0]]
+        assert chart.border_subtitle == "cost per epoch · v: data and fit"
+
+
+async def test_steady_frames_reuse_the_map_and_the_peek() -> None:
+    app = ChartApp(Settings(), 5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        peeks = []
+        peek = app.simulation.peek
+        app.simulation.peek = lambda: peeks.append(1) or peek()
+        builds = chart.surface_cache.builds
+        for _ in range(3):
+            chart.show(app.simulation, app.history)
+        await pilot.pause()
+        assert peeks == [] and chart.surface_cache.builds == builds
+        app.history.extend(app.simulation.run(1))
+        chart.show(app.simulation, app.history)
+        assert peeks == [1] and chart.surface_cache.builds == builds
+
+
+async def test_reset_view_ranges_the_next_frame_afresh() -> None:
+    app = ChartApp(Settings(), 5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        app.simulation.apply(app.simulation.settings.with_changes(init_w=10.0, init_b=-5.0))
+        app.history.clear()
+        chart.reset_view()
+        chart.show(app.simulation, app.history)
+        assert chart.view_range.contains(10.0, -5.0)
+
+
+async def test_an_empty_history_and_a_tiny_size_are_fine() -> None:
+    app = ChartApp(Settings(), 0)
+    async with app.run_test(size=(12, 5)) as pilot:
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        for _ in VIEWS:
+            chart.next_view()
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert chart.view_range.contains(0.0, 0.0)
