@@ -1,7 +1,7 @@
 """Benchmarks: lrtui against the bare lesson loop, side by side in one process.
 
-    python -m lrtui.bench            # every benchmark
-    python -m lrtui.bench engine     # one group
+    python -m lrtui.bench            # every benchmark (the memory group takes minutes)
+    python -m lrtui.bench engine     # one group: engine, app, charts or memory
 
 Each comparison alternates rounds of the two contenders and keeps each one's best
 round, so a busy moment on the machine hurts both alike.
@@ -174,10 +174,50 @@ def chart_benchmark_lines() -> list[str]:
     return [report(*row) for row in chart_benchmarks()]
 
 
+def long_run_child(epochs: int) -> None:
+    """In a process of its own: run ``epochs`` epochs keeping history as the app does, then
+    time one chart frame; print the process's peak memory and the frame time as JSON."""
+    import json
+    import resource
+
+    from .bench_charts import best_milliseconds, finished_run, frame_maker
+
+    simulation, history = finished_run(epochs - 1)
+    frame_ms = best_milliseconds(frame_maker(simulation, history, warm=True), 10)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {"epochs": epochs, "records": len(history), "peak_mb": peak_kb / 1024, "frame_ms": frame_ms}
+        )
+    )
+
+
+def memory_benchmarks() -> list[str]:
+    import json
+    import subprocess
+
+    results = {}
+    for epochs in (1_000, 1_000_000):
+        code = f"from lrtui.bench import long_run_child; long_run_child({epochs})"
+        output = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout
+        results[epochs] = json.loads(output)
+    small, big = results[1_000], results[1_000_000]
+    return [
+        f"{'peak memory, headless run with history':<38} 1,000 epochs {small['peak_mb']:.0f} MB;"
+        f" 1,000,000 epochs {big['peak_mb']:.0f} MB ({big['records']:,} records kept);"
+        f" difference {big['peak_mb'] - small['peak_mb']:.1f} MB (target <= 50 MB)",
+        f"{'chart frame after the run':<38} 1,000 epochs {small['frame_ms']:.1f} ms;"
+        f" 1,000,000 epochs {big['frame_ms']:.1f} ms (target: no growth)",
+    ]
+
+
 GROUPS: dict[str, Callable[[], list[str]]] = {
     "engine": engine_benchmarks,
     "app": app_benchmarks,
     "charts": chart_benchmark_lines,
+    "memory": memory_benchmarks,
 }
 
 

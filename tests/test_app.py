@@ -563,3 +563,14 @@ async def test_stepping_back_at_epoch_zero_says_so() -> None:
         await pilot.press("u")
         assert app.simulation.epoch == 0
         assert any("Already at epoch 0" in str(n.message) for n in app._notifications)
+
+
+async def test_x_writes_the_pytorch_script_for_the_current_settings(tmp_path) -> None:
+    path = tmp_path / "train.py"
+    app = make_app(Settings(zero_grad=False, epochs=3, log_every=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("x")
+        await answer_prompt(pilot, path)
+        script = path.read_text()
+        assert "# optimizer.zero_grad()" in script and "optim.SGD([W, b], lr=0.01)" in script
+        assert f"wrote the PyTorch script for these settings to {path}" in log_text(app)

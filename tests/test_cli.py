@@ -353,3 +353,57 @@ def test_progress_bar_on_a_terminal_leaves_stdout_unchanged() -> None:
     drawn = terminal.getvalue()
     assert "epoch" in drawn and "\r" in drawn
     assert drawn.endswith("\r\033[K")
+
+
+def test_plot_draws_the_cost_per_epoch_and_the_surface_after_the_table(capsys) -> None:
+    from lrtui.cli import run
+
+    assert run(["--epochs", "50", "--log-every", "25", "--plot"]) == 0
+    out = capsys.readouterr().out
+    table, charts = out.split("Epoch   50/50", 1)
+    assert "Epoch    0/50" in table
+    assert "cost per epoch (log scale)" in charts and "cost J(W, b)" in charts
+    assert "\x1b[" not in charts  # no colour codes when not a terminal
+
+
+def test_plot_without_bias_draws_the_curve(capsys) -> None:
+    from lrtui.cli import run
+
+    assert run(["--no-bias", "--lr", "0.15", "--epochs", "10", "--plot"]) == 0
+    assert "cost J(W)" in capsys.readouterr().out
+
+
+def test_save_writes_a_session_the_app_can_load(tmp_path, capsys) -> None:
+    from lrtui.cli import run
+    from lrtui.engine.session import load_session
+
+    path = tmp_path / "run.json"
+    assert run(["--epochs", "30", "--save", str(path)]) == 0
+    simulation, history = load_session(path)
+    assert simulation.epoch == 31 and len(history) == 31
+
+
+def test_load_refuses_settings_flags_and_bad_files(tmp_path, capsys) -> None:
+    from lrtui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--load", str(tmp_path / "missing.json")])
+    assert exit_info.value.code == 2
+    assert "argument --load" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--load", "x.json", "--lr", "0.1"])
+    assert exit_info.value.code == 2
+    assert "drop --lr" in capsys.readouterr().err
+
+
+def test_export_script_prints_or_writes_the_script(tmp_path, capsys) -> None:
+    from lrtui.cli import main
+
+    assert main(["export-script", "--no-bias"]) == 0
+    assert "hypothesis = x_train * W\n" in capsys.readouterr().out
+    path = tmp_path / "train.py"
+    assert main(["export-script", "--optimizer", "adam", "-o", str(path)]) == 0
+    assert "optim.Adam([W, b], lr=0.01)" in path.read_text()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["export-script", "--lr", "-2"])
+    assert exit_info.value.code == 2

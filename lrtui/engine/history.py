@@ -1,8 +1,10 @@
 """What a run has done so far, for the charts: the trajectory of (W, b) and the cost per epoch.
 
 Records are stored column by column in flat arrays of doubles: a float32 value is exact
-in a double, and flat arrays stay compact and invisible to the garbage collector however
-long the run goes.
+in a double, and flat arrays stay compact and invisible to the garbage collector. Past
+MAX_RECORDS, older records are thinned to every ``stride``-th epoch (the stride doubling
+each time), so memory stays bounded however long a run goes while the whole run stays
+evenly covered; the last TAIL epochs are always complete, and every record kept is exact.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ _COLUMNS = (
     "fresh_grad_b",
     "learning_rate",
 )
+MAX_RECORDS = 2**17
+TAIL = MAX_RECORDS // 4
 _OPTIONAL = frozenset({"b", "grad_b", "b_next", "fresh_grad_b"})
 
 
@@ -35,17 +39,37 @@ class History:
         self.epochs = array("q")
         self.columns: dict[str, array] = {name: array("d") for name in _COLUMNS}
         self.bias: bool | None = None
+        self.stride = 1
 
     def __len__(self) -> int:
         return len(self.epochs)
 
     def append(self, record: EpochRecord) -> None:
+        if len(self.epochs) >= MAX_RECORDS:
+            self._thin()
         if self.bias is None:
             self.bias = record.b is not None
         self.epochs.append(record.epoch)
         for name, column in self.columns.items():
             value = getattr(record, name)
             column.append(0.0 if value is None else value)
+
+    def _thin(self) -> None:
+        recent = len(self.epochs) - TAIL
+        while True:
+            keep = [i for i in range(recent) if self.epochs[i] % self.stride == 0]
+            if len(keep) <= MAX_RECORDS // 2:
+                break
+            self.stride *= 2
+        keep += range(recent, len(self.epochs))
+        self.epochs = array("q", (self.epochs[i] for i in keep))
+        for name, column in self.columns.items():
+            self.columns[name] = array("d", (column[i] for i in keep))
+
+    @property
+    def complete(self) -> bool:
+        """True while every epoch run so far is still here (nothing thinned)."""
+        return not self.epochs or self.epochs[-1] - self.epochs[0] + 1 == len(self.epochs)
 
     def extend(self, records: Iterable[EpochRecord]) -> None:
         for record in records:
