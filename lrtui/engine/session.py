@@ -79,7 +79,7 @@ def _tensor_from_json(value: Any, where: str) -> torch.Tensor:
 
 # ------------------------------------------------------------------- saving
 def session_dict(simulation: Simulation, history: History) -> dict[str, Any]:
-    trainer = simulation.trainer
+    trainer = simulation.trainer_between_epochs
     optimizer_state = trainer.optimizer.state_dict()
     return {
         "format": FORMAT,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import torch
@@ -49,10 +49,10 @@ class EpochRecord:
 
     @property
     def finite(self) -> bool:
-        return all(
-            value is None or math.isfinite(value)
-            for value in (self.cost, self.grad_w, self.grad_b, self.w_next, self.b_next)
-        )
+        isfinite = math.isfinite
+        if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
+            return False
+        return self.b_next is None or (isfinite(self.grad_b) and isfinite(self.b_next))
 
 
 CHECKPOINT_EVERY = 32
@@ -122,13 +122,26 @@ class Trainer:
 
     def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
         """One pass of the lessons' loop body; returns what it did."""
+        phases = self.phases(epoch, dataset, settings)
+        while True:
+            try:
+                next(phases)
+            except StopIteration as done:
+                return done.value
+
+    def phases(self, epoch: int, dataset: Dataset, settings: Settings) -> Generator[str, None, EpochRecord]:
+        """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
         W, b = self.W, self.b
         if self.values is None:
             self.values = (W.item(), b.item() if b is not None else None)
         w, b_value = self.values
         cost = self.cost(self.hypothesis(dataset.x_train), dataset.y_train, settings.loss_reduction)
+        self.cost_value = cost.item()
+        yield "forward"
         if settings.zero_grad:
             self.optimizer.zero_grad()
+        yield "zero_grad"
+        if settings.zero_grad:
             cost.backward()
             grad_w = fresh_grad_w = W.grad.item()
             grad_b = fresh_grad_b = b.grad.item() if b is not None else None
@@ -140,15 +153,17 @@ class Trainer:
             grad_b = b.grad.item() if b is not None else None
             fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
+        yield "backward"
         self.optimizer.step()
         w_next = W.item()
         b_next = b.item() if b is not None else None
         self.values = (w_next, b_next)
+        yield "step"
         return EpochRecord(
             epoch=epoch,
             w=w,
             b=b_value,
-            cost=cost.item(),
+            cost=self.cost_value,
             grad_w=grad_w,
             grad_b=grad_b,
             w_next=w_next,
@@ -157,6 +172,16 @@ class Trainer:
             fresh_grad_b=fresh_grad_b,
             learning_rate=settings.learning_rate,
         )
+
+    def numbers(self) -> dict[str, float | None]:
+        """W, b and their .grad right now (None where torch holds None)."""
+        W, b = self.W, self.b
+        return {
+            "W": W.item(),
+            "b": b.item() if b is not None else None,
+            "W.grad": W.grad.item() if W.grad is not None else None,
+            "b.grad": b.grad.item() if b is not None and b.grad is not None else None,
+        }
 
 
 class Simulation:
@@ -176,6 +201,12 @@ class Simulation:
         # settings in force from each epoch on, so any epoch can be replayed bit for bit.
         self._checkpoints: dict[int, tuple[Trainer, EpochRecord | None]] = {}
         self._timeline: list[tuple[int, Settings]] = [(0, self.settings)]
+        # An epoch being run phase by phase: its phases, a copy of the trainer from before
+        # it (to start it over), the last phase done and the numbers before and after it.
+        self._phases: Generator[str, None, EpochRecord] | None = None
+        self._epoch_start: Trainer | None = None
+        self.phase: str | None = None
+        self.phase_numbers: tuple[dict[str, float | None], dict[str, float | None]] | None = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -214,20 +245,66 @@ class Simulation:
         """Run one epoch and return what it did."""
         if self.diverged_at is not None:
             raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
+        if self._phases is not None:
+            while self._phases is not None:
+                record = self.phase_step()
+            assert record is not None
+            return record
         if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
             self._checkpoint()
-        record = self.trainer.epoch(self.epoch, self.dataset, self.settings)
+        return self._finish(self.trainer.epoch(self.epoch, self.dataset, self.settings))
+
+    def _finish(self, record: EpochRecord) -> EpochRecord:
         self.last = record
         self.epoch += 1
         if not record.finite:
             self.diverged_at = record.epoch
         return record
 
+    # ------------------------------------------------------------ phase by phase
+    @property
+    def mid_epoch(self) -> bool:
+        return self._phases is not None
+
+    def phase_step(self) -> EpochRecord | None:
+        """Do the next phase of the epoch (forward and cost, zero_grad, backward, step).
+        Returns the epoch's record after its last phase, None before that."""
+        if self.diverged_at is not None:
+            raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
+        if self._phases is None:
+            if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
+                self._checkpoint()
+            self._epoch_start = copy.deepcopy(self.trainer)
+            self._phases = self.trainer.phases(self.epoch, self.dataset, self.settings)
+        before = self.trainer.numbers()
+        self.phase = next(self._phases)
+        self.phase_numbers = (before, self.trainer.numbers())
+        if self.phase != "step":
+            return None
+        try:
+            next(self._phases)
+        except StopIteration as done:
+            record = done.value
+        self._phases = self._epoch_start = None
+        return self._finish(record)
+
+    def _start_epoch_over(self) -> None:
+        """Undo the phases done so far in the epoch in progress."""
+        if self._epoch_start is not None:
+            self.trainer = self._epoch_start
+        self._phases = self._epoch_start = None
+        self.phase = self.phase_numbers = None
+
+    @property
+    def trainer_between_epochs(self) -> Trainer:
+        """The trainer as it was after the last whole epoch (before an epoch in progress)."""
+        return self._epoch_start if self._epoch_start is not None else self.trainer
+
     def peek(self) -> EpochRecord | None:
         """What the next epoch will do, worked out on a copy; the run itself does not move."""
         if self.diverged_at is not None:
             return None
-        twin = copy.deepcopy(self.trainer)
+        twin = copy.deepcopy(self.trainer_between_epochs)
         return twin.epoch(self.epoch, self.dataset, self.settings)
 
     def run(self, count: int) -> list[EpochRecord]:
@@ -262,6 +339,7 @@ class Simulation:
         changed = set(settings.changed_fields(old))
         if not changed:
             return False
+        self._start_epoch_over()  # settings take effect from a whole epoch
         if changed & PROBLEM_FIELDS:
             dataset = self.dataset
             if "data" in changed:
@@ -307,6 +385,9 @@ class Simulation:
         The state is restored from the nearest checkpoint at or before that epoch and the
         epochs in between are replayed, which gives bit-identical numbers on CPU.
         """
+        if self._phases is not None:
+            self._start_epoch_over()
+            return True
         if self.epoch == 0:
             return False
         target = self.epoch - 1
@@ -316,6 +397,7 @@ class Simulation:
             del self._checkpoints[epoch]
         self._timeline = [(epoch, s) for epoch, s in self._timeline if epoch <= target]
         self.trainer = copy.deepcopy(trainer)
+        self.phase = self.phase_numbers = None
         self.settings = self._settings_at(start)
         self.epoch, self.last, self.diverged_at = start, last, None
         while self.epoch < target:
