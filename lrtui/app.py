@@ -26,6 +26,7 @@ from .engine.session import SessionError, load_session, save_session
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, label
 from .pacing import Pacer, speed_label
 from .widgets.chart import CostChart
+from .widgets.code import CodeView
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel, field_text
 from .widgets.prompt import PathPrompt
@@ -68,6 +69,8 @@ EXPLANATIONS: dict[str, str] = {
     "load": "load a saved session and go on from where it stopped",
     "export": "export every epoch of the history as CSV",
     "script": "write the plain PyTorch script for these settings (python prints what lrtui shows)",
+    "code": "show the plain PyTorch code being run, and optimizer.state (c again: the chart)",
+    "phase": "run the next phase of the epoch: forward and cost, zero_grad, backward, step",
     "help": "show this help",
     "focus-app": "leave a field and hand the keys back to the app",
     "quit": "quit lrtui",
@@ -94,6 +97,8 @@ class LrtuiApp(App[None]):
         Binding("b", "toggle_bias", "Bias", show=False, id="bias"),
         Binding("d", "next_dataset", "Data", show=False, id="dataset"),
         Binding("v", "next_view", "View", id="view"),
+        Binding("c", "toggle_code", "Code", id="code"),
+        Binding("p", "phase_step", "Phase", show=False, id="phase"),
         Binding("ctrl+s", "save_session", "Save", show=False, id="save"),
         Binding("ctrl+o", "load_session", "Load", show=False, id="load"),
         Binding("e", "export_history", "Export", show=False, id="export"),
@@ -135,6 +140,7 @@ class LrtuiApp(App[None]):
             with Vertical(id="main"):
                 yield LiveState(id="state")
                 yield CostChart(id="chart")
+                yield CodeView(id="code")
                 yield RichLog(
                     id="log", max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False
                 )
@@ -145,6 +151,8 @@ class LrtuiApp(App[None]):
         self.log_pane = self.query_one("#log", RichLog)
         self.state_view = self.query_one(LiveState)
         self.chart = self.query_one(CostChart)
+        self.code_view = self.query_one(CodeView)
+        self.code_view.border_title = "PyTorch code"
         factory = self._timer_factory or self._paused_interval
         self.frame_timer = factory(FRAME_INTERVAL, self.run_frame)
         self.log_pane.border_title = "Log"
@@ -188,7 +196,10 @@ class LrtuiApp(App[None]):
             self.log_pane.write(line)
         self._pending_lines.clear()
         self.state_view.show(simulation, self.status())
-        self.chart.show(simulation, self.history)
+        if self.code_view.display:
+            self.code_view.show(simulation)
+        else:
+            self.chart.show(simulation, self.history)
         limit = simulation.surface.stability_limit
         self.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
 
@@ -398,7 +409,23 @@ class LrtuiApp(App[None]):
         self.change_setting("data", choices[(choices.index(data) + 1) % len(choices)])
 
     def action_next_view(self) -> None:
+        if self.code_view.display:
+            self.action_toggle_code()
         self.chart.next_view()
+
+    def action_toggle_code(self) -> None:
+        showing_code = not self.code_view.display
+        self.code_view.display = showing_code
+        self.chart.display = not showing_code
+        self.refresh_views()
+
+    def action_phase_step(self) -> None:
+        if not self.code_view.display:
+            self.action_toggle_code()
+        if not self._can_step():
+            return
+        record = self.simulation.phase_step()
+        self._took([record] if record is not None else [])
 
     def action_save_session(self) -> None:
         def save(path: str | None) -> None:

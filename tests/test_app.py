@@ -574,3 +574,44 @@ async def test_x_writes_the_pytorch_script_for_the_current_settings(tmp_path) ->
         script = path.read_text()
         assert "# optimizer.zero_grad()" in script and "optim.SGD([W, b], lr=0.01)" in script
         assert f"wrote the PyTorch script for these settings to {path}" in log_text(app)
+
+
+# ------------------------------------------------------------------ code view and phases
+async def test_c_shows_the_code_being_run_and_back() -> None:
+    app = make_app(Settings(zero_grad=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("c")
+        assert app.code_view.display and not app.chart.display
+        script = shown_text(app.query_one("#code-script"))
+        assert "# optimizer.zero_grad()  # turned off" in script
+        assert "optimizer = optim.SGD([W, b], lr=0.01)" in script
+        await pilot.press("c")
+        assert app.chart.display and not app.code_view.display
+
+
+async def test_p_steps_through_the_four_phases_of_an_epoch() -> None:
+    app = make_app(Settings(optimizer="adam"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        phases = []
+        for _ in range(4):
+            await pilot.press("p")
+            phases.append(app.simulation.phase)
+            panel = shown_text(app.query_one("#code-state"))
+            if app.simulation.mid_epoch:
+                assert f"phase {len(phases)}/4" in panel
+        assert phases == ["forward", "zero_grad", "backward", "step"]
+        assert app.simulation.epoch == 2 and len(app.history) == 2
+        assert "Adam.state" in shown_text(app.query_one("#code-state"))
+        plain = pt.raw_loop(*pt.line_data(), 1, optimizer="Adam")
+        assert same_as_plain(app.history.records, plain)
+
+
+async def test_p_then_n_finishes_the_epoch_and_u_starts_it_over() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("p", "p", "u")
+        assert app.simulation.epoch == 0 and not app.simulation.mid_epoch
+        await pilot.press("p", "p", "n", "n")
+        assert app.simulation.epoch == 2
+        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 1))

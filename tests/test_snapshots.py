@@ -50,3 +50,7 @@ class TestAppScreens:
     def test_diverged(self, snap_compare) -> None:
         app = make_app(Settings(learning_rate=1.0))
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("ctrl+n"))
+
+    def test_code_view_mid_epoch_with_zero_grad_off(self, snap_compare) -> None:
+        app = make_app(Settings(zero_grad=False, optimizer="sgd", momentum=0.9))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("n", "n", "p", "p", "p"))

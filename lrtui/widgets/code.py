@@ -1,0 +1,121 @@
+"""The code view: the plain PyTorch script for the current settings, the phase of the epoch
+being stepped through, and the optimizer's state as numbers."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Static
+
+from ..engine import Simulation
+from ..engine.script import PHASES, phase_lines, script_for
+from .state import number
+
+PHASE_TITLES = {
+    "forward": "1. forward and cost",
+    "zero_grad": "2. optimizer.zero_grad()",
+    "backward": "3. cost.backward()",
+    "step": "4. optimizer.step()",
+}
+
+
+class CodeView(Horizontal):
+    """Shows what the app is running as the lessons would write it; ``show`` redraws it."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._script_key: tuple | None = None
+        self._lines: dict[str, int] = {}
+        self._script = ""
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="code-scroll"):
+            yield Static(id="code-script")
+        yield Static(id="code-state")
+
+    def show(self, simulation: Simulation) -> None:
+        highlight = self._lines.get(simulation.phase) if simulation.mid_epoch else None
+        key = (simulation.settings, highlight)
+        if key != self._script_key:
+            if self._script_key is None or self._script_key[0] != simulation.settings:
+                self._script = script_for(simulation.settings, simulation.dataset)
+                self._lines = phase_lines(self._script)
+                highlight = self._lines.get(simulation.phase) if simulation.mid_epoch else None
+            self._script_key = (simulation.settings, highlight)
+            syntax = Syntax(
+                self._script,
+                "python",
+                line_numbers=True,
+                highlight_lines={highlight} if highlight else set(),
+                theme="monokai",
+                word_wrap=False,
+            )
+            self.query_one("#code-script", Static).update(syntax)
+            if highlight:
+                self.query_one("#code-scroll", VerticalScroll).scroll_to(
+                    y=max(highlight - 6, 0), animate=False
+                )
+        self.query_one("#code-state", Static).update(state_panel(simulation), layout=False)
+
+
+def state_panel(simulation: Simulation) -> Group:
+    parts: list = [phase_table(simulation), Text("")]
+    parts.append(optimizer_table(simulation))
+    return Group(*parts)
+
+
+def phase_table(simulation: Simulation) -> Group:
+    if not simulation.mid_epoch or simulation.phase_numbers is None:
+        done = "no epoch in progress" if simulation.phase is None else "epoch done"
+        return Group(
+            Text(f"phase: {done}", style="bold"),
+            Text("p runs the next epoch one phase at a time", style="dim"),
+        )
+    before, after = simulation.phase_numbers
+    position = PHASES.index(simulation.phase) + 1
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_column()
+    table.add_column(justify="right")
+    for name in before:
+        if before[name] is None and after[name] is None and name.startswith("b") and not simulation.bias:
+            continue
+        changed = before[name] != after[name]
+        style = "bold yellow" if changed else ""
+        table.add_row(name, number(before[name], 0), "→", Text(number(after[name], 0), style=style))
+    cost = simulation.trainer.cost_value
+    return Group(
+        Text(f"epoch {simulation.epoch}, phase {position}/4", style="bold"),
+        Text(PHASE_TITLES[simulation.phase], style="bold cyan"),
+        table,
+        Text.assemble(("cost ", "bold"), number(cost, 0)),
+    )
+
+
+def optimizer_table(simulation: Simulation) -> Group:
+    optimizer = simulation.trainer.optimizer
+    names = ["W", "b"][: len(optimizer.param_groups[0]["params"])]
+    title = Text(f"{type(optimizer).__name__}.state", style="bold")
+    rows = []
+    for name, param in zip(names, optimizer.param_groups[0]["params"], strict=False):
+        for key, value in optimizer.state.get(param, {}).items():
+            shown = value.item() if hasattr(value, "item") and value.numel() == 1 else value
+            rows.append((name, key, shown))
+    if not rows:
+        plain_sgd = simulation.settings.optimizer == "sgd" and simulation.settings.momentum == 0
+        why = "plain SGD keeps no state" if plain_sgd else "empty until the first step()"
+        return Group(title, Text(why, style="dim"))
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_column(justify="right")
+    for name, key, value in rows:
+        if key == "step" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        table.add_row(name, key, number(value, 0) if isinstance(value, float) else str(value))
+    return Group(title, table)
