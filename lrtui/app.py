@@ -35,6 +35,8 @@ from .widgets.state import LiveState
 # Frames are paced by the work done in them; the timer only has to wake up promptly.
 FRAME_INTERVAL = 1 / 500
 REDRAW_RATE = 20
+LOG_FLUSH_RATE = 2
+CHART_RATE = 8
 DEFAULT_SESSION = "lrtui-session.json"
 DEFAULT_EXPORT = "lrtui-history.csv"
 DEFAULT_SCRIPT = "lrtui_train.py"
@@ -126,6 +128,8 @@ class LrtuiApp(App[None]):
         self.running = False
         self._timer_factory = timer_factory
         self._next_redraw = 0.0
+        self._next_log_flush = 0.0
+        self._next_chart = 0.0
         # Lines waiting for the next redraw, and every line with its place in the run, so
         # stepping back can take out the lines of the epochs it undoes.
         self._pending_lines: list[str | Text] = []
@@ -192,13 +196,21 @@ class LrtuiApp(App[None]):
 
     def refresh_views(self) -> None:
         simulation = self.simulation
-        for line in self._pending_lines:
-            self.log_pane.write(line)
-        self._pending_lines.clear()
+        # Each write to the log pane costs a layout pass of the whole screen, so while
+        # running its lines are written a few times a second rather than every frame.
+        now = self.pacer.clock()
+        if self._pending_lines and (not self.running or now >= self._next_log_flush):
+            self._next_log_flush = now + 1 / LOG_FLUSH_RATE
+            for line in self._pending_lines:
+                self.log_pane.write(line)
+            self._pending_lines.clear()
         self.state_view.show(simulation, self.status())
         if self.code_view.display:
             self.code_view.show(simulation)
-        else:
+        elif not self.running or now >= self._next_chart:
+            # The chart is the costliest thing on screen; while running it is redrawn at
+            # CHART_RATE, the numbers at REDRAW_RATE.
+            self._next_chart = now + 1 / CHART_RATE
             self.chart.show(simulation, self.history)
         limit = simulation.surface.stability_limit
         self.panel.show_hint("learning_rate", f"stable below {limit:.4g}")

@@ -25,7 +25,7 @@ class Pacer:
         self,
         speed: int = 10,
         clock: Callable[[], float] = time.perf_counter,
-        frame_budget: float = 0.02,
+        frame_budget: float = 0.015,
     ) -> None:
         if speed not in SPEEDS:
             raise ValueError(f"speed must be one of {SPEEDS}")
