@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog
+from textual.widgets import Footer, Header, RichLog, Static
 
 from .engine import DataError, EpochRecord, SettingsError, Simulation
 from .engine.history import History
@@ -43,6 +43,9 @@ DEFAULT_SCRIPT = "lrtui_train.py"
 LOG_LINES = 5000
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 30
+TINY_WIDTH = 70
+TINY_HEIGHT = 20
+SMALLEST_FULL = (80, 24)  # the smallest size with the whole layout, compact
 
 
 class FrameTimer(Protocol):
@@ -142,6 +145,7 @@ class LrtuiApp(App[None]):
         with Horizontal(id="body"):
             yield ParameterPanel(self.simulation.settings, self.pacer.speed, id="parameters")
             with Vertical(id="main"):
+                yield Static(id="too-small")
                 yield LiveState(id="state")
                 yield CostChart(id="chart")
                 yield CodeView(id="code")
@@ -182,7 +186,14 @@ class LrtuiApp(App[None]):
 
     def _fit_layout(self) -> None:
         width, height = self.size
+        tiny = width < TINY_WIDTH or height < TINY_HEIGHT
         self.screen.set_class(width < COMPACT_WIDTH or height < COMPACT_HEIGHT, "-compact")
+        self.screen.set_class(tiny, "-tiny")
+        if tiny:
+            self.query_one("#too-small", Static).update(
+                f"{width}x{height} is too small for the panel and the chart: enlarge the terminal to "
+                f"at least {SMALLEST_FULL[0]}x{SMALLEST_FULL[1]}. The keys still work (? lists them)."
+            )
 
     # ------------------------------------------------------------------ views
     def status(self) -> str:

@@ -35,6 +35,9 @@ class TestAppScreens:
     def test_small_terminal(self, snap_compare) -> None:
         assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_keys("N"))
 
+    def test_tiny_terminal_says_to_enlarge_it(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(40, 12), run_before=run_keys("N"))
+
     def test_help_screen(self, snap_compare) -> None:
         assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_keys("question_mark"))
 
