@@ -92,7 +92,7 @@ class LrtuiApp(App[None]):
         Binding("space", "toggle_run", "Run/Pause", id="run"),
         Binding("n,right", "step(1)", "Step", id="step-1"),
         Binding("u,left", "step_back", "Undo", id="step-back"),
-        Binding("N", "step(10)", "×10", id="step-10"),
+        Binding("N", "step(10)", "×10", show=False, id="step-10"),
         Binding("ctrl+n", "step(100)", "×100", show=False, id="step-100"),
         Binding("r", "reset", "Reset", id="reset"),
         Binding("z", "toggle_zero_grad", "zero_grad", id="zero-grad"),
