@@ -303,7 +303,7 @@ class LrtuiApp(App[None]):
         return records
 
     def run_frame(self) -> None:
-        """One frame of run mode: the epochs the pacer allows, then one redraw."""
+        """One slice of run mode: the epochs the pacer allows, then a redraw when one is due."""
         if not self.running:
             return
         simulation = self.simulation
