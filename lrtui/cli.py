@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import shlex
 import shutil
 import sys
 import time
@@ -100,7 +101,8 @@ def app_parser() -> argparse.ArgumentParser:
     parser = _parser(
         "lrtui",
         "Step a real torch optimizer through linear regression, epoch by epoch. "
-        "`lrtui run --help` trains headless; `lrtui export-script --help` writes the plain PyTorch script.",
+        "`lrtui run --help` trains headless; `lrtui export-script --help` writes the plain PyTorch script; "
+        "`lrtui serve --help` serves the app to a browser.",
     )
     parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
     parser.add_argument(
@@ -145,6 +147,48 @@ def script_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write the script here (default: print it)")
     return parser
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    parser = _parser(
+        "lrtui serve",
+        "Serve the app to a web browser on this machine (textual-serve); each page gets its own app.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
+    )
+    return parser
+
+
+def serve(argv: list[str]) -> int:
+    parser = serve_parser()
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"argument --port: must be between 1 and 65535 (got {args.port})")
+    settings = settings_from_args(parser, args)
+    load_simulation(parser, settings)  # bad data is refused here, not in every browser tab
+    flags = [
+        *(part for flag in SETTINGS_FLAGS for part in _flag_args(flag, getattr(args, flag.field))),
+        "--speed",
+        str(args.speed),
+    ]
+    from textual_serve.server import Server
+
+    command = shlex.join([sys.executable, "-m", "lrtui", *flags])
+    print(f"lrtui serve: open http://{args.host}:{args.port} in a browser (ctrl+c stops)", flush=True)
+    Server(command, host=args.host, port=args.port, title="lrtui").serve()
+    return 0
+
+
+def _flag_args(flag: Flag, given: object) -> list[str]:
+    """The command-line words that pass a given setting on to the app."""
+    if given is None:
+        return []
+    if flag.const is not None:
+        return [flag.flag]
+    return [flag.flag, str(given)]
 
 
 def export_script(argv: list[str], out: TextIO | None = None) -> int:
@@ -286,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             return run(argv[1:])
         if argv and argv[0] == "export-script":
             return export_script(argv[1:])
+        if argv and argv[0] == "serve":
+            return serve(argv[1:])
         parser = app_parser()
         args = parser.parse_args(argv)
         history = None
