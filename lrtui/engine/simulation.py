@@ -122,12 +122,9 @@ class Trainer:
 
     def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
         """One pass of the lessons' loop body; returns what it did."""
-        phases = self.phases(epoch, dataset, settings)
-        while True:
-            try:
-                next(phases)
-            except StopIteration as done:
-                return done.value
+        for _phase in self.phases(epoch, dataset, settings):
+            pass
+        return self.record
 
     def phases(self, epoch: int, dataset: Dataset, settings: Settings) -> Generator[str, None, EpochRecord]:
         """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
@@ -158,8 +155,7 @@ class Trainer:
         w_next = W.item()
         b_next = b.item() if b is not None else None
         self.values = (w_next, b_next)
-        yield "step"
-        return EpochRecord(
+        self.record = EpochRecord(
             epoch=epoch,
             w=w,
             b=b_value,
@@ -172,6 +168,8 @@ class Trainer:
             fresh_grad_b=fresh_grad_b,
             learning_rate=settings.learning_rate,
         )
+        yield "step"
+        return self.record
 
     def numbers(self) -> dict[str, float | None]:
         """W, b and their .grad right now (None where torch holds None)."""
