@@ -12,9 +12,11 @@ from functools import partial
 from typing import Any, Protocol
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
@@ -175,17 +177,20 @@ class LrtuiApp(App[None]):
         )
         if self.session_path is not None:
             self._log_loaded(self.session_path)
+        else:
+            self._note_optimum()
         self._fit_layout()
         self.refresh_views()
 
     def _paused_interval(self, interval: float, callback: Callable[[], None]) -> FrameTimer:
         return self.set_interval(interval, callback, pause=True)
 
-    def on_resize(self) -> None:
-        self._fit_layout()
+    def on_resize(self, event: events.Resize) -> None:
+        # This handler runs before App._on_resize stores the new size, so self.size is still the old one.
+        self._fit_layout(event.size)
 
-    def _fit_layout(self) -> None:
-        width, height = self.size
+    def _fit_layout(self, size: Size | None = None) -> None:
+        width, height = size or self.size
         tiny = width < TINY_WIDTH or height < TINY_HEIGHT
         self.screen.set_class(width < COMPACT_WIDTH or height < COMPACT_HEIGHT, "-compact")
         self.screen.set_class(tiny, "-tiny")
@@ -357,12 +362,18 @@ class LrtuiApp(App[None]):
             self.chart.reset_view()
             self._new_run_in_log()
             self.log_event(f"{change}: a new problem, so the run starts again at epoch 0")
+            self._note_optimum()
         else:
             simulation.apply(new)
             self.log_event(f"from epoch {simulation.epoch}: {change}")
         self.panel.show(new, self.pacer.speed)
         self.refresh_views()
         return True
+
+    def _note_optimum(self) -> None:
+        optimum = self.simulation.surface.optimum
+        if not optimum.unique:
+            self.log_event(f"note: {optimum.reason}; gradient descent still runs")
 
     def _refuse(self, field: str, reason: str) -> None:
         self.panel.refuse(field, reason)
@@ -505,6 +516,7 @@ class LrtuiApp(App[None]):
         history = self.history
         self._new_run_in_log()
         self.log_event(f"loaded {path}: {len(history)} epochs of history, next epoch {self.simulation.epoch}")
+        self._note_optimum()
         logged = [i for i, epoch in enumerate(history.epochs) if epoch % settings.log_every == 0][-LOG_LINES:]
         for i in logged:
             self._log(log_line(history.record(i), settings.epochs), (history.epochs[i], 1))

@@ -288,6 +288,9 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     write = _writer(args.format, out, settings.epochs)
     progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
     log_every = settings.log_every
+    optimum = simulation.surface.optimum
+    if not optimum.unique:
+        err.write(f"lrtui run: note: {optimum.reason}; gradient descent still runs\n")
 
     def on_record(record) -> None:
         if history is not None:

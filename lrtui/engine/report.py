@@ -51,6 +51,8 @@ def divergence_message(record: EpochRecord, stability_limit: float) -> str:
         for name, value in values.items()
         if value is not None and not math.isfinite(value)
     )
+    if math.isnan(record.w_next) and math.isfinite(record.cost) and math.isfinite(record.grad_w):
+        bad = "the optimizer's step overflowed float32, so torch refused to take it"
     return (
         f"diverged at epoch {record.epoch} ({bad}). Plain gradient descent on this data and loss "
         f"converges only for learning rates below {stability_limit:.4g}; this run used "

@@ -131,6 +131,11 @@ def _check_learning_rate(value: object) -> None:
     _check_finite("learning_rate", value)
     if value <= 0:  # type: ignore[operator]
         raise SettingsError("learning_rate", f"learning rate must be a positive number (got {value})")
+    if value > FLOAT32_MAX:  # type: ignore[operator]
+        # torch.optim hands -lr to float32 kernels as alpha; a larger one raises inside step()
+        raise SettingsError(
+            "learning_rate", f"learning rate must fit in float32, at most 3.4e38 (got {value})"
+        )
 
 
 def _check_momentum(value: object) -> None:

@@ -151,9 +151,16 @@ class Trainer:
             fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
         yield "backward"
-        self.optimizer.step()
-        w_next = W.item()
-        b_next = b.item() if b is not None else None
+        try:
+            self.optimizer.step()
+            w_next = W.item()
+            b_next = b.item() if b is not None else None
+        except RuntimeError as error:
+            # e.g. Adam's lr / (1 - beta1**t) past float32: torch raises instead of writing inf.
+            if "overflow" not in str(error):
+                raise
+            w_next = math.nan
+            b_next = math.nan if b is not None else None
         self.values = (w_next, b_next)
         self.record = EpochRecord(
             epoch=epoch,

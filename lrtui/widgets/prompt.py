@@ -26,7 +26,12 @@ class PathPrompt(ModalScreen[str | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(event.value.strip() or None)
+        self._answer(event.value.strip() or None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        self._answer(None)
+
+    def _answer(self, path: str | None) -> None:
+        # A quick second enter is already queued when the first one dismisses the prompt.
+        if self.is_current:
+            self.dismiss(path)

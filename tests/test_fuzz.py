@@ -1,0 +1,140 @@
+"""Key mashing and odd terminal sizes: no exception, and the screen always tells the engine's truth."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+import textual.app
+from app_support import FakeClock, make_app, shown_text
+from textual.widgets import Input
+
+from lrtui.engine import Settings
+from lrtui.pacing import FULL_SPEED
+from lrtui.widgets.parameters import field_text
+from lrtui.widgets.state import number
+
+KEYS = [
+    "space", "n", "right", "N", "ctrl+n", "u", "left", "r", "z", "plus", "minus",
+    "o", "b", "d", "v", "c", "p", "question_mark", "escape",
+]  # fmt: skip
+INPUTS = ["learning_rate", "momentum", "init_w", "init_b", "seed", "epochs", "log_every", "data"]
+JUNK = [
+    "",
+    "-",
+    ".",
+    "e",
+    "nan",
+    "inf",
+    "-1",
+    "0",
+    "0.05",
+    "1e308",
+    "abc",
+    "12345678901234567890" * 3,
+    "3",
+    "noisy",
+]
+
+
+def assert_screen_matches_engine(app) -> None:
+    simulation = app.simulation
+    state = shown_text(app.state_view)
+    record = simulation.last
+    assert f"{'—' if record is None else record.epoch}/{simulation.settings.epochs}" in state
+    assert number(record and record.cost, 0).strip() in state
+    assert number(simulation.w).strip() in state
+    if simulation.bias:
+        assert number(simulation.b).strip() in state
+    if record is not None:
+        assert number(record.grad_w).strip() in state
+    assert ("DIVERGED" in app.state_view.border_subtitle) == simulation.diverged
+    assert len(app.history) == simulation.epoch
+    if record is not None:
+        assert app.history.last == record
+    for name in INPUTS:
+        if not app.query_one(f"#row-{name}").has_class("-invalid"):
+            widget = app.query_one(f"#field-{name}", Input)
+            if not widget.has_focus:
+                assert widget.value == field_text(name, getattr(simulation.settings, name)), name
+
+
+def random_keys(rng: random.Random, count: int) -> list[str]:
+    """About ``count`` key presses: bindings, tab between fields, and junk typed into whatever has focus."""
+    keys: list[str] = []
+    while len(keys) < count:
+        roll = rng.random()
+        if roll < 0.6:
+            keys.append(rng.choice(KEYS))
+        elif roll < 0.75:
+            keys.append(rng.choice(["tab", "shift+tab", "backspace", "ctrl+a"]))
+        else:
+            keys += [*rng.choice(JUNK), rng.choice(["enter", "escape", "tab"])]
+    return keys
+
+
+async def mash(seed: int, presses: int, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(seed)
+    clock = FakeClock(tick=0.0005)
+    app = make_app(Settings(epochs=400, log_every=7), speed=rng.choice([10, FULL_SPEED]), clock=clock)
+    # Pilot waits for the CPU to go idle after every key (>= 40 ms each); a key masher does not.
+    # Keys still go through the driver in order; each chunk ends with Pilot's wait for the screen.
+    monkeypatch.setattr(textual.app, "wait_for_idle", no_wait)
+    async with app.run_test(size=size) as pilot:
+        keys = random_keys(rng, presses)
+        for start in range(0, len(keys), 25):
+            if rng.random() < 0.3:
+                app.query_one(f"#field-{rng.choice(INPUTS)}", Input).focus()  # a click on a field
+            await pilot.press(*keys[start : start + 25])
+            if rng.random() < 0.5:
+                clock.now += rng.random()
+                app.timers[0].fire()
+            while app.screen is not app.screen_stack[0]:
+                await pilot.press("escape")  # close help or a file prompt
+            await pilot.pause()
+            assert_screen_matches_engine(app)
+        await pilot.press("escape")
+        if app.running:
+            await pilot.press("space")
+        await pilot.pause()
+        app.refresh_views()
+        assert_screen_matches_engine(app)
+
+
+async def no_wait(*args: object, **kwargs: object) -> None:
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize(("seed", "size"), [(1, (120, 40)), (2, (80, 24)), (3, (120, 40))])
+async def test_key_mashing_never_breaks_the_app(
+    seed: int, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await mash(seed, 1000, size, monkeypatch)
+
+
+@pytest.mark.parametrize("size", [(40, 12), (50, 15), (60, 20), (80, 24), (120, 40), (200, 60), (250, 80)])
+async def test_every_terminal_size_renders(size: tuple[int, int]) -> None:
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("N", "v", "c", "p", "c")
+        await pilot.pause()
+        width, height = size
+        assert app.screen.has_class("-compact") == (width < 100 or height < 30)
+        assert app.screen.has_class("-tiny") == (width < 70 or height < 20)
+        assert_screen_matches_engine(app)
+
+
+async def test_resizing_while_running() -> None:
+    clock = FakeClock(tick=0.0005)
+    app = make_app(speed=FULL_SPEED, clock=clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        for size in [(250, 80), (40, 12), (80, 24), (60, 20), (120, 40)]:
+            await pilot.resize_terminal(*size)
+            app.timers[0].fire()
+            await pilot.pause()
+            assert app.screen.has_class("-tiny") == (size[0] < 70 or size[1] < 20)
+        await pilot.press("space")
+        app.refresh_views()
+        assert_screen_matches_engine(app)
