@@ -24,6 +24,7 @@ from plotext._figure import _figure_class as PlotextFigure
 
 from .engine import CostSurface, Dataset, EpochRecord, Settings, Simulation
 from .engine.history import History
+from .engine.race import LETTERS, labels
 
 Color = tuple[int, int, int] | str
 Span = tuple[float, float]
@@ -74,6 +75,8 @@ class Palette:
     tangent: Color
     fit: Color
     best_fit: Color
+    rivals_map: tuple[Color, ...]  # contenders B, C, D over the cost map
+    rivals: tuple[Color, ...]  # and over the canvas
 
     @property
     def colored(self) -> bool:
@@ -118,6 +121,8 @@ COLOR = Palette(
     tangent=(245, 130, 48),
     fit=(230, 25, 75),
     best_fit=(128, 128, 128),
+    rivals_map=((255, 165, 0), (90, 220, 255), (190, 255, 120)),
+    rivals=((245, 130, 48), (0, 130, 200), (145, 30, 180)),
 )
 # Without colour the levels are told apart by their characters, denser where the cost is high.
 _PLAIN: dict[str, Any] = {field.name: "default" for field in fields(Palette)}
@@ -125,6 +130,8 @@ MONO = Palette(
     **{
         **_PLAIN,
         "levels": ("default",) * LEVELS,
+        "rivals_map": ("default",) * 3,
+        "rivals": ("default",) * 3,
         "level_marks": (" ", " ", "·", "·", ":", ":", "░", "░", "▒", "▒"),
     }
 )
@@ -245,6 +252,27 @@ class Track:
 
 # ------------------------------------------------------------------ the scene
 @dataclass(frozen=True)
+class RivalScene:
+    """Another contender of a race: its letter, what it is, its track and where it stands."""
+
+    letter: str
+    settings: Settings
+    track: Track
+    w: float
+    b: float | None
+    diverged_at: int | None
+
+    @staticmethod
+    def of(letter: str, simulation: Simulation, history: History) -> RivalScene:
+        return RivalScene(
+            letter, simulation.settings, Track.of(history), simulation.w, simulation.b, simulation.diverged_at
+        )
+
+    def path(self) -> tuple[list[float], list[float]]:
+        return track_points(self.track)
+
+
+@dataclass(frozen=True)
 class Scene:
     """What the charts show, read from the engine once per frame."""
 
@@ -258,6 +286,7 @@ class Scene:
     b: float | None
     next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
     diverged_at: int | None
+    rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
 
     @property
     def bias(self) -> bool:
@@ -271,7 +300,12 @@ class Scene:
         return self.last.learning_rate if self.last is not None else self.settings.learning_rate
 
 
-def scene_of(simulation: Simulation, history: History, peeked: EpochRecord | None = None) -> Scene:
+def scene_of(
+    simulation: Simulation,
+    history: History,
+    peeked: EpochRecord | None = None,
+    rivals: Sequence[RivalScene] = (),
+) -> Scene:
     """The scene of a run; ``peeked`` saves a second ``peek()`` when the caller has one."""
     if peeked is None and not simulation.diverged:
         peeked = simulation.peek()
@@ -286,6 +320,7 @@ def scene_of(simulation: Simulation, history: History, peeked: EpochRecord | Non
         b=simulation.b,
         next=peeked,
         diverged_at=simulation.diverged_at,
+        rivals=tuple(rivals),
     )
 
 
@@ -378,25 +413,38 @@ def held_points(scene: Scene) -> tuple[np.ndarray, np.ndarray | None]:
     if optimum.unique:
         extra_w.append(optimum.w)
         extra_b.append(optimum.b)
-    ws = np.concatenate([history_values(scene.history, "w"), _floats(extra_w)])
+    # a rival that diverged would stretch the view until nothing else can be seen
+    racing = [rival.path() for rival in scene.rivals if rival.diverged_at is None]
+    rival_ws = [_floats(ws) for ws, _ in racing]
+    rival_bs = [_floats(bs) for _, bs in racing]
+    ws = np.concatenate([history_values(scene.history, "w"), _floats(extra_w), *rival_ws])
     if not scene.bias:
         return ws, None
-    return ws, np.concatenate([history_values(scene.history, "b"), _floats(extra_b)])
+    return ws, np.concatenate([history_values(scene.history, "b"), _floats(extra_b), *rival_bs])
 
 
 def follow(view: ViewRange, scene: Scene) -> bool:
-    """Re-range the view if it must; True if it did."""
+    """Re-range the view if it must (the current point, or a rival's, has left it); True if it did."""
     b = scene.b if scene.bias else None
-    if not view.needs_update(scene.w, b):
+    left = view.needs_update(scene.w, b) or any(
+        view.needs_update(rival.w, rival.b if scene.bias else None)
+        for rival in scene.rivals
+        if rival.diverged_at is None
+    )
+    if not left:
         return False
     ws, bs = held_points(scene)
-    return view.update((scene.w, b), ws, bs)
+    view.fit(np.append(ws, scene.w), None if bs is None else np.append(bs, np.nan if b is None else b))
+    return True
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:
     """The trajectory to draw (thinned, finite points only): each epoch's start, then the
     point the last step reached."""
-    track = scene.track
+    return track_points(scene.track)
+
+
+def track_points(track: Track) -> tuple[list[float], list[float]]:
     ws, bs = track.w, track.b
     if track.end is not None:
         ws, bs = np.append(ws, track.end[0]), np.append(bs, track.end[1])
@@ -772,6 +820,8 @@ def surface_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
+    if scene.rivals:
+        return shortened(["cost J(W, b)", *race_legend(scene, NOW), optimum])
     parts = ["cost J(W, b), log levels", f"{NOW} now", optimum]
     if scene.settings.zero_grad:
         parts.append(f"{STEP_HEADS[0]} next step")
@@ -833,6 +883,7 @@ def draw_surface(
     ws, bs = path_points(scene)
     if len(ws) > 1:
         plt.plot(ws, bs, marker="braille", color=palette.map_path)
+    draw_rival_paths(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
         start = (scene.next.w, scene.next.b or 0.0)
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
@@ -846,10 +897,52 @@ def draw_surface(
         mark(plt, chart, scene.w, scene.b or 0.0, NOW, palette.map_now)
 
 
+def draw_rival_paths(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
+    """Each rival's path in its colour, its letter where it stands (✖ where it diverged)."""
+    for rival, color in zip(scene.rivals, colors, strict=False):
+        ws, bs = rival.path()
+        for run_w, run_b in clipped_runs(ws, bs, chart):
+            plt.plot(run_w, run_b, marker="braille", color=color)
+        if rival.diverged_at is not None:
+            if ws:
+                mark(plt, chart, ws[-1], bs[-1], DIVERGED, color)
+        else:
+            mark(plt, chart, rival.w, rival.b or 0.0, rival.letter, color)
+
+
+def clipped_runs(ws: list[float], bs: list[float], chart: Frame) -> list[tuple[list[float], list[float]]]:
+    """The parts of a path inside the frame (plotext would rasterise a far-off segment point by point)."""
+    runs: list[tuple[list[float], list[float]]] = []
+    for i in range(len(ws) - 1):
+        clipped = clip_segment((ws[i], bs[i]), (ws[i + 1], bs[i + 1]), chart)
+        if clipped is None:
+            continue
+        (w0, b0), (w1, b1) = clipped
+        if runs and runs[-1][0][-1] == w0 and runs[-1][1][-1] == b0:
+            runs[-1][0].append(w1)
+            runs[-1][1].append(b1)
+        else:
+            runs.append(([w0, w1], [b0, b1]))
+    return runs
+
+
+def race_legend(scene: Scene, leader: str) -> list[str]:
+    """``● A SGD lr 0.01  B Adam lr 0.1 ...`` for a race; nothing otherwise."""
+    if not scene.rivals:
+        return []
+    names = labels([scene.settings, *(rival.settings for rival in scene.rivals)])
+    return [f"{leader} A {names[0]}"] + [
+        f"{rival.letter} {name}" + (f" ✖{rival.diverged_at}" if rival.diverged_at is not None else "")
+        for rival, name in zip(scene.rivals, names[1:], strict=True)
+    ]
+
+
 # ---------------------------------------------------------------- J(W) curve
 def curve_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.rivals:
+        return shortened(["cost J(W)", *race_legend(scene, NOW)])
     parts = ["cost J(W)", f"{NOW} now", f"{EARLIER} earlier W", "─ tangent: slope = gradient"]
     if not scene.surface.optimum.unique:
         parts.insert(1, "no single optimum")
@@ -889,6 +982,18 @@ def draw_curve(
         draw_tangent(plt, chart, here, peeked.fresh_grad_w, palette.tangent)  # type: ignore[union-attr]
     if earlier_w:
         plt.scatter(*chart.snap(earlier_w, earlier_cost), marker=EARLIER, color=palette.path)
+    for rival, color in zip(scene.rivals, palette.rivals, strict=False):
+        # on the leader's curve: a rival with another loss reduction has its own scale
+        rival_w = np.asarray(rival.path()[0], dtype=np.float64)
+        rival_w = rival_w[(rival_w >= chart.x[0]) & (rival_w <= chart.x[1])]
+        rival_cost = surface.costs(rival_w)
+        shown = rival_cost <= chart.y[1]
+        if shown.any():
+            plt.scatter(
+                *chart.snap(rival_w[shown].tolist(), rival_cost[shown].tolist()), marker=EARLIER, color=color
+            )
+        if rival.diverged_at is None:
+            mark(plt, chart, rival.w, surface.cost(rival.w), rival.letter, color)
     if here is not None:
         step_arrows(plt, scene, chart, here, lambda w, b: (w, surface.cost(w)), (palette.step, palette.fresh))
     optimum = surface.optimum
@@ -943,6 +1048,8 @@ def _power_label(log_value: float) -> str:
 def cost_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return diverged_titles(scene)
+    if scene.rivals:
+        return shortened(["cost per epoch (log)", *race_legend(scene, NOW)], " — ")
     parts = ["cost per epoch (log scale)"]
     if scene.last is not None:
         parts.append(f"{number(scene.last.cost)} at epoch {scene.last.epoch}")
@@ -961,16 +1068,18 @@ def lowest_cost(scene: Scene) -> float | None:
 def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
     """The cost of each epoch on a log scale (thinned; non-finite costs left out; a cost of
     exactly 0 drawn at the lowest positive one)."""
-    track = scene.track
-    keep = np.isfinite(track.cost)
-    epochs, costs = track.epochs[keep], track.cost[keep]
-    positive = costs[costs > 0]
+    tracks = [scene.track, *(rival.track for rival in scene.rivals)]
+    kept = [(track.epochs[np.isfinite(track.cost)], track.cost[np.isfinite(track.cost)]) for track in tracks]
+    every_cost = np.concatenate([costs for _, costs in kept])
+    positive = every_cost[every_cost > 0]
     floor = float(positive.min()) if positive.size else 1e-12
-    logs = np.log10(np.maximum(costs, floor))
-    first = float(track.epochs[0]) if track.epochs.size else 0.0
-    last = float(track.epochs[-1]) if track.epochs.size else 1.0
+    curves = [(epochs, np.log10(np.maximum(costs, floor))) for epochs, costs in kept]
+    every_epoch = np.concatenate([track.epochs for track in tracks])
+    first = float(every_epoch.min()) if every_epoch.size else 0.0
+    last = float(every_epoch.max()) if every_epoch.size else 1.0
     x_span = (first, max(last, first + 1))
     lowest = lowest_cost(scene)
+    logs = np.concatenate([curve_logs for _, curve_logs in curves])
     known = np.append(logs, math.log10(lowest)) if lowest is not None else logs
     low, high = (float(known.min()), float(known.max())) if known.size else (-1.0, 1.0)
     if high - low < 0.5:
@@ -982,9 +1091,13 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
     if lowest is not None:
         floor_x, floor_y = chart.snap(list(x_span), [math.log10(lowest)] * 2)  # a one-character line
         plt.plot(floor_x, floor_y, marker=FLOOR, color=palette.best_fit)
-    if epochs.size:
-        plt.plot(epochs.tolist(), logs.tolist(), marker="braille", color=palette.curve)
-        mark(plt, chart, float(epochs[-1]), float(logs[-1]), NOW, palette.now)
+    markers = [(NOW, palette.curve, palette.now)] + [
+        (rival.letter, color, color) for rival, color in zip(scene.rivals, palette.rivals, strict=False)
+    ]
+    for (epochs, curve_logs), (marker, line_color, marker_color) in zip(curves, markers, strict=False):
+        if epochs.size:
+            plt.plot(epochs.tolist(), curve_logs.tolist(), marker="braille", color=line_color)
+            mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
 
 
 # -------------------------------------------------------------- data and fit
@@ -1008,6 +1121,8 @@ def data_points(dataset: Dataset, limit: int = DATA_POINTS) -> tuple[list[float]
 def fit_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return diverged_titles(scene)
+    if scene.rivals:
+        return shortened(["data and each contender's line", *race_legend(scene, "─")])
     line = f"H(x) = {number(scene.w)}·x"
     if scene.b is not None:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"
@@ -1026,6 +1141,9 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
         _draw_line(plt, chart, optimum.w, optimum.b or 0.0, palette.best_fit, "least squares")  # type: ignore[arg-type]
     if finite(scene.w, scene.b if scene.b is not None else 0.0):
         _draw_line(plt, chart, scene.w, scene.b or 0.0, palette.fit, "H(x) = Wx + b now")
+    for rival, color in zip(scene.rivals, palette.rivals, strict=False):
+        if rival.diverged_at is None and finite(rival.w, rival.b if rival.b is not None else 0.0):
+            _draw_line(plt, chart, rival.w, rival.b or 0.0, color, rival.letter)
     plt.scatter(*chart.snap(xs, ys), marker=EARLIER, color=palette.path, label="data")
 
 
@@ -1077,11 +1195,16 @@ def build_chart(name: str, scene: Scene, view: ViewRange, width: int, height: in
 
 
 def render_for_terminal(
-    simulation: Simulation, history: History, width: int, height: int, color: bool = True
+    simulation: Simulation,
+    history: History,
+    width: int,
+    height: int,
+    color: bool = True,
+    rivals: Sequence[RivalScene] = (),
 ) -> str:
     """For ``lrtui run --plot``: the cost per epoch, then the surface (or J(W) without bias)
     with the final path, together width x height."""
-    scene = scene_of(simulation, history)
+    scene = scene_of(simulation, history, rivals=rivals)
     cost_height = max(10, height * 2 // 5)
     surface_height = max(12, height - cost_height)
     charts = [
@@ -1089,3 +1212,18 @@ def render_for_terminal(
         build_chart("surface", scene, ViewRange(), width, surface_height, color),
     ]
     return "\n".join(chart.rstrip("\n") for chart in charts) + "\n"
+
+
+def render_race_for_terminal(
+    contenders: Sequence[Simulation],
+    histories: Sequence[History],
+    width: int,
+    height: int,
+    color: bool = True,
+) -> str:
+    """``render_for_terminal`` for a race: the first contender leads, the others are rivals."""
+    rivals = [
+        RivalScene.of(letter, simulation, history)
+        for letter, simulation, history in zip(LETTERS[1:], contenders[1:], histories[1:], strict=False)
+    ]
+    return render_for_terminal(contenders[0], histories[0], width, height, color, rivals)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .charts import render_for_terminal
+from .charts import render_for_terminal, render_race_for_terminal
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
 from .engine.history import History
+from .engine.race import CONTENDER_KEYS, LETTERS, MAX_CONTENDERS, contender_settings, labels, lockstep
 from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
@@ -136,6 +137,17 @@ def run_parser() -> argparse.ArgumentParser:
         "--plot",
         action="store_true",
         help="after the log, draw the cost per epoch and the cost surface with the path",
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        metavar="CHANGES",
+        help=(
+            "race another contender on the same data, given as changes to the other flags, e.g."
+            " 'optimizer=adam lr=0.1' or 'zero-grad=off'; up to 3 times (keys: "
+            + ", ".join(CONTENDER_KEYS)
+            + ")"
+        ),
     )
     return parser
 
@@ -284,6 +296,8 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)
     simulation = load_simulation(parser, settings)
+    if args.compare:
+        return run_race(parser, args, simulation, out, err)
     history = History() if args.save or args.plot else None
     write = _writer(args.format, out, settings.epochs)
     progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
@@ -324,6 +338,78 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         err.write(f"lrtui run: {divergence_message(simulation.last, simulation.surface.stability_limit)}\n")
         return EXIT_DIVERGED
     return 0
+
+
+def race_contenders(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, leader: Simulation
+) -> list[Simulation]:
+    """The leader (the other flags) and one contender per --compare, on the leader's data."""
+    if len(args.compare) > MAX_CONTENDERS - 1:
+        parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
+    if args.save:
+        parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
+    contenders = [leader]
+    for text in args.compare:
+        try:
+            settings = contender_settings(leader.settings, text)
+        except SettingsError as error:
+            parser.error(f"argument --compare: {text!r}: {error.message}")
+        contenders.append(Simulation(settings, dataset=leader.dataset))
+    return contenders
+
+
+def run_race(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, leader: Simulation, out: TextIO, err: TextIO
+) -> int:
+    """`lrtui run --compare`: every contender in lockstep, one table with a row per contender."""
+    contenders = race_contenders(parser, args, leader)
+    letters = LETTERS[: len(contenders)]
+    epochs, log_every = leader.settings.epochs, leader.settings.log_every
+    histories = [History() for _ in contenders] if args.plot else None
+    if args.format == "text":
+        for letter, label in zip(letters, labels([s.settings for s in contenders]), strict=True):
+            out.write(f"{letter} = {label}\n")
+        write = lambda letter, record: out.write(log_line(record, epochs, letter) + "\n")  # noqa: E731
+    elif args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("contender", *COLUMNS))
+        write = lambda letter, record: writer.writerow(  # noqa: E731
+            [letter, *("" if value is None else value for value in row(record).values())]
+        )
+    else:
+        write = lambda letter, record: out.write(json.dumps({"contender": letter, **json_row(record)}) + "\n")  # noqa: E731
+    progress = Progress(err, epochs + 1) if args.format == "text" and err.isatty() else None
+
+    def on_records(epoch: int, records: list) -> None:
+        if progress is not None:
+            progress.clear()
+        for index, (letter, record) in enumerate(zip(letters, records, strict=True)):
+            if record is None:
+                continue
+            if histories is not None:
+                histories[index].append(record)
+            if epoch % log_every == 0 or not record.finite:
+                write(letter, record)
+        if progress is not None:
+            progress.update(epoch + 1)
+
+    try:
+        lockstep(contenders, on_records)
+    finally:
+        if progress is not None:
+            progress.clear()
+    if histories is not None:
+        width, height = shutil.get_terminal_size()
+        out.write(
+            render_race_for_terminal(contenders, histories, width, max(height - 2, 24), color=out.isatty())
+        )
+    out.flush()
+    diverged = [(letter, s) for letter, s in zip(letters, contenders, strict=True) if s.diverged]
+    for letter, simulation in diverged:
+        err.write(
+            f"lrtui run: {letter} {divergence_message(simulation.last, simulation.surface.stability_limit)}\n"
+        )
+    return EXIT_DIVERGED if diverged else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,11 +17,13 @@ COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_ne
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate")
 
 
-def log_line(record: EpochRecord, epochs: int) -> str:
-    """The line the lessons print: W and b after the step, the cost computed in that epoch."""
+def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
+    """The line the lessons print: W and b after the step, the cost computed in that epoch.
+    In a race, the contender's letter follows the epoch."""
+    start = f"Epoch {record.epoch:4d}/{epochs} {contender + ' ' if contender else ''}W: {record.w_next:.3f}"
     if record.b_next is None:
-        return f"Epoch {record.epoch:4d}/{epochs} W: {record.w_next:.3f}, Cost: {record.cost:.6f}"
-    return f"Epoch {record.epoch:4d}/{epochs} W: {record.w_next:.3f}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
+        return f"{start}, Cost: {record.cost:.6f}"
+    return f"{start}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
 
 
 def row(record: EpochRecord) -> dict[str, int | float | None]:

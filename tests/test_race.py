@@ -1,0 +1,287 @@
+"""Races: contenders in lockstep on the same data, each one exactly its own plain torch loop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sys
+from typing import Any
+
+import plain_torch as pt
+import pytest
+
+import lrtui.cli
+from lrtui.charts import RivalScene, build_chart, scene_of
+from lrtui.engine import Settings, SettingsError, Simulation
+from lrtui.engine.history import History
+from lrtui.engine.race import Race, contender_settings, labels, lockstep
+from lrtui.engine.report import row
+
+# (lrtui changes, plain torch optimizer name and options)
+CONTENDERS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
+    ("optimizer=adam lr=0.1", "Adam", {"lr": 0.1}, {}),
+    ("momentum=0.9", "SGD", {"lr": 0.01}, {"momentum": 0.9}),
+    ("lr=0.05,momentum=0.5,nesterov=on", "SGD", {"lr": 0.05}, {"momentum": 0.5, "nesterov": True}),
+    ("optimizer=rmsprop lr=0.01", "RMSprop", {"lr": 0.01}, {}),
+    ("optimizer=adagrad lr=0.5", "Adagrad", {"lr": 0.5}, {}),
+    ("zero-grad=off", "SGD", {"lr": 0.01, "zero_grad": False}, {}),
+    ("loss-reduction=sum lr=0.004", "SGD", {"lr": 0.004, "reduction": "sum"}, {}),
+    ("init-w=2 init-b=-1", "SGD", {"lr": 0.01, "init_w": 2.0, "init_b": -1.0}, {}),
+]
+
+
+def plain(changes: dict[str, Any], name: str, options: dict[str, Any], epochs: int, data: str = "line"):
+    return pt.raw_loop(*pt.DATA[data](), epochs, optimizer=name, options=options, **changes)
+
+
+def records_as_plain(records) -> list[dict[str, Any]]:
+    return [{key: getattr(record, key) for key in pt.FIELDS} for record in records]
+
+
+# --------------------------------------------------------------------- settings
+@pytest.mark.parametrize(("text", "name", "changes", "options"), CONTENDERS, ids=[c[0] for c in CONTENDERS])
+def test_a_contender_trains_exactly_like_its_plain_loop(
+    text: str, name: str, changes: dict[str, Any], options: dict[str, Any]
+) -> None:
+    base = Settings(epochs=40)
+    leader = Simulation(base)
+    contenders = [leader, Simulation(contender_settings(base, text), dataset=leader.dataset)]
+    seen: list[list] = [[], []]
+    lockstep(contenders, lambda epoch, records: [seen[i].append(r) for i, r in enumerate(records)])
+    assert records_as_plain(seen[0]) == pt.raw_loop(*pt.line_data(), 40)
+    assert records_as_plain(seen[1]) == plain(changes, name, options, 40)
+
+
+def test_nn_linear_contender_uses_its_own_seed() -> None:
+    base = Settings(data="double", epochs=20)
+    settings = contender_settings(base, "model=linear seed=7")
+    records = Simulation(settings).run(21)
+    assert records_as_plain(records) == pt.linear_loop(*pt.double_data(), 20, seed=7)
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("data=noisy", "shared by every contender"),
+        ("--no-bias", "shared by every contender"),
+        ("epochs=5", "shared by every contender"),
+        ("speed=3", "unknown key 'speed'"),
+        ("lr", "needs a value"),
+        ("lr=-1", "lr: learning rate must be a positive number"),
+        ("lr=abc", "lr: learning rate must be a number"),
+        ("momentum=2", "momentum must be at least 0 and below 1"),
+        ("nesterov=on", "Nesterov momentum needs a momentum above 0"),
+        ("", "say what this contender changes"),
+    ],
+)
+def test_contender_changes_are_validated(text: str, why: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        contender_settings(Settings(), text)
+    assert refused.value.field == "compare"
+    assert why in refused.value.message
+
+
+def test_switching_optimizer_away_from_sgd_drops_nesterov() -> None:
+    base = Settings(momentum=0.9, nesterov=True)
+    assert contender_settings(base, "optimizer=rmsprop").nesterov is False
+
+
+def test_labels_name_what_sets_each_contender_apart() -> None:
+    base = Settings(data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1)
+    race = [base, contender_settings(base, "optimizer=adam"), contender_settings(base, "zero-grad=off")]
+    assert labels(race) == ["SGD lr 0.1 zero_grad on", "Adam lr 0.1 zero_grad on", "SGD lr 0.1 zero_grad off"]
+    assert labels([base]) == ["SGD lr 0.1 W₀ 10 b₀ -5"]
+
+
+# ------------------------------------------------------------------------ rivals
+def test_rivals_follow_the_leader_forward_and_back_exactly() -> None:
+    leader = Simulation(Settings(epochs=100))
+    race = Race()
+    race.add(contender_settings(leader.settings, "optimizer=adam lr=0.1"), leader)
+    race.add(contender_settings(leader.settings, "momentum=0.9"), leader)
+    expected = [plain({"lr": 0.1}, "Adam", {}, 100), plain({"lr": 0.01}, "SGD", {"momentum": 0.9}, 100)]
+    for moves in ([("step", 12)], [("back", 5)], [("step", 9)], [("back", 16)], [("step", 3)]):
+        for move, count in moves:
+            for _ in range(count):
+                leader.step() if move == "step" else leader.step_back()
+            race.follow(leader)
+        for rival, plain_records in zip(race, expected, strict=True):
+            assert rival.simulation.epoch == leader.epoch
+            history = rival.history
+            got = records_as_plain(history.record(i) for i in range(len(history)))
+            assert got == plain_records[: leader.epoch]
+    assert race.labels(leader.settings) == ["SGD lr 0.01", "Adam lr 0.1", "SGD lr 0.01 momentum 0.9"]
+
+
+def test_a_rival_added_mid_run_catches_up_and_a_race_holds_four() -> None:
+    leader = Simulation(Settings(epochs=50))
+    leader.run(20)
+    race = Race()
+    rival = race.add(contender_settings(leader.settings, "lr=0.02"), leader)
+    assert rival.letter == "B" and rival.simulation.epoch == 20 and len(rival.history) == 20
+    race.add(contender_settings(leader.settings, "lr=0.03"), leader)
+    race.add(contender_settings(leader.settings, "lr=0.04"), leader)
+    assert race.full and [r.letter for r in race] == ["B", "C", "D"]
+    with pytest.raises(SettingsError, match="at most 4 contenders"):
+        race.add(contender_settings(leader.settings, "lr=0.05"), leader)
+    assert race.remove_last().letter == "D" and len(race) == 2
+
+
+def test_a_diverging_rival_stops_while_the_leader_goes_on() -> None:
+    leader = Simulation(Settings(epochs=60))
+    race = Race()
+    rival = race.add(contender_settings(leader.settings, "lr=1"), leader)
+    first = next(
+        r["epoch"] for r in plain({"lr": 1.0}, "SGD", {}, 60) if not math.isfinite(r["cost"] * r["w_next"])
+    )
+    leader.run(40)
+    race.follow(leader)
+    assert rival.simulation.diverged_at == first < 40 and rival.simulation.epoch == first + 1
+    leader.step_back()
+    race.follow(leader)
+    assert rival.simulation.diverged_at == first
+    while leader.epoch > first:
+        leader.step_back()
+    race.follow(leader)
+    assert not rival.simulation.diverged and rival.simulation.epoch == first
+
+
+def test_a_new_problem_restarts_every_rival_on_the_leaders_data() -> None:
+    leader = Simulation(Settings(epochs=30))
+    race = Race()
+    race.add(contender_settings(leader.settings, "optimizer=adam lr=0.1"), leader)
+    leader.run(10)
+    race.follow(leader)
+    leader.apply(leader.settings.with_changes(data="double", epochs=20))
+    race.restart(leader)
+    rival = race.rivals[0]
+    assert rival.simulation.dataset is leader.dataset and rival.simulation.epoch == 0
+    assert rival.settings.epochs == 20 and rival.settings.optimizer == "adam"
+    leader.run(21)
+    race.follow(leader)
+    got = records_as_plain(rival.history.record(i) for i in range(len(rival.history)))
+    assert got == pt.raw_loop(*pt.double_data(), 20, optimizer="Adam", lr=0.1)
+
+
+# ----------------------------------------------------------------------- charts
+def race_scene(epochs: int = 30, bias: bool = True):
+    settings = Settings(epochs=epochs, bias=bias)
+    leader, history = Simulation(settings), History()
+    race = Race()
+    race.add(contender_settings(settings, "optimizer=adam lr=0.1"), leader)
+    race.add(contender_settings(settings, "lr=1"), leader)  # diverges
+    for record in leader.run(epochs + 1):
+        history.append(record)
+    race.follow(leader)
+    rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in race]
+    return scene_of(leader, history, rivals=rivals)
+
+
+@pytest.mark.parametrize("view", ["surface", "cost", "fit"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_every_view_draws_a_race_with_its_legend(view: str, bias: bool) -> None:
+    from lrtui.charts import ViewRange
+
+    text = build_chart(view, race_scene(bias=bias), ViewRange(), 160, 30, color=False)
+    if view == "fit":
+        assert "B Adam lr 0.1" in text and "C SGD lr 1 ✖" in text
+    else:
+        assert "● A SGD lr 0.01" in text and "B Adam lr 0.1" in text and "C SGD lr 1 ✖" in text
+    if view == "surface" and bias:
+        assert "B" in text.split("\n", 1)[1]  # the rival's letter marks where it stands
+
+
+# -------------------------------------------------------------------------- CLI
+def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = lrtui.cli.run(list(argv), sys.stdout, sys.stderr)
+    except SystemExit as done:
+        code = done.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_compare_prints_one_table_with_a_row_per_contender(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(
+        capsys,
+        "--epochs",
+        "100",
+        "--log-every",
+        "25",
+        "--compare",
+        "optimizer=adam lr=0.1",
+        "--compare",
+        "momentum=0.9",
+    )
+    assert (code, err) == (0, "")
+    runs = {
+        "A": pt.raw_loop(*pt.line_data(), 100),
+        "B": plain({"lr": 0.1}, "Adam", {}, 100),
+        "C": plain({"lr": 0.01}, "SGD", {"momentum": 0.9}, 100),
+    }
+    expected = ["A = SGD lr 0.01", "B = Adam lr 0.1", "C = SGD lr 0.01 momentum 0.9"]
+    tables = {letter: pt.log_lines(records, 100, 25) for letter, records in runs.items()}
+    for i in range(5):
+        for letter, lines in tables.items():
+            expected.append(lines[i].replace("/100 W:", f"/100 {letter} W:"))
+    assert out.splitlines() == expected
+
+
+def test_compare_csv_and_jsonl_carry_the_contender(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--no-bias", "--lr", "0.15", "--epochs", "10", "--log-every", "5", "--compare", "lr=0.05"]
+    code, out, _ = invoke(capsys, *argv, "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["contender"], r["epoch"]) for r in rows] == [
+        ("A", "0"), ("B", "0"), ("A", "5"), ("B", "5"), ("A", "10"), ("B", "10")
+    ]  # fmt: skip
+    plain_b = pt.raw_loop(*pt.line_data(), 10, lr=0.05, bias=False)
+    assert float(rows[3]["w_next"]) == plain_b[5]["w_next"] and rows[3]["b"] == ""
+    code, out, _ = invoke(capsys, *argv, "--format", "jsonl")
+    objects = [json.loads(line) for line in out.splitlines()]
+    assert objects[1] == {"contender": "B", **{k: plain_b[0][k] for k in pt.FIELDS}}
+
+
+def test_compare_with_a_diverging_contender_exits_3_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(capsys, "--epochs", "60", "--log-every", "20", "--compare", "lr=1")
+    first = next(r["epoch"] for r in plain({"lr": 1.0}, "SGD", {}, 60) if not math.isfinite(r["cost"]))
+    assert code == 3
+    assert err.startswith(f"lrtui run: B diverged at epoch {first} ") and err.count("\n") == 1
+    assert f"Epoch   {first}/60 B W:" in out and "Epoch   60/60 A W:" in out and "Epoch   60/60 B" not in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "why"),
+    [
+        (["--compare", "lr=0.1"] * 4, "at most 4 contenders"),
+        (["--compare", "lr=0.1", "--save", "x.json"], "--save keeps a single run"),
+        (["--compare", "data=noisy"], "shared by every contender"),
+        (["--compare", "lr=nan"], "finite"),
+        (["--compare", "colour=red"], "unknown key"),
+    ],
+)
+def test_bad_compare_exits_2_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], why: str
+) -> None:
+    code, out, err = invoke(capsys, "--epochs", "3", *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "argument --compare" in err and why in err
+
+
+def test_compare_plot_draws_every_contender(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "140")
+    monkeypatch.setenv("LINES", "50")
+    code, out, _ = invoke(
+        capsys, "--epochs", "30", "--log-every", "30", "--compare", "optimizer=adam lr=0.1", "--plot"
+    )
+    assert code == 0
+    assert "B = Adam lr 0.1" in out.splitlines()
+    assert out.count("B Adam lr 0.1") == 2  # in both chart titles
+    assert "cost per epoch" in out and "cost J(W, b)" in out
+
+
+def test_row_has_the_columns_a_contender_row_extends() -> None:
+    record = Simulation(Settings()).step()
+    assert list(row(record)) == list(pt.FIELDS)
