@@ -22,6 +22,7 @@ from textual.widgets import Footer, Header, RichLog, Static
 
 from .engine import DataError, EpochRecord, SettingsError, Simulation
 from .engine.history import History
+from .engine.race import Race, contender_settings
 from .engine.report import divergence_message, export_history_csv, log_line
 from .engine.script import write_script
 from .engine.session import SessionError, load_session, save_session
@@ -40,6 +41,7 @@ REDRAW_RATE = 20
 LOG_FLUSH_RATE = 2
 CHART_RATE = 8
 DEFAULT_SESSION = "lrtui-session.json"
+RACE_SUGGESTIONS = ("optimizer=adam lr=0.1", "momentum=0.9", "zero-grad=off")
 DEFAULT_EXPORT = "lrtui-history.csv"
 DEFAULT_SCRIPT = "lrtui_train.py"
 LOG_LINES = 5000
@@ -78,6 +80,8 @@ EXPLANATIONS: dict[str, str] = {
     "script": "write the plain PyTorch script for these settings (python prints what lrtui shows)",
     "code": "show the plain PyTorch code being run, and optimizer.state (c again: the chart)",
     "phase": "run the next phase of the epoch: forward and cost, zero_grad, backward, step",
+    "race-add": "race another configuration in lockstep on the same data (up to 4 in all)",
+    "race-remove": "take the last contender out of the race",
     "help": "show this help",
     "focus-app": "leave a field and hand the keys back to the app",
     "quit": "quit lrtui",
@@ -110,6 +114,8 @@ class LrtuiApp(App[None]):
         Binding("ctrl+o", "load_session", "Load", show=False, id="load"),
         Binding("e", "export_history", "Export", show=False, id="export"),
         Binding("x", "export_script", "Script", show=False, id="script"),
+        Binding("a", "add_contender", "Race", show=False, id="race-add"),
+        Binding("A", "remove_contender", "Unrace", show=False, id="race-remove"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("escape", "focus_app", "Leave field", show=False, id="focus-app"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -128,6 +134,7 @@ class LrtuiApp(App[None]):
         super().__init__()
         self.simulation = simulation
         self.history = history if history is not None else History()
+        self.race = Race()  # the contenders racing this run, if any
         self.session_path = session_path
         self.pacer = Pacer(speed, clock)
         self.running = False
@@ -220,14 +227,14 @@ class LrtuiApp(App[None]):
             for line in self._pending_lines:
                 self.log_pane.write(line)
             self._pending_lines.clear()
-        self.state_view.show(simulation, self.status())
+        self.state_view.show(simulation, self.status(), self.race)
         if self.code_view.display:
             self.code_view.show(simulation)
         elif not self.running or now >= self._next_chart:
             # The chart is the costliest thing on screen; while running it is redrawn at
             # CHART_RATE, the numbers at REDRAW_RATE.
             self._next_chart = now + 1 / CHART_RATE
-            self.chart.show(simulation, self.history)
+            self.chart.show(simulation, self.history, self.race)
         limit = simulation.surface.stability_limit
         self.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
 
@@ -254,16 +261,31 @@ class LrtuiApp(App[None]):
         self._log_base = len(self._log_entries)
 
     # ---------------------------------------------------------------- running
-    def _took(self, records: list[EpochRecord], redraw: bool = True) -> None:
-        """Record a batch of epochs (history, log lines, end of run); redraw if asked or the run ended."""
+    def _took(
+        self,
+        records: list[EpochRecord],
+        redraw: bool = True,
+        rival_rows: list[tuple[int, str, EpochRecord]] | None = None,
+    ) -> None:
+        """Record a batch of epochs (history, log lines, end of run); redraw if asked or the run ended.
+        ``rival_rows`` are the epochs the race's contenders ran alongside, if already run."""
         simulation = self.simulation
         settings = simulation.settings
+        rivals = (rival_rows or []) + self._follow_race()
         if records:
             self.history.extend(records)
             every = settings.log_every
-            for record in records:
-                if record.epoch % every == 0 or not record.finite:
-                    self._log(log_line(record, settings.epochs), (record.epoch, 1))
+            leader = "A" if self.race.rivals else ""
+            rows = [(record.epoch, leader, record) for record in records] + rivals
+            for epoch, letter, record in sorted(rows, key=lambda row: row[:2]):
+                if epoch % every == 0 or not record.finite:
+                    self._log(log_line(record, settings.epochs, letter), (epoch, 1))
+            for rival in self.race:
+                if any(letter == rival.letter and not record.finite for _, letter, record in rivals):
+                    message = divergence_message(
+                        rival.simulation.last, rival.simulation.surface.stability_limit
+                    )
+                    self._log(self._event(f"{rival.letter} {message}"), (rival.simulation.epoch, 0))
             if simulation.diverged:
                 self._stop_running()
                 self._log(
@@ -281,6 +303,14 @@ class LrtuiApp(App[None]):
                 )
         if redraw or not self.running:
             self.refresh_views()
+
+    def _follow_race(self) -> list[tuple[int, str, EpochRecord]]:
+        """Bring the contenders to the leader's epoch; the epochs they ran."""
+        return [
+            (record.epoch, rival.letter, record)
+            for rival, records in self.race.follow(self.simulation)
+            for record in records
+        ]
 
     def _can_step(self) -> bool:
         simulation = self.simulation
@@ -314,10 +344,14 @@ class LrtuiApp(App[None]):
         simulation = self.simulation
         records: list[EpochRecord] = []
 
+        rival_rows: list[tuple[int, str, EpochRecord]] = []
+
         def step() -> bool:
             if simulation.finished or simulation.diverged:
                 return False
             records.append(simulation.step())
+            if self.race.rivals:
+                rival_rows.extend(self._follow_race())
             return True
 
         if self.pacer.run_frame(step):
@@ -327,7 +361,7 @@ class LrtuiApp(App[None]):
             redraw = now >= self._next_redraw
             if redraw:
                 self._next_redraw = now + 1 / REDRAW_RATE
-            self._took(records, redraw)
+            self._took(records, redraw, rival_rows)
 
     def _stop_running(self) -> None:
         self.running = False
@@ -359,12 +393,14 @@ class LrtuiApp(App[None]):
                 return False
             self._stop_running()
             self.history.clear()
+            self.race.restart(simulation)
             self.chart.reset_view()
             self._new_run_in_log()
             self.log_event(f"{change}: a new problem, so the run starts again at epoch 0")
             self._note_optimum()
         else:
             simulation.apply(new)
+            self.race.share(simulation)
             self.log_event(f"from epoch {simulation.epoch}: {change}")
         self.panel.show(new, self.pacer.speed)
         self.refresh_views()
@@ -402,6 +438,7 @@ class LrtuiApp(App[None]):
             self.notify("Already at epoch 0: nothing to undo.", severity="warning")
             return
         self.history.truncate(simulation.epoch)
+        self._follow_race()
         undone = (simulation.epoch, 1)
         kept = [
             entry
@@ -419,6 +456,7 @@ class LrtuiApp(App[None]):
         self._stop_running()
         self.simulation.reset()
         self.history.clear()
+        self.race.reset()
         self.chart.reset_view()
         self._new_run_in_log()
         self.log_event("reset: back to epoch 0 with the same settings")
@@ -461,6 +499,47 @@ class LrtuiApp(App[None]):
         record = self.simulation.phase_step()
         self._took([record] if record is not None else [])
 
+    def action_add_contender(self) -> None:
+        if self.race.full:
+            self.notify("A race has at most 4 contenders: A takes one out.", severity="warning")
+            return
+
+        def add(changes: str | None) -> None:
+            if changes is None:
+                return
+            simulation = self.simulation
+            try:
+                settings = contender_settings(simulation.settings, changes)
+            except SettingsError as error:
+                self.notify(error.message, title="Contender not added", severity="error")
+                return
+            self._stop_running()
+            rival = self.race.add(settings, simulation)
+            label = self.race.labels(simulation.settings)[len(self.race)]
+            joined = f"{rival.letter} joins the race: {label}"
+            if rival.simulation.diverged:
+                message = divergence_message(rival.simulation.last, rival.simulation.surface.stability_limit)
+                self.log_event(f"{joined}; catching up, it {message}")
+            elif simulation.epoch:
+                self.log_event(f"{joined}, caught up to epoch {simulation.epoch}")
+            else:
+                self.log_event(joined)
+            self.refresh_views()
+
+        suggestion = RACE_SUGGESTIONS[len(self.race) % len(RACE_SUGGESTIONS)]
+        question = (
+            "Race a contender: what does it change? (e.g. optimizer=adam lr=0.1, momentum=0.9, zero-grad=off)"
+        )
+        self.push_screen(PathPrompt(question, suggestion), add)
+
+    def action_remove_contender(self) -> None:
+        rival = self.race.remove_last()
+        if rival is None:
+            self.notify("No contender to take out: a adds one.", severity="warning")
+            return
+        self.log_event(f"{rival.letter} leaves the race")
+        self.refresh_views()
+
     def action_save_session(self) -> None:
         def save(path: str | None) -> None:
             if path is None:
@@ -487,6 +566,8 @@ class LrtuiApp(App[None]):
             self._stop_running()
             self.simulation = simulation
             self.history = history
+            self.race.restart(simulation)
+            self._follow_race()
             self.session_path = path
             self.chart.reset_view()
             self.panel.show(simulation.settings, self.pacer.speed)

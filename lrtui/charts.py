@@ -103,6 +103,8 @@ def _dim(color: tuple[int, int, int], factor: float) -> tuple[int, int, int]:
     return (round(red * factor), round(green * factor), round(blue * factor))
 
 
+_RIVALS = ((255, 150, 40), (60, 200, 255), (235, 100, 235))
+
 COLOR = Palette(
     levels=tuple(_dim(c, 0.55) for c in _VIRIDIS),
     level_marks=("█",) * LEVELS,
@@ -121,8 +123,9 @@ COLOR = Palette(
     tangent=(245, 130, 48),
     fit=(230, 25, 75),
     best_fit=(128, 128, 128),
-    rivals_map=((255, 165, 0), (90, 220, 255), (190, 255, 120)),
-    rivals=((245, 130, 48), (0, 130, 200), (145, 30, 180)),
+    # the same colour for a contender everywhere: bright enough over the map and the canvas
+    rivals_map=_RIVALS,
+    rivals=_RIVALS,
 )
 # Without colour the levels are told apart by their characters, denser where the cost is high.
 _PLAIN: dict[str, Any] = {field.name: "default" for field in fields(Palette)}
@@ -821,7 +824,7 @@ def surface_titles(scene: Scene) -> list[str]:
         return with_last_point(diverged_titles(scene))
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
     if scene.rivals:
-        return shortened(["cost J(W, b)", *race_legend(scene, NOW), optimum])
+        return race_titles("cost J(W, b)", scene, NOW, [optimum])
     parts = ["cost J(W, b), log levels", f"{NOW} now", optimum]
     if scene.settings.zero_grad:
         parts.append(f"{STEP_HEADS[0]} next step")
@@ -880,10 +883,11 @@ def draw_surface(
     chart = frame(width, height, view.w, view.b)
     setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene))
     draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
+    draw_rival_paths(plt, scene, chart, palette.rivals_map)
     ws, bs = path_points(scene)
     if len(ws) > 1:
-        plt.plot(ws, bs, marker="braille", color=palette.map_path)
-    draw_rival_paths(plt, scene, chart, palette.rivals_map)
+        plt.plot(ws, bs, marker="braille", color=palette.map_path)  # over the rivals': the one being driven
+    mark_rivals(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
         start = (scene.next.w, scene.next.b or 0.0)
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
@@ -898,11 +902,16 @@ def draw_surface(
 
 
 def draw_rival_paths(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
-    """Each rival's path in its colour, its letter where it stands (✖ where it diverged)."""
+    """Each rival's path in its colour (the last drawn on top, so B last)."""
+    for rival, color in reversed(list(zip(scene.rivals, colors, strict=False))):
+        for run_w, run_b in clipped_runs(*rival.path(), chart):
+            plt.plot(run_w, run_b, marker="braille", color=color)
+
+
+def mark_rivals(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
+    """Each rival's letter where it stands, or ✖ on its last finite point if it diverged."""
     for rival, color in zip(scene.rivals, colors, strict=False):
         ws, bs = rival.path()
-        for run_w, run_b in clipped_runs(ws, bs, chart):
-            plt.plot(run_w, run_b, marker="braille", color=color)
         if rival.diverged_at is not None:
             if ws:
                 mark(plt, chart, ws[-1], bs[-1], DIVERGED, color)
@@ -926,6 +935,19 @@ def clipped_runs(ws: list[float], bs: list[float], chart: Frame) -> list[tuple[l
     return runs
 
 
+def race_titles(head: str, scene: Scene, leader: str, tail: Sequence[str] = ()) -> list[str]:
+    """A race's chart titles, longest first: every contender named, then just their letters."""
+    letters = [f"{leader} A", *(rival.letter + ("✖" if rival.diverged_at is not None else "")
+                                for rival in scene.rivals)]  # fmt: skip
+    return [
+        "  ".join([head, *race_legend(scene, leader), *tail]),
+        "  ".join([head, *race_legend(scene, leader)]),
+        "  ".join([head, " ".join(letters), *tail]),
+        "  ".join([head, " ".join(letters)]),
+        head,
+    ]
+
+
 def race_legend(scene: Scene, leader: str) -> list[str]:
     """``● A SGD lr 0.01  B Adam lr 0.1 ...`` for a race; nothing otherwise."""
     if not scene.rivals:
@@ -942,7 +964,7 @@ def curve_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     if scene.rivals:
-        return shortened(["cost J(W)", *race_legend(scene, NOW)])
+        return race_titles("cost J(W)", scene, NOW)
     parts = ["cost J(W)", f"{NOW} now", f"{EARLIER} earlier W", "─ tangent: slope = gradient"]
     if not scene.surface.optimum.unique:
         parts.insert(1, "no single optimum")
@@ -1049,7 +1071,7 @@ def cost_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return diverged_titles(scene)
     if scene.rivals:
-        return shortened(["cost per epoch (log)", *race_legend(scene, NOW)], " — ")
+        return race_titles("cost per epoch (log)", scene, NOW)
     parts = ["cost per epoch (log scale)"]
     if scene.last is not None:
         parts.append(f"{number(scene.last.cost)} at epoch {scene.last.epoch}")
@@ -1079,7 +1101,9 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
     last = float(every_epoch.max()) if every_epoch.size else 1.0
     x_span = (first, max(last, first + 1))
     lowest = lowest_cost(scene)
-    logs = np.concatenate([curve_logs for _, curve_logs in curves])
+    # a rival that diverged is followed up to the edge, not given the whole scale
+    ranged = [curves[0]] + [c for c, r in zip(curves[1:], scene.rivals, strict=True) if r.diverged_at is None]
+    logs = np.concatenate([curve_logs for _, curve_logs in ranged])
     known = np.append(logs, math.log10(lowest)) if lowest is not None else logs
     low, high = (float(known.min()), float(known.max())) if known.size else (-1.0, 1.0)
     if high - low < 0.5:
@@ -1094,9 +1118,12 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
     markers = [(NOW, palette.curve, palette.now)] + [
         (rival.letter, color, color) for rival, color in zip(scene.rivals, palette.rivals, strict=False)
     ]
-    for (epochs, curve_logs), (marker, line_color, marker_color) in zip(curves, markers, strict=False):
+    drawn = list(zip(curves, markers, strict=False))
+    for (epochs, curve_logs), (_, line_color, _) in reversed(drawn):  # the leader's curve on top
+        for run_x, run_y in clipped_runs(epochs.tolist(), curve_logs.tolist(), chart):
+            plt.plot(run_x, run_y, marker="braille", color=line_color)
+    for (epochs, curve_logs), (marker, _, marker_color) in drawn:
         if epochs.size:
-            plt.plot(epochs.tolist(), curve_logs.tolist(), marker="braille", color=line_color)
             mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
 
 
@@ -1122,7 +1149,7 @@ def fit_titles(scene: Scene) -> list[str]:
     if scene.diverged_at is not None:
         return diverged_titles(scene)
     if scene.rivals:
-        return shortened(["data and each contender's line", *race_legend(scene, "─")])
+        return race_titles("data and each contender's line", scene, "─")
     line = f"H(x) = {number(scene.w)}·x"
     if scene.b is not None:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"

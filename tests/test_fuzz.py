@@ -17,9 +17,10 @@ from lrtui.widgets.state import number
 
 KEYS = [
     "space", "n", "right", "N", "ctrl+n", "u", "left", "r", "z", "plus", "minus",
-    "o", "b", "d", "v", "c", "p", "question_mark", "escape",
+    "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A",
 ]  # fmt: skip
 INPUTS = ["learning_rate", "momentum", "init_w", "init_b", "seed", "epochs", "log_every", "data"]
+CONTENDERS = ["lr=0.5", "optimizer=adam", "zero-grad=off", "momentum=0.9 lr=2", "momentum=2", "data=noisy"]
 JUNK = [
     "",
     "-",
@@ -51,6 +52,12 @@ def assert_screen_matches_engine(app) -> None:
         assert number(record.grad_w).strip() in state
     assert ("DIVERGED" in app.state_view.border_subtitle) == simulation.diverged
     assert len(app.history) == simulation.epoch
+    for rival in app.race:
+        stopped = rival.simulation.diverged or rival.simulation.finished
+        assert rival.simulation.epoch == simulation.epoch or (
+            stopped and rival.simulation.epoch < simulation.epoch
+        )
+        assert len(rival.history) == rival.simulation.epoch
     if record is not None:
         assert app.history.last == record
     for name in INPUTS:
@@ -67,8 +74,10 @@ def random_keys(rng: random.Random, count: int) -> list[str]:
         roll = rng.random()
         if roll < 0.6:
             keys.append(rng.choice(KEYS))
-        elif roll < 0.75:
+        elif roll < 0.72:
             keys.append(rng.choice(["tab", "shift+tab", "backspace", "ctrl+a"]))
+        elif roll < 0.75:  # a contender for the race (or a refused one)
+            keys += ["a", "ctrl+a", *rng.choice(CONTENDERS), "enter"]
         else:
             keys += [*rng.choice(JUNK), rng.choice(["enter", "escape", "tab"])]
     return keys

@@ -57,3 +57,24 @@ class TestAppScreens:
     def test_code_view_mid_epoch_with_zero_grad_off(self, snap_compare) -> None:
         app = make_app(Settings(zero_grad=False, optimizer="sgd", momentum=0.9))
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("n", "n", "p", "p", "p"))
+
+    def test_race_of_four(self, snap_compare) -> None:
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            for changes in ("optimizer=adam", "momentum=0.9", "zero-grad=off"):
+                await pilot.press("a", "ctrl+a", "ctrl+k", *changes, "enter")
+            await pilot.press("N", "N", "N")
+            await settle(pilot)
+
+        app = make_app(Settings(data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, log_every=10))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+    def test_race_cost_per_epoch(self, snap_compare) -> None:
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            for changes in ("optimizer=adam lr=0.1", "lr=1"):
+                await pilot.press("a", "ctrl+a", "ctrl+k", *changes, "enter")
+            await pilot.press("ctrl+n", "v")
+            await settle(pilot)
+
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)

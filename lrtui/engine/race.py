@@ -87,8 +87,6 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append("Nesterov")
     if not settings.zero_grad:
         parts.append("zero_grad off")
-    elif others and differs("zero_grad"):
-        parts.append("zero_grad on")
     if differs("loss_reduction") and (others or settings.loss_reduction == "sum"):
         parts.append(f"{settings.loss_reduction} loss")
     if settings.model == "linear" and (differs("model") or differs("seed")):
@@ -182,6 +180,13 @@ class Race:
                 with_shared(rival.settings, leader.settings), dataset=leader.dataset
             )
             rival.history = History()
+
+    def share(self, leader: Simulation) -> None:
+        """The leader's epochs or log interval changed: every rival takes them too."""
+        for rival in self.rivals:
+            shared = with_shared(rival.settings, leader.settings)
+            if shared != rival.settings:
+                rival.simulation.apply(shared)
 
     def reset(self) -> None:
         for rival in self.rivals:

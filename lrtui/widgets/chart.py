@@ -15,6 +15,7 @@ from ..charts import (
     VIEW_TITLES,
     VIEWS,
     CellPainting,
+    RivalScene,
     Scene,
     SurfaceCache,
     ViewRange,
@@ -23,6 +24,7 @@ from ..charts import (
 )
 from ..engine import EpochRecord, Simulation
 from ..engine.history import History
+from ..engine.race import Race
 
 MIN_WIDTH = 20
 MIN_HEIGHT = 8
@@ -51,6 +53,7 @@ class CostChart(PlotextPlot):
         self._plot = ChartPlot()
         self.simulation: Simulation | None = None
         self.history: History | None = None
+        self.race: Race | None = None
         self.view_range = ViewRange()
         self.surface_cache = SurfaceCache()
         self._peek_key: tuple | None = None
@@ -58,10 +61,11 @@ class CostChart(PlotextPlot):
         self.border_subtitle = self._subtitle()
 
     # ------------------------------------------------------------- the app's calls
-    def show(self, simulation: Simulation, history: History) -> None:
-        """Draw this run now."""
+    def show(self, simulation: Simulation, history: History, race: Race | None = None) -> None:
+        """Draw this run now (with the contenders racing it, if any)."""
         self.simulation = simulation
         self.history = history
+        self.race = race
         self.replot()
 
     def next_view(self) -> None:
@@ -95,7 +99,8 @@ class CostChart(PlotextPlot):
 
     def scene(self) -> Scene:
         assert self.simulation is not None and self.history is not None
-        return scene_of(self.simulation, self.history, self._peek())
+        rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in self.race or ()]
+        return scene_of(self.simulation, self.history, self._peek(), rivals)
 
     def _peek(self) -> EpochRecord | None:
         """``Simulation.peek()``, asked again only when the run or its settings have moved."""

@@ -9,7 +9,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from ..charts import COLOR
 from ..engine import Simulation
+from ..engine.race import Race, Rival
+
+BASE_HEIGHT = 7  # borders, the headline, the table of W and b, and the zero_grad note
 
 
 def number(value: float | None, width: int = 11) -> str:
@@ -32,12 +36,47 @@ class LiveState(Static):
         super().__init__(**kwargs)
         self.border_title = "State"
 
-    def show(self, simulation: Simulation, status: str) -> None:
-        """Show the run's numbers, with the status (paused, running, diverged) on the border."""
-        # The height is fixed in CSS, so a new state never needs a layout pass.
-        self.update(state_table(simulation), layout=False)
+    def show(self, simulation: Simulation, status: str, race: Race | None = None) -> None:
+        """Show the run's numbers, with the status (paused, running, diverged) on the border,
+        and a line per contender racing it."""
+        rivals = list(race or ())
+        # The height is fixed, and changes only when contenders join or leave, so a new
+        # state never needs a layout pass.
+        height = BASE_HEIGHT + len(rivals)
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+        table = state_table(simulation)
+        if rivals:
+            names = race.labels(simulation.settings)  # type: ignore[union-attr]
+            table = Group(
+                table,
+                *(rival_line(r, name, i) for i, (r, name) in enumerate(zip(rivals, names[1:], strict=True))),
+            )
+        self.update(table, layout=False)
         self.border_subtitle = status
         self.set_class(simulation.diverged, "-diverged")
+
+
+def rival_line(rival: Rival, label: str, index: int) -> Text:
+    """``B Adam lr 0.1  W 0.660  b 0.417  cost 0.152018``, the letter in the rival's chart colour."""
+    simulation = rival.simulation
+    record = simulation.last
+    line = Text.assemble(
+        (f"{rival.letter} ", f"bold {_rgb(COLOR.rivals[index])}"), (label[:28].ljust(29), "dim")
+    )
+    if simulation.diverged:
+        line.append(f"diverged at epoch {simulation.diverged_at}", style="bold red")
+        return line
+    line.append(f"W {number(simulation.w, 0)}  ")
+    if simulation.bias:
+        line.append(f"b {number(simulation.b, 0)}  ")
+    line.append(f"cost {number(record and record.cost, 0)}")
+    return line
+
+
+def _rgb(color: object) -> str:
+    red, green, blue = color  # type: ignore[misc]
+    return f"rgb({red},{green},{blue})"
 
 
 def state_table(simulation: Simulation) -> Group:
