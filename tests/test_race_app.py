@@ -150,3 +150,20 @@ async def test_escape_in_the_contender_prompt_adds_nothing() -> None:
         assert not isinstance(app.screen, PathPrompt) and len(app.race) == 0
         await pilot.press("n")
         assert app.simulation.epoch == 1
+
+
+async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -> None:
+    app = make_app(Settings(zero_grad=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        chart_height = app.chart.size.height
+        await add_contender(pilot, "optimizer=adam lr=0.1")
+        await add_contender(pilot, "lr=1")
+        await pilot.press("N", "N", "N")
+        state = shown_text(app.state_view)
+        adam = pt.raw_loop(*pt.line_data(), 29, optimizer="Adam", lr=0.1, zero_grad=False)  # as A: off
+        diverged = app.race.rivals[1].simulation.diverged_at
+        assert f"cost B {adam[29]['cost']:.6f}" in state and f"C ✖{diverged}" in state and diverged
+        assert app.state_view.size.height == 5 and app.chart.size.height == chart_height
+        await pilot.resize_terminal(120, 40)
+        await pilot.press("n")
+        assert "B Adam lr 0.1" in shown_text(app.state_view) and app.state_view.size.height == 7

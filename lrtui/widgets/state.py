@@ -38,32 +38,38 @@ class LiveState(Static):
 
     def show(self, simulation: Simulation, status: str, race: Race | None = None) -> None:
         """Show the run's numbers, with the status (paused, running, diverged) on the border,
-        and a line per contender racing it."""
+        and the contenders racing it: a line each, or one line for all on a small screen."""
         rivals = list(race or ())
+        compact = self.screen.has_class("-compact")
+        lines: list[Text] = []
+        if rivals and compact:
+            # in the line of the zero_grad note: a small screen has no row to spare for the chart
+            lines.append(race_summary(rivals))
+        elif rivals:
+            names = race.labels(simulation.settings)[1:]  # type: ignore[union-attr]
+            lines = [
+                rival_line(rival, name, i) for i, (rival, name) in enumerate(zip(rivals, names, strict=True))
+            ]
         # The height is fixed, and changes only when contenders join or leave, so a new
         # state never needs a layout pass.
-        height = BASE_HEIGHT + len(rivals)
+        height = BASE_HEIGHT + (0 if compact else len(lines))
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
-        table = state_table(simulation)
-        if rivals:
-            names = race.labels(simulation.settings)  # type: ignore[union-attr]
-            table = Group(
-                table,
-                *(rival_line(r, name, i) for i, (r, name) in enumerate(zip(rivals, names[1:], strict=True))),
-            )
-        self.update(table, layout=False)
+        table = state_table(simulation, note=not (rivals and compact))
+        self.update(Group(table, *lines) if lines else table, layout=False)
         self.border_subtitle = status
         self.set_class(simulation.diverged, "-diverged")
+
+
+def _letter(rival: Rival, index: int) -> tuple[str, str]:
+    return (rival.letter, f"bold {_rgb(COLOR.rivals[index])}")
 
 
 def rival_line(rival: Rival, label: str, index: int) -> Text:
     """``B Adam lr 0.1  W 0.660  b 0.417  cost 0.152018``, the letter in the rival's chart colour."""
     simulation = rival.simulation
     record = simulation.last
-    line = Text.assemble(
-        (f"{rival.letter} ", f"bold {_rgb(COLOR.rivals[index])}"), (label[:28].ljust(29), "dim")
-    )
+    line = Text.assemble(_letter(rival, index), " ", (label[:28].ljust(29), "dim"))
     if simulation.diverged:
         line.append(f"diverged at epoch {simulation.diverged_at}", style="bold red")
         return line
@@ -74,12 +80,26 @@ def rival_line(rival: Rival, label: str, index: int) -> Text:
     return line
 
 
+def race_summary(rivals: list[Rival]) -> Text:
+    """Every rival's cost on one line (``B 0.082940  C 1.0419e-04  D ✖19``) for a small screen."""
+    line = Text("cost ", style="bold")
+    for index, rival in enumerate(rivals):
+        simulation = rival.simulation
+        line.append_text(Text.assemble(_letter(rival, index), " "))
+        if simulation.diverged:
+            line.append(f"✖{simulation.diverged_at}  ", style="bold red")
+        else:
+            record = simulation.last
+            line.append(f"{number(record and record.cost, 0)}  ")
+    return line
+
+
 def _rgb(color: object) -> str:
     red, green, blue = color  # type: ignore[misc]
     return f"rgb({red},{green},{blue})"
 
 
-def state_table(simulation: Simulation) -> Group:
+def state_table(simulation: Simulation, note: bool = True) -> Group:
     settings = simulation.settings
     record = simulation.last
     accumulating = not settings.zero_grad
@@ -108,6 +128,6 @@ def state_table(simulation: Simulation) -> Group:
             cells.append(number(fresh))
         table.add_row(*cells)
     parts = [headline, table]
-    if accumulating:
+    if accumulating and note:
         parts.append(Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow"))
     return Group(*parts)
