@@ -27,10 +27,12 @@ from .engine.report import divergence_message, export_history_csv, log_line
 from .engine.script import write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, label
+from .lessons import DEFAULT_LANGUAGE, Lesson, goal_met, lessons, ui_text
 from .pacing import Pacer, speed_label
 from .widgets.chart import CostChart
 from .widgets.code import CodeView
 from .widgets.help import HelpScreen
+from .widgets.lessons import LessonBox, LessonPicker
 from .widgets.parameters import ParameterPanel, field_text
 from .widgets.prompt import PathPrompt
 from .widgets.state import LiveState
@@ -82,6 +84,8 @@ EXPLANATIONS: dict[str, str] = {
     "phase": "run the next phase of the epoch: forward and cost, zero_grad, backward, step",
     "race-add": "race another configuration in lockstep on the same data (up to 4 in all)",
     "race-remove": "take the last contender out of the race",
+    "lessons": "guided lessons: the classic PyTorch lessons, each with a goal the app checks",
+    "lesson-close": "close the lesson box (the run goes on)",
     "help": "show this help",
     "focus-app": "leave a field and hand the keys back to the app",
     "quit": "quit lrtui",
@@ -116,6 +120,8 @@ class LrtuiApp(App[None]):
         Binding("x", "export_script", "Script", show=False, id="script"),
         Binding("a", "add_contender", "Race", show=False, id="race-add"),
         Binding("A", "remove_contender", "Unrace", show=False, id="race-remove"),
+        Binding("l", "pick_lesson", "Lessons", show=False, id="lessons"),
+        Binding("L", "close_lesson", "Close lesson", show=False, id="lesson-close"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("escape", "focus_app", "Leave field", show=False, id="focus-app"),
         Binding("q", "quit", "Quit", id="quit"),
@@ -128,10 +134,16 @@ class LrtuiApp(App[None]):
         history: History | None = None,
         speed: int = 10,
         session_path: str | None = None,
+        lesson: Lesson | None = None,
+        language: str = DEFAULT_LANGUAGE,
         clock: Callable[[], float] = time.perf_counter,
         timer_factory: TimerFactory | None = None,
     ) -> None:
         super().__init__()
+        self.language = language
+        self.lesson: Lesson | None = None  # the lesson being followed
+        self._lesson_to_start = lesson
+        self._goal_met_at: int | None = None
         self.simulation = simulation
         self.history = history if history is not None else History()
         self.race = Race()  # the contenders racing this run, if any
@@ -152,7 +164,9 @@ class LrtuiApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="∇")
         with Horizontal(id="body"):
-            yield ParameterPanel(self.simulation.settings, self.pacer.speed, id="parameters")
+            with Vertical(id="side"):
+                yield ParameterPanel(self.simulation.settings, self.pacer.speed, id="parameters")
+                yield LessonBox(id="lesson")
             with Vertical(id="main"):
                 yield Static(id="too-small")
                 yield LiveState(id="state")
@@ -169,6 +183,7 @@ class LrtuiApp(App[None]):
         self.state_view = self.query_one(LiveState)
         self.chart = self.query_one(CostChart)
         self.code_view = self.query_one(CodeView)
+        self.lesson_box = self.query_one(LessonBox)
         self.code_view.border_title = "PyTorch code"
         factory = self._timer_factory or self._paused_interval
         self.frame_timer = factory(FRAME_INTERVAL, self.run_frame)
@@ -186,6 +201,8 @@ class LrtuiApp(App[None]):
             self._log_loaded(self.session_path)
         else:
             self._note_optimum()
+        if self._lesson_to_start is not None:
+            self.start_lesson(self._lesson_to_start)
         self._fit_layout()
         self.refresh_views()
 
@@ -301,6 +318,7 @@ class LrtuiApp(App[None]):
                     ),
                     (simulation.epoch, 0),
                 )
+        self._check_goal()
         if redraw or not self.running:
             self.refresh_views()
 
@@ -403,6 +421,7 @@ class LrtuiApp(App[None]):
             self.race.share(simulation)
             self.log_event(f"from epoch {simulation.epoch}: {change}")
         self.panel.show(new, self.pacer.speed)
+        self._check_goal()
         self.refresh_views()
         return True
 
@@ -539,6 +558,49 @@ class LrtuiApp(App[None]):
             return
         self.log_event(f"{rival.letter} leaves the race")
         self.refresh_views()
+
+    # ---------------------------------------------------------------- lessons
+    def action_pick_lesson(self) -> None:
+        every = lessons(self.language)
+
+        def start(index: int | None) -> None:
+            if index is not None:
+                self.start_lesson(every[index])
+
+        current = None if self.lesson is None else self.lesson.number - 1
+        self.push_screen(LessonPicker(every, self.language, current), start)
+
+    def start_lesson(self, lesson: Lesson) -> None:
+        """The lesson's settings, a fresh run, its explanation in the log and its box on screen."""
+        simulation = self.simulation
+        self._stop_running()
+        simulation.apply(lesson.settings)
+        simulation.reset()
+        self.history.clear()
+        self.race.restart(simulation)
+        self.chart.reset_view()
+        self.lesson, self._goal_met_at = lesson, None
+        self._new_run_in_log()
+        self.log_event(ui_text(self.language, "started", number=lesson.number, title=lesson.title))
+        self.log_event(lesson.text["explanation"])
+        self.panel.show(simulation.settings, self.pacer.speed)
+        self.lesson_box.add_class("-shown")
+        self.lesson_box.show(lesson, self.language, None)
+        self.refresh_views()
+
+    def action_close_lesson(self) -> None:
+        self.lesson = None
+        self.lesson_box.remove_class("-shown")
+
+    def _check_goal(self) -> None:
+        lesson = self.lesson
+        if lesson is None or self._goal_met_at is not None:
+            return
+        if goal_met(lesson.goal, self.simulation, self.history):
+            self._goal_met_at = self.simulation.last.epoch  # type: ignore[union-attr]
+            self.lesson_box.show(lesson, self.language, self._goal_met_at)
+            self.log_event(f"{ui_text(self.language, 'goal')} ✓ {lesson.text['goal_met']}")
+            self.notify(lesson.text["goal_met"], title=f"{lesson.number}. {lesson.title}")
 
     def action_save_session(self) -> None:
         def save(path: str | None) -> None:

@@ -26,6 +26,7 @@ from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
+from .lessons import LessonError, find_lesson, language_from_environment, languages, lessons
 from .pacing import SPEEDS
 
 EXIT_BAD_INPUT = 2
@@ -119,7 +120,41 @@ def app_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="open a session saved by lrtui (settings flags are not allowed with it)",
     )
+    _add_language(parser)
+    parser.add_argument(
+        "--lesson",
+        metavar="N",
+        help="start a guided lesson, by number or name (`lrtui lessons` lists them); it brings its settings",
+    )
     return parser
+
+
+def _add_language(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        metavar="CODE",
+        help=f"language of the lessons: {', '.join(languages())} (default: from LANG, else en)",
+    )
+
+
+def chosen_language(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    if args.lang is None:
+        return language_from_environment()
+    if args.lang.lower() not in languages():
+        parser.error(f"argument --lang: no lessons in {args.lang!r}: use one of {', '.join(languages())}")
+    return args.lang.lower()
+
+
+def list_lessons(argv: list[str], out: TextIO | None = None) -> int:
+    """`lrtui lessons`: every lesson's number, name and title."""
+    out = sys.stdout if out is None else out
+    parser = _Parser(prog="lrtui lessons", description="List the guided lessons.")
+    _add_language(parser)
+    language = chosen_language(parser, parser.parse_args(argv))
+    for lesson in lessons(language):
+        out.write(f"{lesson.number}  {lesson.id:<12} {lesson.title}\n")
+    out.write("Start one with: lrtui --lesson N\n")
+    return 0
 
 
 def run_parser() -> argparse.ArgumentParser:
@@ -421,10 +456,25 @@ def main(argv: list[str] | None = None) -> int:
             return export_script(argv[1:])
         if argv and argv[0] == "serve":
             return serve(argv[1:])
+        if argv and argv[0] == "lessons":
+            return list_lessons(argv[1:])
         parser = app_parser()
         args = parser.parse_args(argv)
+        language = chosen_language(parser, args)
         history = None
-        if args.load:
+        lesson = None
+        if args.lesson is not None:
+            given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
+            if args.load:
+                given.append("--load")
+            if given:
+                parser.error(f"argument --lesson: a lesson brings its own settings; drop {', '.join(given)}")
+            try:
+                lesson = find_lesson(args.lesson, language)
+            except LessonError as error:
+                parser.error(f"argument --lesson: {error}")
+            simulation = Simulation(lesson.settings)
+        elif args.load:
             given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
             if given:
                 parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
@@ -436,7 +486,14 @@ def main(argv: list[str] | None = None) -> int:
             simulation = load_simulation(parser, settings_from_args(parser, args))
         from .app import LrtuiApp  # textual is imported only when the app starts
 
-        LrtuiApp(simulation, history=history, speed=args.speed, session_path=args.load).run()
+        LrtuiApp(
+            simulation,
+            history=history,
+            speed=args.speed,
+            session_path=args.load,
+            lesson=lesson,
+            language=language,
+        ).run()
         return 0
     except KeyboardInterrupt:
         return 130

@@ -78,3 +78,14 @@ class TestAppScreens:
             await settle(pilot)
 
         assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_before)
+
+    def test_lesson_picker(self, snap_compare) -> None:
+        assert snap_compare(make_app(), terminal_size=(120, 40), run_before=run_keys("l", "down", "down"))
+
+    def test_lesson_in_korean_with_its_goal_met(self, snap_compare) -> None:
+        from lrtui.lessons import find_lesson
+
+        lesson = find_lesson("zero-grad", "ko")
+        app = make_app(lesson.settings)
+        app.language, app._lesson_to_start = "ko", lesson
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("z", "n", "n", "n"))

@@ -1,0 +1,257 @@
+"""Guided lessons: presets, goals checked against plain torch, text in two languages, keys and flags."""
+
+from __future__ import annotations
+
+import sys
+
+import plain_torch as pt
+import pytest
+from app_support import log_text, make_app, shown_text
+
+import lrtui.cli
+from lrtui.engine import Settings, Simulation
+from lrtui.engine.history import History
+from lrtui.lessons import (
+    LessonError,
+    catalog,
+    find_lesson,
+    goal_met,
+    language_from_environment,
+    languages,
+    lessons,
+)
+from lrtui.widgets.lessons import LessonPicker
+
+# What each lesson must start from, as the lessons set it up.
+PRESETS = {
+    "raw-tensors": Settings(data="line", model="raw", learning_rate=0.01, epochs=1000, log_every=100),
+    "nn-linear": Settings(
+        data="line", model="linear", seed=1, learning_rate=0.01, epochs=1000, log_every=100
+    ),
+    "deeper-look": Settings(data="line", bias=False, learning_rate=0.15, epochs=10, log_every=1),
+    "zero-grad": Settings(data="line", learning_rate=1e-7, epochs=10, log_every=1),
+    "sum-vs-mean": Settings(
+        data="double", model="linear", seed=1, learning_rate=0.01, epochs=500, log_every=100
+    ),
+    "noisy-limit": Settings(
+        data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, epochs=1000, log_every=100
+    ),
+}
+
+
+def lesson(name: str):
+    return find_lesson(name)
+
+
+def met_at(name: str, epochs: int | None = None, **changes) -> int | None:
+    """The first epoch after which the lesson's goal holds, driving the engine as the learner would."""
+    chosen = lesson(name)
+    simulation, history = Simulation(chosen.settings.with_changes(**changes)), History()
+    for _ in range((epochs if epochs is not None else chosen.settings.epochs) + 1):
+        if simulation.finished or simulation.diverged:
+            break
+        history.append(simulation.step())
+        if goal_met(chosen.goal, simulation, history):
+            return simulation.last.epoch
+    return None
+
+
+# ------------------------------------------------------------------------ the catalog
+def test_every_lesson_has_its_preset_and_words_in_english_and_korean() -> None:
+    assert languages() == ["en", "ko"]
+    english, korean = lessons("en"), lessons("ko")
+    assert [item.id for item in english] == list(PRESETS) == [item.id for item in korean]
+    for en, ko in zip(english, korean, strict=True):
+        assert en.settings == PRESETS[en.id] == ko.settings
+        assert all(en.text[key].strip() and ko.text[key].strip() for key in catalog.TEXT_KEYS)
+        assert en.title != ko.title and any(
+            "\uac00" <= ch <= "\ud7a3" for ch in ko.title + ko.text["explanation"]
+        )
+
+
+def test_a_translation_without_some_keys_falls_back_to_english(monkeypatch: pytest.MonkeyPatch) -> None:
+    partial = '[ui]\ngoal = "But"\n[zero-grad]\ntitle = "Pourquoi zero_grad"\n'
+    real = catalog._package_text
+    monkeypatch.setattr(catalog, "languages", lambda: ["en", "ko", "xx"])
+    monkeypatch.setattr(
+        catalog, "_package_text", lambda name: partial if name == "text/xx.toml" else real(name)
+    )
+    catalog._texts.cache_clear()
+    try:
+        chosen = find_lesson("zero-grad", "xx")
+        assert chosen.title == "Pourquoi zero_grad"
+        assert chosen.text["exercise"] == find_lesson("zero-grad", "en").text["exercise"]
+        assert catalog.ui_text("xx", "goal") == "But" and catalog.ui_text("xx", "open") == "not met yet"
+    finally:
+        catalog._texts.cache_clear()
+
+
+def test_lessons_are_found_by_number_or_name_and_refused_otherwise() -> None:
+    assert find_lesson("3").id == "deeper-look" and find_lesson("deeper-look").number == 3
+    with pytest.raises(LessonError, match="no lesson '7'"):
+        find_lesson("7")
+    with pytest.raises(LessonError, match="no lessons in language 'fr'"):
+        lessons("fr")
+
+
+@pytest.mark.parametrize(
+    ("environ", "code"),
+    [
+        ({"LANG": "ko_KR.UTF-8"}, "ko"),
+        ({"LC_ALL": "fr_FR.UTF-8", "LANG": "ko_KR"}, "en"),
+        ({}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+    ],
+)
+def test_the_language_comes_from_the_environment(environ: dict[str, str], code: str) -> None:
+    assert language_from_environment(environ) == code
+
+
+# --------------------------------------------------------------------------- the goals
+def test_raw_tensors_goal_is_the_lessons_last_line() -> None:
+    plain = pt.raw_loop(*pt.line_data(), 1000)
+    assert plain[1000]["cost"] < 0.0002  # and the goal asks for all 1000 epochs
+    assert met_at("raw-tensors") == 1000
+    assert met_at("raw-tensors", epochs=999) is None
+
+
+def test_nn_linear_goal() -> None:
+    plain = pt.linear_loop(*pt.line_data(), 1000, seed=1)
+    assert plain[1000]["cost"] < 0.0001
+    assert met_at("nn-linear") == 1000
+
+
+def test_deeper_look_goal_is_met_when_w_settles_at_one() -> None:
+    plain = pt.raw_loop(*pt.line_data(), 10, lr=0.15, bias=False)
+    assert plain[0]["grad_w"] == pytest.approx(-28 / 3)  # the hand-written gradient
+    assert abs(plain[9]["w_next"] - 1) <= 0.001  # after the lesson's 10 epochs (0..9)
+    assert met_at("deeper-look") == 9
+    assert met_at("deeper-look", epochs=8) is None
+
+
+def test_zero_grad_goal_needs_zero_grad_off() -> None:
+    assert met_at("zero-grad") is None
+    grads = [r["grad_w"] for r in pt.raw_loop(*pt.line_data(), 3, lr=1e-7, zero_grad=False)]
+    assert grads[2] / grads[0] == pytest.approx(3, rel=1e-4)
+    assert met_at("zero-grad", zero_grad=False) == 2
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({}, None),  # the mean: nothing to find yet
+        ({"loss_reduction": "sum"}, None),  # the same lr: three times the steps
+        ({"loss_reduction": "sum", "learning_rate": 0.01 / 3}, 100),
+        ({"loss_reduction": "sum", "learning_rate": 0.003333}, 100),  # as a learner types it
+        ({"loss_reduction": "sum", "learning_rate": 0.004}, None),
+    ],
+)
+def test_sum_vs_mean_goal(changes: dict, expected: int | None) -> None:
+    mean = pt.linear_loop(*pt.double_data(), 100, seed=1, lr=0.01)
+    total = pt.linear_loop(
+        *pt.double_data(), 100, seed=1, lr=changes.get("learning_rate", 0.01), reduction="sum"
+    )
+    same = abs(mean[100]["w_next"] - total[100]["w_next"]) <= 0.001
+    assert (expected is not None) == (same and changes.get("loss_reduction") == "sum")
+    assert met_at("sum-vs-mean", epochs=120, **changes) == expected
+
+
+def test_noisy_limit_goal_needs_a_learning_rate_near_the_limit() -> None:
+    limit = Simulation(PRESETS["noisy-limit"]).surface.stability_limit
+    assert met_at("noisy-limit") is None  # lr 0.1 converges, far below the limit
+    assert met_at("noisy-limit", learning_rate=0.8) is not None and 0.8 >= 0.9 * limit
+    assert met_at("noisy-limit", learning_rate=1.6) is None  # diverges
+
+
+# ----------------------------------------------------------------------------- the app
+async def test_l_picks_a_lesson_and_the_app_says_when_its_goal_is_met() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("N", "l")
+        assert isinstance(app.screen, LessonPicker)
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+        assert app.lesson.id == "zero-grad" and app.simulation.settings == PRESETS["zero-grad"]
+        assert app.simulation.epoch == 0 and len(app.history) == 0
+        box = shown_text(app.lesson_box)
+        assert "Goal: with zero_grad off" in box and "not met yet" in box
+        assert "cost.backward() adds the new gradient" in log_text(app)
+        await pilot.press("n", "n", "n")
+        assert "not met yet" in shown_text(app.lesson_box)  # zero_grad is still on
+        await pilot.press("r", "z", "n", "n")
+        assert "not met yet" in shown_text(app.lesson_box)
+        await pilot.press("n")
+        assert "✓ met at epoch 2" in shown_text(app.lesson_box)
+        assert "Three epochs of gradient piled up" in log_text(app)
+        await pilot.press("L")
+        assert not app.lesson_box.has_class("-shown") and app.lesson is None
+        await pilot.press("n")
+        assert app.simulation.epoch == 4
+
+
+async def test_escape_leaves_the_lesson_picker_without_a_lesson() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l", "escape")
+        await pilot.pause()
+        assert app.lesson is None and not isinstance(app.screen, LessonPicker)
+        await pilot.press("n")
+        assert app.simulation.epoch == 1
+
+
+async def test_a_lesson_in_korean_from_the_start() -> None:
+    from lrtui.app import LrtuiApp
+
+    chosen = find_lesson("deeper-look", "ko")
+    app = make_app(chosen.settings)
+    assert isinstance(app, LrtuiApp)
+    app.language, app._lesson_to_start = "ko", chosen
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert "목표" in shown_text(app.lesson_box) and "아직" in shown_text(app.lesson_box)
+        await pilot.press(*"nnnnnnnnnn")
+        assert "✓ 9 에포크에 달성" in shown_text(app.lesson_box)
+        assert "포물선의 바닥" in log_text(app)
+
+
+# ----------------------------------------------------------------------------- the CLI
+def invoke_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = lrtui.cli.main(list(argv))
+    except SystemExit as done:
+        code = done.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = invoke_main(capsys, "lessons", "--lang", "ko")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
+    assert len(lines) == 7
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag", "why"),
+    [
+        (["--lesson", "9"], "--lesson", "no lesson '9'"),
+        (["--lesson", "2", "--lr", "0.5"], "--lesson", "drop --lr"),
+        (["--lesson", "2", "--load", "x.json"], "--lesson", "drop --load"),
+        (["--lang", "fr"], "--lang", "no lessons in 'fr'"),
+        (["lessons", "--lang", "xx"], "--lang", "no lessons in 'xx'"),
+    ],
+)
+def test_bad_lesson_flags_exit_2_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, why: str
+) -> None:
+    code, out, err = invoke_main(capsys, *argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"argument {flag}" in err and why in err
+
+
+def test_the_lessons_package_never_imports_textual() -> None:
+    import subprocess
+
+    code = "import sys, lrtui.lessons; print('textual' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
