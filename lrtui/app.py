@@ -520,7 +520,7 @@ class LrtuiApp(App[None]):
 
     def action_add_contender(self) -> None:
         if self.race.full:
-            self.notify("A race has at most 4 contenders: A takes one out.", severity="warning")
+            self.notify("A race has at most 4 contenders: shift+a takes the last one out.", severity="warning")
             return
 
         def add(changes: str | None) -> None:
@@ -546,15 +546,13 @@ class LrtuiApp(App[None]):
             self.refresh_views()
 
         suggestion = RACE_SUGGESTIONS[len(self.race) % len(RACE_SUGGESTIONS)]
-        question = (
-            "Race a contender: what does it change? (e.g. optimizer=adam lr=0.1, momentum=0.9, zero-grad=off)"
-        )
+        question = "A new contender: what does it change? (e.g. optimizer=adam lr=0.1)"
         self.push_screen(PathPrompt(question, suggestion), add)
 
     def action_remove_contender(self) -> None:
         rival = self.race.remove_last()
         if rival is None:
-            self.notify("No contender to take out: a adds one.", severity="warning")
+            self.notify("No contender to take out: press a to add one.", severity="warning")
             return
         self.log_event(f"{rival.letter} leaves the race")
         self.refresh_views()
