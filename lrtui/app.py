@@ -520,7 +520,9 @@ class LrtuiApp(App[None]):
 
     def action_add_contender(self) -> None:
         if self.race.full:
-            self.notify("A race has at most 4 contenders: shift+a takes the last one out.", severity="warning")
+            self.notify(
+                "A race has at most 4 contenders: shift+a takes the last one out.", severity="warning"
+            )
             return
 
         def add(changes: str | None) -> None:
