@@ -26,7 +26,7 @@ from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
-from .lessons import LessonError, find_lesson, language_from_environment, languages, lessons
+from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons
 from .pacing import SPEEDS
 
 EXIT_BAD_INPUT = 2
@@ -447,6 +447,32 @@ def run_race(
     return EXIT_DIVERGED if diverged else 0
 
 
+def app_start(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, language: str
+) -> tuple[Simulation, History | None, Lesson | None]:
+    """What the app opens: a lesson, a saved session, or the settings flags."""
+    given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
+    if args.lesson is not None:
+        if args.load:
+            given.append("--load")
+        if given:
+            parser.error(f"argument --lesson: a lesson brings its own settings; drop {', '.join(given)}")
+        try:
+            lesson = find_lesson(args.lesson, language)
+        except LessonError as error:
+            parser.error(f"argument --lesson: {error}")
+        return Simulation(lesson.settings), None, lesson
+    if args.load:
+        if given:
+            parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
+        try:
+            simulation, history = load_session(args.load)
+        except SessionError as error:
+            parser.error(f"argument --load: {error}")
+        return simulation, history, None
+    return load_simulation(parser, settings_from_args(parser, args)), None, None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -461,29 +487,7 @@ def main(argv: list[str] | None = None) -> int:
         parser = app_parser()
         args = parser.parse_args(argv)
         language = chosen_language(parser, args)
-        history = None
-        lesson = None
-        if args.lesson is not None:
-            given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
-            if args.load:
-                given.append("--load")
-            if given:
-                parser.error(f"argument --lesson: a lesson brings its own settings; drop {', '.join(given)}")
-            try:
-                lesson = find_lesson(args.lesson, language)
-            except LessonError as error:
-                parser.error(f"argument --lesson: {error}")
-            simulation = Simulation(lesson.settings)
-        elif args.load:
-            given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
-            if given:
-                parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
-            try:
-                simulation, history = load_session(args.load)
-            except SessionError as error:
-                parser.error(f"argument --load: {error}")
-        else:
-            simulation = load_simulation(parser, settings_from_args(parser, args))
+        simulation, history, lesson = app_start(parser, args, language)
         from .app import LrtuiApp  # textual is imported only when the app starts
 
         LrtuiApp(
