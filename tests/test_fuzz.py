@@ -10,14 +10,14 @@ import textual.app
 from app_support import FakeClock, make_app, shown_text
 from textual.widgets import Input
 
-from lrtui.engine import Settings
+from lrtui.engine import Settings, parse_field
 from lrtui.pacing import FULL_SPEED
 from lrtui.widgets.parameters import field_text
 from lrtui.widgets.state import number
 
 KEYS = [
     "space", "n", "right", "N", "ctrl+n", "u", "left", "r", "z", "plus", "minus",
-    "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A",
+    "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A", "l", "L", "down",
 ]  # fmt: skip
 INPUTS = ["learning_rate", "momentum", "init_w", "init_b", "seed", "epochs", "log_every", "data"]
 CONTENDERS = ["lr=0.5", "optimizer=adam", "zero-grad=off", "momentum=0.9 lr=2", "momentum=2", "data=noisy"]
@@ -52,6 +52,7 @@ def assert_screen_matches_engine(app) -> None:
         assert number(record.grad_w).strip() in state
     assert ("DIVERGED" in app.state_view.border_subtitle) == simulation.diverged
     assert len(app.history) == simulation.epoch
+    assert app.lesson_box.has_class("-shown") == (app.lesson is not None)
     for rival in app.race:
         stopped = rival.simulation.diverged or rival.simulation.finished
         assert rival.simulation.epoch == simulation.epoch or (
@@ -63,8 +64,11 @@ def assert_screen_matches_engine(app) -> None:
     for name in INPUTS:
         if not app.query_one(f"#row-{name}").has_class("-invalid"):
             widget = app.query_one(f"#field-{name}", Input)
-            if not widget.has_focus:
-                assert widget.value == field_text(name, getattr(simulation.settings, name)), name
+            if not widget.has_focus:  # shows the value in use, as lrtui writes it or as it was typed
+                value = getattr(simulation.settings, name)
+                assert widget.value == field_text(name, value) or parse_field(name, widget.value) == value, (
+                    name
+                )
 
 
 def random_keys(rng: random.Random, count: int) -> list[str]:
