@@ -20,7 +20,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
-from .engine import DataError, EpochRecord, SettingsError, Simulation
+from .engine import DataError, EpochRecord, Settings, SettingsError, Simulation
 from .engine.history import History
 from .engine.race import Race, contender_settings
 from .engine.report import divergence_message, export_history_csv, log_line
@@ -136,6 +136,7 @@ class LrtuiApp(App[None]):
         session_path: str | None = None,
         lesson: Lesson | None = None,
         language: str = DEFAULT_LANGUAGE,
+        contenders: Iterable[Settings] = (),
         clock: Callable[[], float] = time.perf_counter,
         timer_factory: TimerFactory | None = None,
     ) -> None:
@@ -147,6 +148,8 @@ class LrtuiApp(App[None]):
         self.simulation = simulation
         self.history = history if history is not None else History()
         self.race = Race()  # the contenders racing this run, if any
+        for settings in contenders:
+            self.race.add(settings, simulation)
         self.session_path = session_path
         self.pacer = Pacer(speed, clock)
         self.running = False
@@ -612,7 +615,10 @@ class LrtuiApp(App[None]):
                 self.notify(f"{path}: {error.strerror or error}", title="Session not saved", severity="error")
                 return
             self.session_path = path
-            self.log_event(f"saved the session at epoch {self.simulation.epoch} to {path}")
+            saved = f"saved the session at epoch {self.simulation.epoch} to {path}"
+            if self.race.rivals:
+                saved += " (run A only: a session does not keep the race's other contenders)"
+            self.log_event(saved)
 
         self.push_screen(PathPrompt("Save the session to", self.session_path or DEFAULT_SESSION), save)
 

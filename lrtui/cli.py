@@ -121,6 +121,7 @@ def app_parser() -> argparse.ArgumentParser:
         help="open a session saved by lrtui (settings flags are not allowed with it)",
     )
     _add_language(parser)
+    _add_compare(parser)
     parser.add_argument(
         "--lesson",
         metavar="N",
@@ -173,6 +174,11 @@ def run_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="after the log, draw the cost per epoch and the cost surface with the path",
     )
+    _add_compare(parser)
+    return parser
+
+
+def _add_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compare",
         action="append",
@@ -184,7 +190,6 @@ def run_parser() -> argparse.ArgumentParser:
             + ")"
         ),
     )
-    return parser
 
 
 def script_parser() -> argparse.ArgumentParser:
@@ -375,22 +380,30 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     return 0
 
 
+def compared_settings(
+    parser: argparse.ArgumentParser, compare: list[str] | None, leader: Settings
+) -> list[Settings]:
+    """One contender's settings per --compare, as changes to the leader's."""
+    compare = compare or []
+    if len(compare) > MAX_CONTENDERS - 1:
+        parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
+    contenders = []
+    for text in compare:
+        try:
+            contenders.append(contender_settings(leader, text))
+        except SettingsError as error:
+            parser.error(f"argument --compare: {text!r}: {error.message}")
+    return contenders
+
+
 def race_contenders(
     parser: argparse.ArgumentParser, args: argparse.Namespace, leader: Simulation
 ) -> list[Simulation]:
     """The leader (the other flags) and one contender per --compare, on the leader's data."""
-    if len(args.compare) > MAX_CONTENDERS - 1:
-        parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
     if args.save:
         parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
-    contenders = [leader]
-    for text in args.compare:
-        try:
-            settings = contender_settings(leader.settings, text)
-        except SettingsError as error:
-            parser.error(f"argument --compare: {text!r}: {error.message}")
-        contenders.append(Simulation(settings, dataset=leader.dataset))
-    return contenders
+    rivals = compared_settings(parser, args.compare, leader.settings)
+    return [leader, *(Simulation(settings, dataset=leader.dataset) for settings in rivals)]
 
 
 def run_race(
@@ -488,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         language = chosen_language(parser, args)
         simulation, history, lesson = app_start(parser, args, language)
+        contenders = compared_settings(parser, args.compare, simulation.settings)
         from .app import LrtuiApp  # textual is imported only when the app starts
 
         LrtuiApp(
@@ -497,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
             session_path=args.load,
             lesson=lesson,
             language=language,
+            contenders=contenders,
         ).run()
         return 0
     except KeyboardInterrupt:

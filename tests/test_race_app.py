@@ -167,3 +167,35 @@ async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -
         await pilot.resize_terminal(120, 40)
         await pilot.press("n")
         assert "B Adam lr 0.1" in shown_text(app.state_view) and app.state_view.size.height == 7
+
+
+def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:
+    import lrtui.app
+    import lrtui.cli
+
+    opened = []
+    monkeypatch.setattr(lrtui.app.LrtuiApp, "run", lambda app: opened.append(app))
+    assert (
+        lrtui.cli.main(["--lr", "0.05", "--compare", "optimizer=adam lr=0.1", "--compare", "momentum=0.9"])
+        == 0
+    )
+    (app,) = opened
+    assert [rival.letter for rival in app.race] == ["B", "C"]
+    assert app.race.labels(app.simulation.settings) == [
+        "SGD lr 0.05",
+        "Adam lr 0.1",
+        "SGD lr 0.05 momentum 0.9",
+    ]
+
+
+async def test_saving_during_a_race_says_only_a_is_kept(tmp_path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await add_contender(pilot, "optimizer=adam lr=0.1")
+        await pilot.press("N", "ctrl+s")
+        field = app.screen.query_one(Input)
+        field.value = str(tmp_path / "race.json")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert (tmp_path / "race.json").exists()
+        assert "a session does not keep the race's other contenders" in log_text(app)
