@@ -42,6 +42,7 @@ FRAME_INTERVAL = 1 / 500
 REDRAW_RATE = 20
 LOG_FLUSH_RATE = 2
 CHART_RATE = 8
+CHART_SHARE = 0.25
 DEFAULT_SESSION = "lrtui-session.json"
 RACE_SUGGESTIONS = ("optimizer=adam lr=0.1", "momentum=0.9", "zero-grad=off")
 DEFAULT_EXPORT = "lrtui-history.csv"
@@ -252,8 +253,9 @@ class LrtuiApp(App[None]):
             self.code_view.show(simulation)
         elif not self.running or now >= self._next_chart:
             # The chart is the costliest thing on screen; while running it is redrawn at
-            # CHART_RATE, the numbers at REDRAW_RATE.
-            self._next_chart = now + 1 / CHART_RATE
+            # CHART_RATE, the numbers at REDRAW_RATE, and a chart slow to build (a race of
+            # four, a huge terminal) is given at most a CHART_SHARE of the time.
+            self._next_chart = now + max(1 / CHART_RATE, self.chart.build_seconds / CHART_SHARE)
             self.chart.show(simulation, self.history, self.race)
         limit = simulation.surface.stability_limit
         self.panel.show_hint("learning_rate", f"stable below {limit:.4g}")

@@ -36,6 +36,7 @@ VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoc
 LEVELS = 10  # coloured levels of the cost map, half a decade apart
 PATH_POINTS = 400  # the most trajectory points handed to plotext
 RECENT_POINTS = 100  # the last points of a trajectory, always drawn exactly
+RIVAL_POINTS = 150  # fewer for a race's other contenders: each costs plotext a whole path
 DATA_POINTS = 2000  # the most data points drawn in the fit view
 MARGIN = 0.12  # room around what a view must hold, as a fraction of its span
 
@@ -267,8 +268,9 @@ class RivalScene:
 
     @staticmethod
     def of(letter: str, simulation: Simulation, history: History) -> RivalScene:
+        track = Track.of(history, RIVAL_POINTS)
         return RivalScene(
-            letter, simulation.settings, Track.of(history), simulation.w, simulation.b, simulation.diverged_at
+            letter, simulation.settings, track, simulation.w, simulation.b, simulation.diverged_at
         )
 
     def path(self) -> tuple[list[float], list[float]]:

@@ -7,6 +7,8 @@ views and ``reset_view`` forgets the surface's range when the run starts again.
 
 from __future__ import annotations
 
+import time
+
 from textual.reactive import reactive
 from textual_plotext import Plot, PlotextPlot
 
@@ -31,7 +33,16 @@ MIN_HEIGHT = 8
 
 
 class ChartPlot(CellPainting, Plot):
-    """textual-plotext's Plot, able to paint the cost map as cell backgrounds."""
+    """textual-plotext's Plot, able to paint the cost map as cell backgrounds; it times its builds."""
+
+    build_seconds = 0.0  # how long the last frame took plotext to build
+
+    def build(self) -> str:
+        start = time.perf_counter()
+        try:
+            return super().build()
+        finally:
+            self.build_seconds = time.perf_counter() - start
 
 
 class CostChart(PlotextPlot):
@@ -67,6 +78,11 @@ class CostChart(PlotextPlot):
         self.history = history
         self.race = race
         self.replot()
+
+    @property
+    def build_seconds(self) -> float:
+        """How long the last frame took to build (a race's paths or a big terminal take longer)."""
+        return self._plot.build_seconds
 
     def next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
