@@ -23,7 +23,7 @@ from textual.widgets import Footer, Header, RichLog, Static
 from .engine import DataError, EpochRecord, Settings, SettingsError, Simulation
 from .engine.history import History
 from .engine.race import Race, contender_settings
-from .engine.report import divergence_message, export_history_csv, log_line
+from .engine.report import divergence_of, export_history_csv, log_line
 from .engine.script import write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, label
@@ -302,16 +302,15 @@ class LrtuiApp(App[None]):
             for epoch, letter, record in sorted(rows, key=lambda row: row[:2]):
                 if epoch % every == 0 or not record.finite:
                     self._log(log_line(record, settings.epochs, letter), (epoch, 1))
+            diverged = {letter for _, letter, record in rivals if not record.finite}
             for rival in self.race:
-                if any(letter == rival.letter and not record.finite for _, letter, record in rivals):
-                    message = divergence_message(
-                        rival.simulation.last, rival.simulation.surface.stability_limit
-                    )
-                    self._log(self._event(f"{rival.letter} {message}"), (rival.simulation.epoch, 0))
+                if rival.letter in diverged:
+                    message = f"{rival.letter} {divergence_of(rival.simulation)}"
+                    self._log(self._event(message), (rival.simulation.epoch, 0))
             if simulation.diverged:
                 self._stop_running()
                 self._log(
-                    self._event(divergence_message(records[-1], simulation.surface.stability_limit)),
+                    self._event(divergence_of(simulation)),
                     (simulation.epoch, 0),
                 )
             elif simulation.finished:
@@ -544,8 +543,7 @@ class LrtuiApp(App[None]):
             label = self.race.labels(simulation.settings)[len(self.race)]
             joined = f"{rival.letter} joins the race: {label}"
             if rival.simulation.diverged:
-                message = divergence_message(rival.simulation.last, rival.simulation.surface.stability_limit)
-                self.log_event(f"{joined}; catching up, it {message}")
+                self.log_event(f"{joined}; catching up, it {divergence_of(rival.simulation)}")
             elif simulation.epoch:
                 self.log_event(f"{joined}, caught up to epoch {simulation.epoch}")
             else:

@@ -22,7 +22,7 @@ from .charts import render_for_terminal, render_race_for_terminal
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
 from .engine.history import History
 from .engine.race import CONTENDER_KEYS, LETTERS, MAX_CONTENDERS, contender_settings, labels, lockstep
-from .engine.report import COLUMNS, divergence_message, json_row, log_line, row
+from .engine.report import COLUMNS, divergence_of, json_row, log_line, row
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
@@ -375,7 +375,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
             )
             return EXIT_BAD_INPUT
     if simulation.diverged:
-        err.write(f"lrtui run: {divergence_message(simulation.last, simulation.surface.stability_limit)}\n")
+        err.write(f"lrtui run: {divergence_of(simulation)}\n")
         return EXIT_DIVERGED
     return 0
 
@@ -454,9 +454,7 @@ def run_race(
     out.flush()
     diverged = [(letter, s) for letter, s in zip(letters, contenders, strict=True) if s.diverged]
     for letter, simulation in diverged:
-        err.write(
-            f"lrtui run: {letter} {divergence_message(simulation.last, simulation.surface.stability_limit)}\n"
-        )
+        err.write(f"lrtui run: {letter} {divergence_of(simulation)}\n")
     return EXIT_DIVERGED if diverged else 0
 
 

@@ -8,7 +8,7 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from .files import write_atomically
-from .simulation import EpochRecord
+from .simulation import EpochRecord, Simulation
 
 if TYPE_CHECKING:
     from .history import History
@@ -37,6 +37,12 @@ def json_row(record: EpochRecord) -> dict[str, int | float | None]:
         column: None if isinstance(value, float) and not math.isfinite(value) else value
         for column, value in row(record).items()
     }
+
+
+def divergence_of(simulation: Simulation) -> str:
+    """``divergence_message`` for a run that has diverged: its last record and its data's limit."""
+    assert simulation.last is not None
+    return divergence_message(simulation.last, simulation.surface.stability_limit)
 
 
 def divergence_message(record: EpochRecord, stability_limit: float) -> str:
