@@ -15,6 +15,7 @@ from typing import Any
 
 import plain_torch as pt
 import pytest
+from cli_support import invoke, invoke_main
 
 import lrtui.cli
 
@@ -57,26 +58,6 @@ def test_golden_table_in_scenarios_matches_copy() -> None:
 def test_golden_table_is_what_plain_torch_prints() -> None:
     lines = pt.log_lines(pt.raw_loop(*pt.line_data(), 1000), 1000)
     assert "\n".join(lines) + "\n" == golden_table()
-
-
-def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``lrtui run ARGV`` in this process, writing to the (captured) sys.stdout and sys.stderr."""
-    try:
-        code = lrtui.cli.run(list(argv), sys.stdout, sys.stderr)
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def invoke_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """``lrtui ARGV`` through ``main``, as the console script calls it."""
-    try:
-        code = lrtui.cli.main(list(argv))
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # ------------------------------------------------------------------- golden table

@@ -7,8 +7,8 @@ import sys
 import plain_torch as pt
 import pytest
 from app_support import log_text, make_app, shown_text
+from cli_support import invoke_main
 
-import lrtui.cli
 from lrtui.engine import Settings, Simulation
 from lrtui.engine.history import History
 from lrtui.lessons import (
@@ -214,15 +214,6 @@ async def test_a_lesson_in_korean_from_the_start() -> None:
 
 
 # ----------------------------------------------------------------------------- the CLI
-def invoke_main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = lrtui.cli.main(list(argv))
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = invoke_main(capsys, "lessons", "--lang", "ko")
     assert code == 0

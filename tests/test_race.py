@@ -6,13 +6,12 @@ import csv
 import io
 import json
 import math
-import sys
 from typing import Any
 
 import plain_torch as pt
 import pytest
+from cli_support import invoke
 
-import lrtui.cli
 from lrtui.charts import RivalScene, build_chart, scene_of
 from lrtui.engine import Settings, SettingsError, Simulation
 from lrtui.engine.history import History
@@ -194,15 +193,6 @@ def test_every_view_draws_a_race_with_its_legend(view: str, bias: bool) -> None:
 
 
 # -------------------------------------------------------------------------- CLI
-def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = lrtui.cli.run(list(argv), sys.stdout, sys.stderr)
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_compare_prints_one_table_with_a_row_per_contender(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = invoke(
         capsys,

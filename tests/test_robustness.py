@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import math
 import random
-import sys
 from pathlib import Path
 
 import plain_torch as pt
 import pytest
 import torch
 from app_support import FakeClock, log_text, make_app, shown_text
+from cli_support import invoke
 from textual.widgets import Input
 
-import lrtui.cli
 from lrtui.engine import Settings, Simulation
 from lrtui.engine.data import load_csv
 from lrtui.pacing import FULL_SPEED
@@ -84,11 +83,7 @@ def test_adam_step_past_float32_is_divergence_where_plain_torch_raises(
     simulation = Simulation(Settings(optimizer="adam", learning_rate=3e38))
     simulation.run_to_end()
     assert simulation.diverged_at == 0 and simulation.last.cost == cost.item()
-    try:
-        code = lrtui.cli.run(["--optimizer", "adam", "--lr", "3e38"], sys.stdout, sys.stderr)
-    except SystemExit as done:
-        code = done.code
-    out, err = capsys.readouterr()
+    code, out, err = invoke(capsys, "--optimizer", "adam", "--lr", "3e38")
     assert code == 3 and err.count("\n") == 1 and "Traceback" not in err
     assert "diverged at epoch 0" in err and "overflowed float32" in err
 
@@ -172,11 +167,7 @@ async def test_every_bad_value_in_a_field_is_marked_and_the_last_good_one_kept(f
 def test_every_bad_value_of_a_flag_exits_2_naming_it(capsys: pytest.CaptureFixture[str], field: str) -> None:
     flag = FLAGS[field]
     for text in VALUES:
-        try:
-            code = lrtui.cli.run(["--epochs", "0", f"{flag}={text}"], sys.stdout, sys.stderr)
-        except SystemExit as done:
-            code = done.code
-        out, err = capsys.readouterr()
+        code, out, err = invoke(capsys, "--epochs", "0", f"{flag}={text}")
         if text in ACCEPTED[field]:
             assert code == 0, (flag, text, err)
         else:
@@ -213,8 +204,7 @@ def test_constant_x_runs_gradient_descent_like_plain_torch(
     y_train = torch.FloatTensor([[1], [3], [5]])
     assert as_plain(simulation.run(31)) == pt.raw_loop(x_train, y_train, 30)
 
-    code = lrtui.cli.run(["--data", str(path), "--epochs", "30", "--log-every", "10"], sys.stdout, sys.stderr)
-    out, err = capsys.readouterr()
+    code, out, err = invoke(capsys, "--data", str(path), "--epochs", "30", "--log-every", "10")
     assert code == 0
     assert out.splitlines() == pt.log_lines(pt.raw_loop(x_train, y_train, 30), 30, 10)
     assert err.startswith("lrtui run: note: all x are equal") and "not unique" in err and err.count("\n") == 1
@@ -238,11 +228,7 @@ async def test_non_finite_cells_are_refused_naming_line_and_column(
 ) -> None:
     path = tmp_path / "bad.csv"
     path.write_text(f"x,y\n1,1\n2,{cell}\n")
-    try:
-        code = lrtui.cli.run(["--data", str(path)], sys.stdout, sys.stderr)
-    except SystemExit as done:
-        code = done.code
-    _, err = capsys.readouterr()
+    code, _, err = invoke(capsys, "--data", str(path))
     assert code == 2 and "--data" in err and "line 3, column 2" in err
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
