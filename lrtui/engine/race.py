@@ -108,6 +108,10 @@ def with_shared(settings: Settings, leader: Settings) -> Settings:
     return settings.with_changes(**{name: getattr(leader, name) for name in SHARED_FIELDS})
 
 
+def _on_leaders_data(settings: Settings, leader: Simulation) -> Simulation:
+    return Simulation(with_shared(settings, leader.settings), dataset=leader.dataset)
+
+
 @dataclass
 class Rival:
     """A contender that follows the leader's epoch."""
@@ -154,10 +158,7 @@ class Race:
         """A new rival on the leader's data, brought to the leader's epoch."""
         if self.full:
             raise SettingsError("compare", f"a race has at most {MAX_CONTENDERS} contenders")
-        rival = Rival(
-            LETTERS[len(self.rivals) + 1],
-            Simulation(with_shared(settings, leader.settings), dataset=leader.dataset),
-        )
+        rival = Rival(LETTERS[len(self.rivals) + 1], _on_leaders_data(settings, leader))
         self.rivals.append(rival)
         rival.follow(leader.epoch)
         return rival
@@ -176,9 +177,7 @@ class Race:
     def restart(self, leader: Simulation) -> None:
         """The leader's problem changed (data, bias, epochs...): every rival starts again on it."""
         for rival in self.rivals:
-            rival.simulation = Simulation(
-                with_shared(rival.settings, leader.settings), dataset=leader.dataset
-            )
+            rival.simulation = _on_leaders_data(rival.settings, leader)
             rival.history = History()
 
     def share(self, leader: Simulation) -> None:
