@@ -24,7 +24,7 @@ from plotext._figure import _figure_class as PlotextFigure
 
 from .engine import CostSurface, Dataset, EpochRecord, Settings, Simulation
 from .engine.history import History
-from .engine.race import LETTERS, labels
+from .engine.race import Race, labels
 
 Color = tuple[int, int, int] | str
 Span = tuple[float, float]
@@ -1223,17 +1223,12 @@ def build_chart(name: str, scene: Scene, view: ViewRange, width: int, height: in
     return text if color else plotext.uncolorize(text)
 
 
-def render_for_terminal(
-    simulation: Simulation,
-    history: History,
-    width: int,
-    height: int,
-    color: bool = True,
-    rivals: Sequence[RivalScene] = (),
-) -> str:
+def render_for_terminal(race: Race, width: int, height: int, color: bool = True) -> str:
     """For ``lrtui run --plot``: the cost per epoch, then the surface (or J(W) without bias)
-    with the final path, together width x height."""
-    scene = scene_of(simulation, history, rivals=rivals)
+    with the final path of every contender, together width x height."""
+    leader = race.leader
+    rivals = [RivalScene.of(run.letter, run.simulation, run.history) for run in race.rivals]
+    scene = scene_of(leader.simulation, leader.history, rivals=rivals)
     cost_height = max(10, height * 2 // 5)
     surface_height = max(12, height - cost_height)
     charts = [
@@ -1241,18 +1236,3 @@ def render_for_terminal(
         build_chart("surface", scene, ViewRange(), width, surface_height, color),
     ]
     return "\n".join(chart.rstrip("\n") for chart in charts) + "\n"
-
-
-def render_race_for_terminal(
-    contenders: Sequence[Simulation],
-    histories: Sequence[History],
-    width: int,
-    height: int,
-    color: bool = True,
-) -> str:
-    """``render_for_terminal`` for a race: the first contender leads, the others are rivals."""
-    rivals = [
-        RivalScene.of(letter, simulation, history)
-        for letter, simulation, history in zip(LETTERS[1:], contenders[1:], histories[1:], strict=False)
-    ]
-    return render_for_terminal(contenders[0], histories[0], width, height, color, rivals)

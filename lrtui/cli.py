@@ -14,76 +14,22 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .charts import render_for_terminal, render_race_for_terminal
-from .engine import DataError, Settings, SettingsError, Simulation, parse_field
-from .engine.history import History
-from .engine.race import CONTENDER_KEYS, LETTERS, MAX_CONTENDERS, contender_settings, labels, lockstep
-from .engine.report import COLUMNS, divergence_of, json_row, log_line, row
+from .charts import render_for_terminal
+from .engine import DataError, EpochRecord, Settings, SettingsError, parse_field
+from .engine.race import CONTENDER_KEYS, MAX_CONTENDERS, Race, Row, contender_settings
+from .engine.report import COLUMNS, divergence_of, json_row, log_line, logged, row
+from .engine.run import Run
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
-from .engine.settings import LOSS_REDUCTIONS, MODELS, OPTIMIZERS, PRESETS
+from .engine.settings import FIELD, FIELDS
 from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons
 from .pacing import SPEEDS
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
-
-
-@dataclass(frozen=True)
-class Flag:
-    flag: str
-    field: str
-    help: str
-    metavar: str | None = None
-    const: bool | None = None  # a switch that sets the field to this value
-
-    def add_to(self, parser: argparse.ArgumentParser) -> None:
-        if self.const is not None:
-            parser.add_argument(
-                self.flag, dest=self.field, action="store_const", const=self.const, help=self.help
-            )
-        else:
-            parser.add_argument(self.flag, dest=self.field, metavar=self.metavar, help=self.help)
-
-
-SETTINGS_FLAGS: tuple[Flag, ...] = (
-    Flag("--data", "data", f"{', '.join(PRESETS)} or a CSV file with header x,y (default line)", "DATA"),
-    Flag(
-        "--model",
-        "model",
-        f"{' or '.join(MODELS)}: raw W and b tensors, or nn.Linear(1, 1) (default raw)",
-        "MODEL",
-    ),
-    Flag("--no-bias", "bias", "fit H(x) = W*x with no b", const=False),
-    Flag(
-        "--optimizer", "optimizer", f"one of {', '.join(OPTIMIZERS)} from torch.optim (default sgd)", "NAME"
-    ),
-    Flag("--lr", "learning_rate", "learning rate, a positive number (default 0.01)", "LR"),
-    Flag("--momentum", "momentum", "momentum for sgd and rmsprop, 0 <= m < 1 (default 0)", "M"),
-    Flag("--nesterov", "nesterov", "Nesterov momentum (sgd with --momentum above 0)", const=True),
-    Flag("--epochs", "epochs", "run epochs 0..N, as range(N + 1) in the lessons (default 1000)", "N"),
-    Flag("--init-w", "init_w", "initial W (default 0 for raw, torch's init for linear)", "W"),
-    Flag("--init-b", "init_b", "initial b (default 0 for raw, torch's init for linear)", "B"),
-    Flag(
-        "--loss-reduction",
-        "loss_reduction",
-        f"{' or '.join(LOSS_REDUCTIONS)} of the squared errors (default mean)",
-        "R",
-    ),
-    Flag(
-        "--no-zero-grad",
-        "zero_grad",
-        "skip optimizer.zero_grad(): .grad accumulates across epochs",
-        const=False,
-    ),
-    Flag("--seed", "seed", "torch.manual_seed before nn.Linear is created (default 1)", "SEED"),
-    Flag("--log-every", "log_every", "log every K epochs (default 100)", "K"),
-)
-FLAG_FOR_FIELD: dict[str, str] = {flag.field: flag.flag for flag in SETTINGS_FLAGS}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,10 +39,31 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """A parser with a flag for every setting, read from the settings registry."""
     parser = _Parser(prog=prog, description=description)
-    for flag in SETTINGS_FLAGS:
-        flag.add_to(parser)
+    for field in FIELDS:
+        if field.switch is not None:
+            parser.add_argument(
+                field.flag, dest=field.name, action="store_const", const=field.switch, help=field.flag_help
+            )
+        else:
+            parser.add_argument(field.flag, dest=field.name, metavar=field.metavar, help=field.flag_help)
     return parser
+
+
+def given_flags(args: argparse.Namespace) -> list[str]:
+    """The settings flags given on the command line."""
+    return [field.flag for field in FIELDS if getattr(args, field.name) is not None]
+
+
+def flag_words(args: argparse.Namespace) -> list[str]:
+    """The command-line words that pass the given settings on (to the served app)."""
+    words: list[str] = []
+    for field in FIELDS:
+        given = getattr(args, field.name)
+        if given is not None:
+            words += [field.flag] if field.switch is not None else [field.flag, str(given)]
+    return words
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -220,12 +187,8 @@ def serve(argv: list[str]) -> int:
     if not 0 < args.port < 65536:
         parser.error(f"argument --port: must be between 1 and 65535 (got {args.port})")
     settings = settings_from_args(parser, args)
-    load_simulation(parser, settings)  # bad data is refused here, not in every browser tab
-    flags = [
-        *(part for flag in SETTINGS_FLAGS for part in _flag_args(flag, getattr(args, flag.field))),
-        "--speed",
-        str(args.speed),
-    ]
+    load_race(parser, settings)  # bad data is refused here, not in every browser tab
+    flags = [*flag_words(args), "--speed", str(args.speed)]
     from textual_serve.server import Server
 
     command = shlex.join([sys.executable, "-m", "lrtui", *flags])
@@ -234,25 +197,16 @@ def serve(argv: list[str]) -> int:
     return 0
 
 
-def _flag_args(flag: Flag, given: object) -> list[str]:
-    """The command-line words that pass a given setting on to the app."""
-    if given is None:
-        return []
-    if flag.const is not None:
-        return [flag.flag]
-    return [flag.flag, str(given)]
-
-
 def export_script(argv: list[str], out: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     parser = script_parser()
     args = parser.parse_args(argv)
-    simulation = load_simulation(parser, settings_from_args(parser, args))
+    race = load_race(parser, settings_from_args(parser, args))
     if args.output is None:
-        out.write(script_for(simulation.settings, simulation.dataset))
+        out.write(script_for(race.leader.settings, race.leader.dataset))
         return 0
     try:
-        write_script(args.output, simulation.settings, simulation.dataset)
+        write_script(args.output, race.leader.settings, race.leader.dataset)
     except OSError as error:
         parser.error(f"argument --output: cannot write {args.output} ({error.strerror or error})")
     return 0
@@ -261,27 +215,32 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
 def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
     """One validated Settings from parsed flags; a bad value ends with exit 2 naming its flag."""
     values = {}
-    for flag in SETTINGS_FLAGS:
-        given = getattr(args, flag.field)
+    for field in FIELDS:
+        given = getattr(args, field.name)
         if given is None:
             continue
         if isinstance(given, bool):
-            values[flag.field] = given
+            values[field.name] = given
             continue
         try:
-            values[flag.field] = parse_field(flag.field, given)
+            values[field.name] = parse_field(field.name, given)
         except SettingsError as error:
-            parser.error(f"argument {flag.flag}: {error.message}")
+            parser.error(f"argument {field.flag}: {error.message}")
     try:
         return Settings(**values)
     except SettingsError as error:
-        parser.error(f"argument {FLAG_FOR_FIELD.get(error.field, error.field)}: {error.message}")
+        known = FIELD.get(error.field)
+        parser.error(f"argument {known.flag if known else error.field}: {error.message}")
     raise AssertionError("unreachable")
 
 
-def load_simulation(parser: argparse.ArgumentParser, settings: Settings) -> Simulation:
+def load_race(
+    parser: argparse.ArgumentParser, settings: Settings, contenders: list[Settings] | None = None
+) -> Race:
+    """The race of these settings and contenders (a single run when there are none); data that
+    cannot be loaded ends with exit 2 naming --data."""
     try:
-        return Simulation(settings)
+        return Race.of(settings, contenders or [])
     except DataError as error:
         parser.error(f"argument --data: {error}")
     raise AssertionError("unreachable")
@@ -317,67 +276,74 @@ class Progress:
             self._next_draw = 0.0
 
 
-def _writer(output_format: str, out: TextIO, epochs: int) -> Callable:
+def _writer(output_format: str, out: TextIO, epochs: int, racing: bool) -> Callable[[str, EpochRecord], object]:
+    """How one logged epoch is written; in a race, each row names its contender."""
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(COLUMNS)
-        return lambda record: writer.writerow(
-            ["" if value is None else value for value in row(record).values()]
-        )
+        writer.writerow(("contender", *COLUMNS) if racing else COLUMNS)
+        cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
+        if racing:
+            return lambda letter, record: writer.writerow([letter, *cells(record)])
+        return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
-        return lambda record: out.write(json.dumps(json_row(record)) + "\n")
-    return lambda record: out.write(log_line(record, epochs) + "\n")
+        if racing:
+            return lambda letter, record: out.write(json.dumps({"contender": letter, **json_row(record)}) + "\n")
+        return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
+    return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
 
 
 def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """`lrtui run`: one run, or a race with --compare, to its last epoch; the logged epochs
+    as the lessons print them (or CSV/JSON Lines), a row per contender in a race."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     parser = run_parser()
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)
-    simulation = load_simulation(parser, settings)
-    if args.compare:
-        return run_race(parser, args, simulation, out, err)
-    history = History() if args.save or args.plot else None
-    write = _writer(args.format, out, settings.epochs)
-    progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
-    log_every = settings.log_every
-    optimum = simulation.surface.optimum
+    contenders = compared_settings(parser, args.compare, settings)
+    if args.save and contenders:
+        parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
+    race = load_race(parser, settings, contenders)
+    racing = len(race) > 1
+    optimum = race.leader.surface.optimum
     if not optimum.unique:
         err.write(f"lrtui run: note: {optimum.reason}; gradient descent still runs\n")
+    write = _writer(args.format, out, settings.epochs, racing)
+    if racing and args.format == "text":
+        for run_, name in zip(race, race.labels(), strict=True):
+            out.write(f"{run_.letter} = {name}\n")
+    progress = Progress(err, settings.epochs + 1) if args.format == "text" and err.isatty() else None
 
-    def on_record(record) -> None:
-        if history is not None:
-            history.append(record)
-        logged = record.epoch % log_every == 0
-        if logged or not record.finite:
-            if progress is not None:
-                progress.clear()
-            write(record)
+    def on_rows(rows: list[Row]) -> None:
+        for letter, record in rows:
+            if logged(record, settings.log_every):
+                if progress is not None:
+                    progress.clear()
+                write(letter, record)
         if progress is not None:
-            progress.update(record.epoch + 1)
+            progress.update(rows[0][1].epoch + 1)
 
     try:
-        simulation.run_to_end(on_record)
+        race.run_to_end(on_rows)
     finally:
         if progress is not None:
             progress.clear()
     if args.plot:
         width, height = shutil.get_terminal_size()
-        out.write(render_for_terminal(simulation, history, width, max(height - 2, 24), color=out.isatty()))
+        out.write(render_for_terminal(race, width, max(height - 2, 24), color=out.isatty()))
     out.flush()
     if args.save:
         try:
-            save_session(args.save, simulation, history)
+            save_session(args.save, race.leader)
         except OSError as error:
             err.write(
                 f"lrtui run: error: argument --save: cannot write {args.save} ({error.strerror or error})\n"
             )
             return EXIT_BAD_INPUT
-    if simulation.diverged:
-        err.write(f"lrtui run: {divergence_of(simulation)}\n")
-        return EXIT_DIVERGED
-    return 0
+    diverged = [run_ for run_ in race if run_.diverged]
+    for run_ in diverged:
+        err.write(f"lrtui run: {run_.letter + ' ' if racing else ''}{divergence_of(run_)}\n")
+    return EXIT_DIVERGED if diverged else 0
 
 
 def compared_settings(
@@ -396,73 +362,13 @@ def compared_settings(
     return contenders
 
 
-def race_contenders(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, leader: Simulation
-) -> list[Simulation]:
-    """The leader (the other flags) and one contender per --compare, on the leader's data."""
-    if args.save:
-        parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
-    rivals = compared_settings(parser, args.compare, leader.settings)
-    return [leader, *(Simulation(settings, dataset=leader.dataset) for settings in rivals)]
-
-
-def run_race(
-    parser: argparse.ArgumentParser, args: argparse.Namespace, leader: Simulation, out: TextIO, err: TextIO
-) -> int:
-    """`lrtui run --compare`: every contender in lockstep, one table with a row per contender."""
-    contenders = race_contenders(parser, args, leader)
-    letters = LETTERS[: len(contenders)]
-    epochs, log_every = leader.settings.epochs, leader.settings.log_every
-    histories = [History() for _ in contenders] if args.plot else None
-    if args.format == "text":
-        for letter, label in zip(letters, labels([s.settings for s in contenders]), strict=True):
-            out.write(f"{letter} = {label}\n")
-        write = lambda letter, record: out.write(log_line(record, epochs, letter) + "\n")  # noqa: E731
-    elif args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("contender", *COLUMNS))
-        write = lambda letter, record: writer.writerow(  # noqa: E731
-            [letter, *("" if value is None else value for value in row(record).values())]
-        )
-    else:
-        write = lambda letter, record: out.write(json.dumps({"contender": letter, **json_row(record)}) + "\n")  # noqa: E731
-    progress = Progress(err, epochs + 1) if args.format == "text" and err.isatty() else None
-
-    def on_records(epoch: int, records: list) -> None:
-        if progress is not None:
-            progress.clear()
-        for index, (letter, record) in enumerate(zip(letters, records, strict=True)):
-            if record is None:
-                continue
-            if histories is not None:
-                histories[index].append(record)
-            if epoch % log_every == 0 or not record.finite:
-                write(letter, record)
-        if progress is not None:
-            progress.update(epoch + 1)
-
-    try:
-        lockstep(contenders, on_records)
-    finally:
-        if progress is not None:
-            progress.clear()
-    if histories is not None:
-        width, height = shutil.get_terminal_size()
-        out.write(
-            render_race_for_terminal(contenders, histories, width, max(height - 2, 24), color=out.isatty())
-        )
-    out.flush()
-    diverged = [(letter, s) for letter, s in zip(letters, contenders, strict=True) if s.diverged]
-    for letter, simulation in diverged:
-        err.write(f"lrtui run: {letter} {divergence_of(simulation)}\n")
-    return EXIT_DIVERGED if diverged else 0
-
-
 def app_start(
     parser: argparse.ArgumentParser, args: argparse.Namespace, language: str
-) -> tuple[Simulation, History | None, Lesson | None]:
-    """What the app opens: a lesson, a saved session, or the settings flags."""
-    given = [flag.flag for flag in SETTINGS_FLAGS if getattr(args, flag.field) is not None]
+) -> tuple[Race, Lesson | None]:
+    """What the app opens: a lesson, a saved session, or the settings flags, racing the
+    --compare contenders if any."""
+    given = given_flags(args)
+    lesson = None
     if args.lesson is not None:
         if args.load:
             given.append("--load")
@@ -472,16 +378,19 @@ def app_start(
             lesson = find_lesson(args.lesson, language)
         except LessonError as error:
             parser.error(f"argument --lesson: {error}")
-        return Simulation(lesson.settings), None, lesson
-    if args.load:
+        race = Race(Run(lesson.settings))
+    elif args.load:
         if given:
             parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
         try:
-            simulation, history = load_session(args.load)
+            race = Race(load_session(args.load))
         except SessionError as error:
             parser.error(f"argument --load: {error}")
-        return simulation, history, None
-    return load_simulation(parser, settings_from_args(parser, args)), None, None
+    else:
+        race = load_race(parser, settings_from_args(parser, args))
+    for settings in compared_settings(parser, args.compare, race.leader.settings):
+        race.add(settings)
+    return race, lesson
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -498,20 +407,12 @@ def main(argv: list[str] | None = None) -> int:
         parser = app_parser()
         args = parser.parse_args(argv)
         language = chosen_language(parser, args)
-        simulation, history, lesson = app_start(parser, args, language)
-        contenders = compared_settings(parser, args.compare, simulation.settings)
+        race, lesson = app_start(parser, args, language)
         from .app import LrtuiApp  # textual is imported only when the app starts
 
-        LrtuiApp(
-            simulation,
-            history=history,
-            speed=args.speed,
-            session_path=args.load,
-            lesson=lesson,
-            language=language,
-            contenders=contenders,
-        ).run()
-        return 0
+        app = LrtuiApp(race, speed=args.speed, session_path=args.load, lesson=lesson, language=language)
+        app.run()
+        return app.return_code or 0
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from lrtui.engine import Settings, Simulation
+from lrtui.engine import Settings
+from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
     from lrtui.app import LrtuiApp
@@ -51,7 +52,7 @@ def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock
         return timer
 
     app = LrtuiApp(
-        Simulation(settings or Settings()),
+        Race.of(settings or Settings()),
         speed=speed,
         clock=clock or FakeClock(),
         timer_factory=factory,

@@ -46,16 +46,16 @@ async def test_nothing_has_focus_at_start_and_step_keys_work() -> None:
     async with app.run_test(size=SIZE) as pilot:
         assert app.focused is None
         await pilot.press("n")
-        assert app.simulation.epoch == 1
+        assert app.leader.epoch == 1
         await pilot.press("right")
-        assert app.simulation.epoch == 2
+        assert app.leader.epoch == 2
         await pilot.press("N")
-        assert app.simulation.epoch == 12
+        assert app.leader.epoch == 12
         await pilot.press("ctrl+n")
-        assert app.simulation.epoch == 112
-        assert len(app.history) == 112
+        assert app.leader.epoch == 112
+        assert len(app.leader.history) == 112
         plain = pt.raw_loop(*pt.line_data(), 111)
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
         assert "Epoch  100/1000 W: 0.873, b: 0.289 Cost: 0.012043" in log_text(app)
 
 
@@ -74,18 +74,18 @@ async def test_zero_grad_off_accumulates_exactly_as_plain_torch() -> None:
     app = make_app(Settings(data="noisy", learning_rate=0.002))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("z")
-        assert app.simulation.settings.zero_grad is False
+        assert app.leader.settings.zero_grad is False
         for _ in range(6):
             await pilot.press("n")
         plain = pt.raw_loop(*pt.noisy_data(), 5, lr=0.002, zero_grad=False)
-        assert same_as_plain(app.history.records, plain)
-        last = app.history.records[-1]
+        assert same_as_plain(list(app.leader.history), plain)
+        last = list(app.leader.history)[-1]
         state = shown_text(app.state_view)
         assert "fresh" in state and "zero_grad() is off" in state
         assert f"{last.grad_w:.6f}" in state and f"{last.fresh_grad_w:.6f}" in state
         assert abs(last.grad_w) > abs(last.fresh_grad_w)
         await pilot.press("z")
-        assert app.simulation.settings.zero_grad is True
+        assert app.leader.settings.zero_grad is True
         assert "zero_grad off → on" in log_text(app)
 
 
@@ -99,17 +99,17 @@ async def test_space_runs_at_the_chosen_speed_and_pauses() -> None:
         assert app.running and timer.active
         clock.now += 0.3
         timer.fire()
-        assert app.simulation.epoch == 3
+        assert app.leader.epoch == 3
         clock.now += 0.2
         timer.fire()
-        assert app.simulation.epoch == 5
+        assert app.leader.epoch == 5
         await pilot.press("n")  # keys work while running
-        assert app.simulation.epoch == 6
+        assert app.leader.epoch == 6
         await pilot.press("space")
         assert not app.running and not timer.active
         clock.now += 5
         timer.fire()
-        assert app.simulation.epoch == 6
+        assert app.leader.epoch == 6
         assert "paused" in app.state_view.border_subtitle
 
 
@@ -119,9 +119,9 @@ async def test_full_speed_runs_until_the_frame_budget_is_spent() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("space")
         app.timers[0].fire()
-        budget_epochs = app.simulation.epoch
+        budget_epochs = app.leader.epoch
         assert 5 <= budget_epochs <= 40
-        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), budget_epochs - 1))
+        assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), budget_epochs - 1))
 
 
 async def test_run_stops_when_all_epochs_are_done() -> None:
@@ -131,10 +131,10 @@ async def test_run_stops_when_all_epochs_are_done() -> None:
         await pilot.press("space")
         for _ in range(5):
             app.timers[0].fire()
-        assert app.simulation.epoch == 8 and not app.running
+        assert app.leader.epoch == 8 and not app.running
         assert "run finished: epochs 0..7 done" in log_text(app)
         await pilot.press("n")
-        assert app.simulation.epoch == 8
+        assert app.leader.epoch == 8
         assert "finished" in app.state_view.border_subtitle
 
 
@@ -142,23 +142,23 @@ async def test_reset_goes_back_to_epoch_zero() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "r")
-        assert app.simulation.epoch == 0 and len(app.history) == 0
+        assert app.leader.epoch == 0 and len(app.leader.history) == 0
         assert "reset: back to epoch 0" in log_text(app)
         await pilot.press("n")
-        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0))
+        assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 0))
 
 
 async def test_plus_and_minus_double_and_halve_the_learning_rate_from_the_next_epoch() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "plus")
-        assert app.simulation.settings.learning_rate == 0.02
+        assert app.leader.settings.learning_rate == 0.02
         assert app.query_one("#field-learning_rate", Input).value == "0.02"
         assert "from epoch 2: learning rate 0.01 → 0.02" in log_text(app)
         await pilot.press("n", "minus", "minus", "n")
-        assert app.simulation.settings.learning_rate == 0.005
+        assert app.leader.settings.learning_rate == 0.005
         plain = pt.raw_loop(*pt.line_data(), 3, changes={2: {"lr": 0.02}, 3: {"lr": 0.005}})
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 async def test_o_cycles_the_optimizers_with_a_fresh_one_each_time() -> None:
@@ -167,22 +167,22 @@ async def test_o_cycles_the_optimizers_with_a_fresh_one_each_time() -> None:
         seen = []
         for _ in range(4):
             await pilot.press("o")
-            seen.append(app.simulation.settings.optimizer)
+            seen.append(app.leader.settings.optimizer)
             assert app.query_one("#field-optimizer", Select).value == seen[-1]
         assert seen == ["adagrad", "rmsprop", "adam", "sgd"]
         await pilot.press("o", "o", "o", "n", "n")  # Adam
         plain = pt.raw_loop(*pt.line_data(), 1, optimizer="Adam")
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 async def test_b_toggles_bias_and_resets_the_run() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "n", "b")
-        assert app.simulation.settings.bias is False and app.simulation.epoch == 0
+        assert app.leader.settings.bias is False and app.leader.epoch == 0
         assert "a new problem, so the run starts again at epoch 0" in log_text(app)
         await pilot.press("n")
-        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0, bias=False))
+        assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 0, bias=False))
         assert "Epoch    0/1000 W: 0.093, Cost: 4.666667" in log_text(app)
         assert app.query_one("#field-bias", Switch).value is False
 
@@ -193,7 +193,7 @@ async def test_d_cycles_the_datasets() -> None:
         names = []
         for _ in range(3):
             await pilot.press("d")
-            names.append(app.simulation.dataset.name)
+            names.append(app.leader.dataset.name)
         assert names == ["double", "noisy", "line"]
         assert app.query_one("#field-data", Input).value == "line"
 
@@ -234,11 +234,11 @@ async def test_escape_hands_focus_back_from_an_input() -> None:
         app.query_one("#field-seed", Input).focus()
         await pilot.pause()
         await pilot.press("n")  # typed into the field, not a step
-        assert app.simulation.epoch == 0
+        assert app.leader.epoch == 0
         await pilot.press("escape")
         assert app.focused is None
         await pilot.press("n")
-        assert app.simulation.epoch == 1
+        assert app.leader.epoch == 1
 
 
 async def test_command_palette_offers_every_action() -> None:
@@ -272,9 +272,9 @@ async def test_invalid_learning_rate_is_marked_and_the_last_good_value_kept(text
         assert panel_row_invalid(app, "learning_rate")
         assert why in reason(app, "learning_rate")
         assert "keeping 0.01" in reason(app, "learning_rate")
-        assert app.simulation.settings.learning_rate == 0.01
+        assert app.leader.settings.learning_rate == 0.01
         await pilot.press("escape", "n")
-        assert app.history.records[-1].learning_rate == 0.01
+        assert list(app.leader.history)[-1].learning_rate == 0.01
 
 
 async def test_invalid_value_is_marked_while_typing_before_enter() -> None:
@@ -284,9 +284,9 @@ async def test_invalid_value_is_marked_while_typing_before_enter() -> None:
         assert panel_row_invalid(app, "epochs")
         await pilot.press("backspace", "backspace", "7")
         assert not panel_row_invalid(app, "epochs")
-        assert app.simulation.settings.epochs == 1000  # applied only on enter
+        assert app.leader.settings.epochs == 1000  # applied only on enter
         await pilot.press("enter")
-        assert app.simulation.settings.epochs == 7
+        assert app.leader.settings.epochs == 7
 
 
 async def test_learning_rate_typed_mid_run_takes_effect_at_the_next_epoch() -> None:
@@ -294,11 +294,11 @@ async def test_learning_rate_typed_mid_run_takes_effect_at_the_next_epoch() -> N
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N")
         await type_into(pilot, "learning_rate", "0.05")
-        assert app.simulation.settings.learning_rate == 0.05
+        assert app.leader.settings.learning_rate == 0.05
         assert "from epoch 10: learning rate 0.01 → 0.05" in log_text(app)
         await pilot.press("escape", "n", "n")
         plain = pt.raw_loop(*pt.line_data(), 11, changes={10: {"lr": 0.05}})
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 @pytest.mark.parametrize(
@@ -314,8 +314,8 @@ async def test_live_inputs_apply_without_reset(field: str, text: str, expected) 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N")
         await type_into(pilot, field, text)
-        assert getattr(app.simulation.settings, field) == expected
-        assert app.simulation.epoch == 10
+        assert getattr(app.leader.settings, field) == expected
+        assert app.leader.epoch == 10
 
 
 @pytest.mark.parametrize(
@@ -332,8 +332,8 @@ async def test_problem_inputs_reset_the_run(field: str, text: str, expected) -> 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N")
         await type_into(pilot, field, text)
-        assert getattr(app.simulation.settings, field) == expected
-        assert app.simulation.epoch == 0 and len(app.history) == 0
+        assert getattr(app.leader.settings, field) == expected
+        assert app.leader.epoch == 0 and len(app.leader.history) == 0
         assert "starts again at epoch 0" in log_text(app)
 
 
@@ -346,7 +346,7 @@ async def test_noisy_lesson_start_from_the_panel_matches_plain_torch() -> None:
         await type_into(pilot, "learning_rate", "0.1")
         await pilot.press("escape", "N")
         plain = pt.raw_loop(*pt.noisy_data(), 9, lr=0.1, init_w=10.0, init_b=-5.0)
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 @pytest.mark.parametrize(
@@ -367,11 +367,11 @@ async def test_noisy_lesson_start_from_the_panel_matches_plain_torch() -> None:
 async def test_invalid_inputs_are_refused_with_a_reason(field: str, text: str, why: str) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        before = app.simulation.settings
+        before = app.leader.settings
         await type_into(pilot, field, text)
         assert panel_row_invalid(app, field)
         assert why in reason(app, field)
-        assert app.simulation.settings == before
+        assert app.leader.settings == before
 
 
 async def test_malformed_csv_is_refused_naming_the_line(tmp_path) -> None:
@@ -381,7 +381,7 @@ async def test_malformed_csv_is_refused_naming_the_line(tmp_path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await type_into(pilot, "data", str(path))
         assert "line 3, column 2" in reason(app, "data")
-        assert app.simulation.settings.data == "line"
+        assert app.leader.settings.data == "line"
 
 
 async def test_csv_typed_into_data_loads(tmp_path) -> None:
@@ -390,9 +390,9 @@ async def test_csv_typed_into_data_loads(tmp_path) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await type_into(pilot, "data", str(path))
-        assert app.simulation.dataset.name == "points.csv"
+        assert app.leader.dataset.name == "points.csv"
         await pilot.press("escape", "n")
-        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 0))
+        assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 0))
 
 
 @pytest.mark.parametrize(
@@ -404,7 +404,7 @@ async def test_selects_apply(field: str, value: str) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.query_one(f"#field-{field}", Select).value = value
         await pilot.pause()
-        assert getattr(app.simulation.settings, field) == value
+        assert getattr(app.leader.settings, field) == value
 
 
 async def test_select_by_keyboard() -> None:
@@ -413,10 +413,10 @@ async def test_select_by_keyboard() -> None:
         app.query_one("#field-loss_reduction", Select).focus()
         await pilot.press("enter", "down", "enter")
         await pilot.pause()
-        assert app.simulation.settings.loss_reduction == "sum"
+        assert app.leader.settings.loss_reduction == "sum"
         await pilot.press("escape", "n")
         plain = pt.raw_loop(*pt.line_data(), 0, reduction="sum")
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 async def test_speed_select_sets_the_run_speed() -> None:
@@ -436,7 +436,7 @@ async def test_switches_apply(field: str) -> None:
         switch.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert getattr(app.simulation.settings, field) is False
+        assert getattr(app.leader.settings, field) is False
         assert shown_text(app.query_one(f"#state-{field}")) == "off"
 
 
@@ -445,13 +445,13 @@ async def test_nesterov_without_momentum_is_refused_and_the_switch_goes_back() -
     async with app.run_test(size=SIZE) as pilot:
         app.query_one("#field-nesterov", Switch).value = True
         await pilot.pause()
-        assert app.simulation.settings.nesterov is False
+        assert app.leader.settings.nesterov is False
         assert app.query_one("#field-nesterov", Switch).value is False
         assert "momentum above 0" in reason(app, "nesterov")
         await type_into(pilot, "momentum", "0.9")
         app.query_one("#field-nesterov", Switch).value = True
         await pilot.pause()
-        assert app.simulation.settings.nesterov is True
+        assert app.leader.settings.nesterov is True
 
 
 # ------------------------------------------------------------------ divergence
@@ -459,14 +459,14 @@ async def test_divergence_is_a_state_the_learner_sees_and_reset_recovers() -> No
     app = make_app(Settings(learning_rate=1.0))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
-        assert app.simulation.diverged_at == 19
+        assert app.leader.diverged_at == 19
         assert "DIVERGED at epoch 19" in app.state_view.border_subtitle
         assert "diverged at epoch 19" in log_text(app) and "0.1803" in log_text(app)
         await pilot.press("n", "space")
-        assert app.simulation.epoch == 20 and not app.running
+        assert app.leader.epoch == 20 and not app.running
         await pilot.press("r", "minus", "minus", "minus", "N")
-        assert app.simulation.settings.learning_rate == 0.125
-        assert not app.simulation.diverged and app.simulation.epoch == 10
+        assert app.leader.settings.learning_rate == 0.125
+        assert not app.leader.diverged and app.leader.epoch == 10
 
 
 async def test_stability_limit_is_shown_next_to_the_learning_rate() -> None:
@@ -491,13 +491,13 @@ async def test_ctrl_s_saves_and_ctrl_o_loads_a_session_that_steps_on_exactly(tmp
         await answer_prompt(pilot, path)
         assert path.exists() and f"saved the session at epoch 10 to {path}" in log_text(app)
         await pilot.press("N", "N")
-        expected = app.history.records
+        expected = list(app.leader.history)
         await pilot.press("r", "ctrl+o")
         await answer_prompt(pilot, path)
-        assert app.simulation.epoch == 10 and len(app.history) == 10
+        assert app.leader.epoch == 10 and len(app.leader.history) == 10
         assert f"loaded {path}" in log_text(app)
         await pilot.press("N", "N")
-        assert app.history.records == expected
+        assert list(app.leader.history) == expected
 
 
 async def test_a_bad_session_is_refused_and_nothing_changes(tmp_path) -> None:
@@ -507,7 +507,7 @@ async def test_a_bad_session_is_refused_and_nothing_changes(tmp_path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "ctrl+o")
         await answer_prompt(pilot, path)
-        assert app.simulation.epoch == 10 and len(app.history) == 10
+        assert app.leader.epoch == 10 and len(app.leader.history) == 10
 
 
 async def test_escape_cancels_a_prompt() -> None:
@@ -516,7 +516,7 @@ async def test_escape_cancels_a_prompt() -> None:
         await pilot.press("ctrl+s", "escape")
         assert app.focused is None or app.screen is app.screen_stack[0]
         await pilot.press("n")
-        assert app.simulation.epoch == 1
+        assert app.leader.epoch == 1
 
 
 async def test_e_exports_the_history_as_csv(tmp_path) -> None:
@@ -537,31 +537,31 @@ async def test_u_and_left_step_back_exactly_and_restore_the_log() -> None:
     app = make_app(Settings(optimizer="adam", learning_rate=0.1, log_every=5, zero_grad=False))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "N")
-        forward = app.history.records
+        forward = list(app.leader.history)
         before = log_text(app)
         await pilot.press("n", "plus")
         assert "from epoch 21: learning rate 0.1 → 0.2" in log_text(app)
         await pilot.press("u")
-        assert app.simulation.epoch == 20 and len(app.history) == 20
-        assert app.simulation.settings.learning_rate == 0.1
+        assert app.leader.epoch == 20 and len(app.leader.history) == 20
+        assert app.leader.settings.learning_rate == 0.1
         assert app.query_one("#field-learning_rate", Input).value == "0.1"
         assert log_text(app) == before
         for _ in range(5):
             await pilot.press("left")
-        assert app.simulation.epoch == 15
+        assert app.leader.epoch == 15
         assert "Epoch   15/1000" not in log_text(app) and "Epoch   10/1000" in log_text(app)
-        assert app.history.records == forward[:15]
+        assert list(app.leader.history) == forward[:15]
         await pilot.press("N")
-        assert app.history.records[:20] == forward
+        assert list(app.leader.history)[:20] == forward
         plain = pt.raw_loop(*pt.line_data(), 24, optimizer="Adam", lr=0.1, zero_grad=False)
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 async def test_stepping_back_at_epoch_zero_says_so() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("u")
-        assert app.simulation.epoch == 0
+        assert app.leader.epoch == 0
         assert any("Already at epoch 0" in str(n.message) for n in app._notifications)
 
 
@@ -596,22 +596,22 @@ async def test_p_steps_through_the_four_phases_of_an_epoch() -> None:
         phases = []
         for _ in range(4):
             await pilot.press("p")
-            phases.append(app.simulation.phase)
+            phases.append(app.leader.phase)
             panel = shown_text(app.query_one("#code-state"))
-            if app.simulation.mid_epoch:
+            if app.leader.mid_epoch:
                 assert f"phase {len(phases)}/4" in panel
         assert phases == ["forward", "zero_grad", "backward", "step"]
-        assert app.simulation.epoch == 2 and len(app.history) == 2
+        assert app.leader.epoch == 2 and len(app.leader.history) == 2
         assert "Adam.state" in shown_text(app.query_one("#code-state"))
         plain = pt.raw_loop(*pt.line_data(), 1, optimizer="Adam")
-        assert same_as_plain(app.history.records, plain)
+        assert same_as_plain(list(app.leader.history), plain)
 
 
 async def test_p_then_n_finishes_the_epoch_and_u_starts_it_over() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("p", "p", "u")
-        assert app.simulation.epoch == 0 and not app.simulation.mid_epoch
+        assert app.leader.epoch == 0 and not app.leader.mid_epoch
         await pilot.press("p", "p", "n", "n")
-        assert app.simulation.epoch == 2
-        assert same_as_plain(app.history.records, pt.raw_loop(*pt.line_data(), 1))
+        assert app.leader.epoch == 2
+        assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 1))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from textual.app import App, ComposeResult
 
 from lrtui.charts import VIEWS
-from lrtui.engine import Settings, Simulation
-from lrtui.engine.history import History
+from lrtui.engine import Settings
+from lrtui.engine.race import Race
 from lrtui.widgets.chart import CostChart
 
 SIZE = (100, 32)
@@ -22,9 +22,9 @@ class ChartApp(App[None]):
 
     def __init__(self, settings: Settings, epochs: int, view: str = "surface") -> None:
         super().__init__()
-        self.simulation = Simulation(settings)
-        self.history = History()
-        self.history.extend(self.simulation.run(epochs))
+        self.race = Race.of(settings)
+        self.race.step(epochs)
+        self.leader = self.race.leader
         self.start_view = view
 
     def compose(self) -> ComposeResult:
@@ -33,7 +33,7 @@ class ChartApp(App[None]):
     def on_mount(self) -> None:
         chart = self.query_one(CostChart)
         chart.view = self.start_view
-        chart.show(self.simulation, self.history)
+        chart.show(self.race)
 
 
 async def settle(pilot) -> None:
@@ -96,15 +96,15 @@ async def test_steady_frames_reuse_the_map_and_the_peek() -> None:
         await pilot.pause()
         chart = app.query_one(CostChart)
         peeks = []
-        peek = app.simulation.peek
-        app.simulation.peek = lambda: peeks.append(1) or peek()
+        peek = app.leader.peek
+        app.leader.peek = lambda: peeks.append(1) or peek()
         builds = chart.surface_cache.builds
         for _ in range(3):
-            chart.show(app.simulation, app.history)
+            chart.show(app.race)
         await pilot.pause()
         assert peeks == [] and chart.surface_cache.builds == builds
-        app.history.extend(app.simulation.run(1))
-        chart.show(app.simulation, app.history)
+        app.leader.step()
+        chart.show(app.race)
         assert peeks == [1] and chart.surface_cache.builds == builds
 
 
@@ -113,10 +113,9 @@ async def test_reset_view_ranges_the_next_frame_afresh() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         chart = app.query_one(CostChart)
-        app.simulation.apply(app.simulation.settings.with_changes(init_w=10.0, init_b=-5.0))
-        app.history.clear()
+        assert app.leader.apply(app.leader.settings.with_changes(init_w=10.0, init_b=-5.0))
         chart.reset_view()
-        chart.show(app.simulation, app.history)
+        chart.show(app.race)
         assert chart.view_range.contains(10.0, -5.0)
 
 

@@ -360,8 +360,8 @@ def test_save_writes_a_session_the_app_can_load(tmp_path, capsys) -> None:
 
     path = tmp_path / "run.json"
     assert run(["--epochs", "30", "--save", str(path)]) == 0
-    simulation, history = load_session(path)
-    assert simulation.epoch == 31 and len(history) == 31
+    run = load_session(path)
+    assert run.epoch == 31 and len(run.history) == 31
 
 
 def test_load_refuses_settings_flags_and_bad_files(tmp_path, capsys) -> None:

@@ -823,9 +823,9 @@ def test_initial_values_beyond_float32_are_rejected(field: str, text: str) -> No
 def test_settings_round_trip_and_text() -> None:
     settings = Settings(optimizer="sgd", momentum=0.9, nesterov=True, init_w=10.0)
     assert Settings.from_dict(settings.to_dict()) == settings
-    assert settings.with_text("learning_rate", "0.5").learning_rate == 0.5
+    assert settings.with_changes(learning_rate=parse_field("learning_rate", "0.5")).learning_rate == 0.5
     with pytest.raises(SettingsError) as caught:
-        settings.with_text("momentum", "0")
+        settings.with_changes(momentum=parse_field("momentum", "0"))
     assert caught.value.field == "nesterov"
     with pytest.raises(SettingsError) as caught:
         Settings.from_dict({"lr": 0.1})

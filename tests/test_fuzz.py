@@ -11,8 +11,8 @@ from app_support import FakeClock, make_app, shown_text
 from textual.widgets import Input
 
 from lrtui.engine import Settings, parse_field
+from lrtui.engine.settings import field_text
 from lrtui.pacing import FULL_SPEED
-from lrtui.widgets.parameters import field_text
 from lrtui.widgets.state import number
 
 KEYS = [
@@ -40,7 +40,7 @@ JUNK = [
 
 
 def assert_screen_matches_engine(app) -> None:
-    simulation = app.simulation
+    simulation = app.leader
     state = shown_text(app.state_view)
     record = simulation.last
     assert f"{'—' if record is None else record.epoch}/{simulation.settings.epochs}" in state
@@ -51,16 +51,16 @@ def assert_screen_matches_engine(app) -> None:
     if record is not None:
         assert number(record.grad_w).strip() in state
     assert ("DIVERGED" in app.state_view.border_subtitle) == simulation.diverged
-    assert len(app.history) == simulation.epoch
+    assert len(app.leader.history) == simulation.epoch
     assert app.lesson_box.has_class("-shown") == (app.lesson is not None)
-    for rival in app.race:
+    for rival in app.race.rivals:
         stopped = rival.simulation.diverged or rival.simulation.finished
         assert rival.simulation.epoch == simulation.epoch or (
             stopped and rival.simulation.epoch < simulation.epoch
         )
         assert len(rival.history) == rival.simulation.epoch
     if record is not None:
-        assert app.history.last == record
+        assert app.leader.history.last == record
     for name in INPUTS:
         if not app.query_one(f"#row-{name}").has_class("-invalid"):
             widget = app.query_one(f"#field-{name}", Input)

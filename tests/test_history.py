@@ -17,10 +17,9 @@ def test_records_come_back_exactly() -> None:
     records = simulation.run(50)
     history = History()
     history.extend(records)
-    assert history.records == records and history.last == records[-1] and history.complete
-    ws, bs = history.trajectory()
-    assert ws == [r.w for r in records] + [records[-1].w_next]
-    assert bs == [r.b for r in records] + [records[-1].b_next]
+    assert list(history) == records and history.last == records[-1]
+    assert list(history.columns["w"]) == [r.w for r in records]
+    assert list(history.columns["b_next"]) == [r.b_next for r in records]
 
 
 def test_without_bias_b_fields_are_none() -> None:
@@ -28,7 +27,7 @@ def test_without_bias_b_fields_are_none() -> None:
     history = History()
     history.extend(simulation.run(3))
     assert history.last.b is None and history.last.grad_b is None
-    assert history.trajectory()[1] == [None] * 4
+    assert all(r.b is None and r.b_next is None and r.fresh_grad_b is None for r in history)
 
 
 def test_a_long_run_is_thinned_but_bounded_covered_and_exact(monkeypatch) -> None:
@@ -38,7 +37,6 @@ def test_a_long_run_is_thinned_but_bounded_covered_and_exact(monkeypatch) -> Non
     for epoch in range(20_000):
         history.append(record(epoch))
     assert len(history) <= 256
-    assert not history.complete
     epochs = list(history.epochs)
     assert epochs[0] == 0 and epochs[-1] == 19_999
     assert epochs[-64:] == list(range(20_000 - 64, 20_000))  # the recent epochs are all there

@@ -10,7 +10,7 @@ from app_support import log_text, make_app, shown_text
 from cli_support import invoke_main
 
 from lrtui.engine import Settings, Simulation
-from lrtui.engine.history import History
+from lrtui.engine.run import Run
 from lrtui.lessons import (
     LessonError,
     catalog,
@@ -46,13 +46,13 @@ def lesson(name: str):
 def met_at(name: str, epochs: int | None = None, **changes) -> int | None:
     """The first epoch after which the lesson's goal holds, driving the engine as the learner would."""
     chosen = lesson(name)
-    simulation, history = Simulation(chosen.settings.with_changes(**changes)), History()
+    run = Run(chosen.settings.with_changes(**changes))
     for _ in range((epochs if epochs is not None else chosen.settings.epochs) + 1):
-        if simulation.finished or simulation.diverged:
+        if not run.running:
             break
-        history.append(simulation.step())
-        if goal_met(chosen.goal, simulation, history):
-            return simulation.last.epoch
+        record = run.step()
+        if goal_met(chosen.goal, run):
+            return record.epoch
     return None
 
 
@@ -171,8 +171,8 @@ async def test_l_picks_a_lesson_and_the_app_says_when_its_goal_is_met() -> None:
         assert isinstance(app.screen, LessonPicker)
         await pilot.press("down", "down", "down", "enter")
         await pilot.pause()
-        assert app.lesson.id == "zero-grad" and app.simulation.settings == PRESETS["zero-grad"]
-        assert app.simulation.epoch == 0 and len(app.history) == 0
+        assert app.lesson.id == "zero-grad" and app.leader.settings == PRESETS["zero-grad"]
+        assert app.leader.epoch == 0 and len(app.leader.history) == 0
         box = shown_text(app.lesson_box)
         assert "Goal: with zero_grad off" in box and "not met yet" in box
         assert "cost.backward() adds the new gradient" in log_text(app)
@@ -186,7 +186,7 @@ async def test_l_picks_a_lesson_and_the_app_says_when_its_goal_is_met() -> None:
         await pilot.press("L")
         assert not app.lesson_box.has_class("-shown") and app.lesson is None
         await pilot.press("n")
-        assert app.simulation.epoch == 4
+        assert app.leader.epoch == 4
 
 
 async def test_escape_leaves_the_lesson_picker_without_a_lesson() -> None:
@@ -196,7 +196,7 @@ async def test_escape_leaves_the_lesson_picker_without_a_lesson() -> None:
         await pilot.pause()
         assert app.lesson is None and not isinstance(app.screen, LessonPicker)
         await pilot.press("n")
-        assert app.simulation.epoch == 1
+        assert app.leader.epoch == 1
 
 
 async def test_a_lesson_in_korean_from_the_start() -> None:

@@ -13,10 +13,10 @@ import pytest
 from cli_support import invoke
 
 from lrtui.charts import RivalScene, build_chart, scene_of
-from lrtui.engine import Settings, SettingsError, Simulation
-from lrtui.engine.history import History
-from lrtui.engine.race import Race, contender_settings, labels, lockstep
+from lrtui.engine import Settings, SettingsError
+from lrtui.engine.race import Race, contender_settings, labels
 from lrtui.engine.report import row
+from lrtui.engine.run import Run
 
 # (lrtui changes, plain torch optimizer name and options)
 CONTENDERS: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
@@ -45,18 +45,19 @@ def test_a_contender_trains_exactly_like_its_plain_loop(
     text: str, name: str, changes: dict[str, Any], options: dict[str, Any]
 ) -> None:
     base = Settings(epochs=40)
-    leader = Simulation(base)
-    contenders = [leader, Simulation(contender_settings(base, text), dataset=leader.dataset)]
-    seen: list[list] = [[], []]
-    lockstep(contenders, lambda epoch, records: [seen[i].append(r) for i, r in enumerate(records)])
-    assert records_as_plain(seen[0]) == pt.raw_loop(*pt.line_data(), 40)
-    assert records_as_plain(seen[1]) == plain(changes, name, options, 40)
+    race = Race.of(base, [contender_settings(base, text)])
+    seen: dict[str, list] = {"A": [], "B": []}
+    race.run_to_end(lambda rows: [seen[letter].append(record) for letter, record in rows])
+    assert records_as_plain(seen["A"]) == pt.raw_loop(*pt.line_data(), 40)
+    assert records_as_plain(seen["B"]) == plain(changes, name, options, 40)
+    assert [records_as_plain(run.history) for run in race] == [records_as_plain(seen[k]) for k in "AB"]
 
 
 def test_nn_linear_contender_uses_its_own_seed() -> None:
     base = Settings(data="double", epochs=20)
     settings = contender_settings(base, "model=linear seed=7")
-    records = Simulation(settings).run(21)
+    run = Run(settings)
+    records = [run.step() for _ in range(21)]
     assert records_as_plain(records) == pt.linear_loop(*pt.double_data(), 20, seed=7)
 
 
@@ -96,86 +97,94 @@ def test_labels_name_what_sets_each_contender_apart() -> None:
 
 # ------------------------------------------------------------------------ rivals
 def test_rivals_follow_the_leader_forward_and_back_exactly() -> None:
-    leader = Simulation(Settings(epochs=100))
-    race = Race()
-    race.add(contender_settings(leader.settings, "optimizer=adam lr=0.1"), leader)
-    race.add(contender_settings(leader.settings, "momentum=0.9"), leader)
+    base = Settings(epochs=100)
+    race = Race.of(
+        base, [contender_settings(base, "optimizer=adam lr=0.1"), contender_settings(base, "momentum=0.9")]
+    )
+    leader = race.leader
     expected = [plain({"lr": 0.1}, "Adam", {}, 100), plain({"lr": 0.01}, "SGD", {"momentum": 0.9}, 100)]
-    for moves in ([("step", 12)], [("back", 5)], [("step", 9)], [("back", 16)], [("step", 3)]):
-        for move, count in moves:
+    for move, count in [("step", 12), ("back", 5), ("step", 9), ("back", 16), ("step", 3)]:
+        if move == "step":
+            race.step(count)
+        else:
             for _ in range(count):
-                leader.step() if move == "step" else leader.step_back()
-            race.follow(leader)
-        for rival, plain_records in zip(race, expected, strict=True):
-            assert rival.simulation.epoch == leader.epoch
-            history = rival.history
-            got = records_as_plain(history.record(i) for i in range(len(history)))
-            assert got == plain_records[: leader.epoch]
-    assert race.labels(leader.settings) == ["SGD lr 0.01", "Adam lr 0.1", "SGD lr 0.01 momentum 0.9"]
+                assert race.undo()
+        for rival, plain_records in zip(race.rivals, expected, strict=True):
+            assert rival.epoch == leader.epoch
+            assert records_as_plain(rival.history) == plain_records[: leader.epoch]
+    assert race.labels() == ["SGD lr 0.01", "Adam lr 0.1", "SGD lr 0.01 momentum 0.9"]
 
 
 def test_a_rival_added_mid_run_catches_up_and_a_race_holds_four() -> None:
-    leader = Simulation(Settings(epochs=50))
-    leader.run(20)
-    race = Race()
-    rival = race.add(contender_settings(leader.settings, "lr=0.02"), leader)
-    assert rival.letter == "B" and rival.simulation.epoch == 20 and len(rival.history) == 20
-    race.add(contender_settings(leader.settings, "lr=0.03"), leader)
-    race.add(contender_settings(leader.settings, "lr=0.04"), leader)
-    assert race.full and [r.letter for r in race] == ["B", "C", "D"]
+    race = Race.of(Settings(epochs=50))
+    race.step(20)
+    settings = race.leader.settings
+    rival = race.add(contender_settings(settings, "lr=0.02"))
+    assert rival.letter == "B" and rival.epoch == 20 and len(rival.history) == 20
+    race.add(contender_settings(settings, "lr=0.03"))
+    race.add(contender_settings(settings, "lr=0.04"))
+    assert race.full and [r.letter for r in race] == ["A", "B", "C", "D"]
     with pytest.raises(SettingsError, match="at most 4 contenders"):
-        race.add(contender_settings(leader.settings, "lr=0.05"), leader)
-    assert race.remove_last().letter == "D" and len(race) == 2
+        race.add(contender_settings(settings, "lr=0.05"))
+    assert race.remove_last().letter == "D" and len(race) == 3
+    race.remove_last(), race.remove_last()
+    assert race.remove_last() is None and len(race) == 1  # the leader stays
 
 
 def test_a_diverging_rival_stops_while_the_leader_goes_on() -> None:
-    leader = Simulation(Settings(epochs=60))
-    race = Race()
-    rival = race.add(contender_settings(leader.settings, "lr=1"), leader)
+    race = Race.of(Settings(epochs=60), [Settings(epochs=60, learning_rate=1.0)])
+    leader, rival = race.runs
     first = next(
         r["epoch"] for r in plain({"lr": 1.0}, "SGD", {}, 60) if not math.isfinite(r["cost"] * r["w_next"])
     )
-    leader.run(40)
-    race.follow(leader)
-    assert rival.simulation.diverged_at == first < 40 and rival.simulation.epoch == first + 1
-    leader.step_back()
-    race.follow(leader)
-    assert rival.simulation.diverged_at == first
+    race.step(40)
+    assert rival.diverged_at == first < 40 and rival.epoch == first + 1 and leader.epoch == 40
+    race.undo()
+    assert rival.diverged_at == first
     while leader.epoch > first:
-        leader.step_back()
-    race.follow(leader)
-    assert not rival.simulation.diverged and rival.simulation.epoch == first
+        race.undo()
+    assert not rival.diverged and rival.epoch == first
 
 
-def test_a_new_problem_restarts_every_rival_on_the_leaders_data() -> None:
-    leader = Simulation(Settings(epochs=30))
-    race = Race()
-    race.add(contender_settings(leader.settings, "optimizer=adam lr=0.1"), leader)
-    leader.run(10)
-    race.follow(leader)
-    leader.apply(leader.settings.with_changes(data="double", epochs=20))
-    race.restart(leader)
-    rival = race.rivals[0]
-    assert rival.simulation.dataset is leader.dataset and rival.simulation.epoch == 0
+def test_the_cli_race_goes_on_when_the_leader_stops() -> None:
+    race = Race.of(Settings(epochs=60, learning_rate=1.0), [Settings(epochs=60)])
+    race.run_to_end()
+    leader, rival = race.runs
+    assert leader.diverged and rival.finished and rival.epoch == 61
+    assert records_as_plain(rival.history) == pt.raw_loop(*pt.line_data(), 60)
+
+
+def test_a_restart_starts_every_rival_again_on_the_new_leaders_data() -> None:
+    race = Race.of(Settings(epochs=30), [contender_settings(Settings(epochs=30), "optimizer=adam lr=0.1")])
+    race.step(10)
+    race.restart(Run(race.leader.settings.with_changes(data="double", epochs=20)))
+    leader, rival = race.runs
+    assert rival.dataset is leader.dataset and rival.epoch == 0 and leader.letter == "A"
     assert rival.settings.epochs == 20 and rival.settings.optimizer == "adam"
-    leader.run(21)
-    race.follow(leader)
-    got = records_as_plain(rival.history.record(i) for i in range(len(rival.history)))
-    assert got == pt.raw_loop(*pt.double_data(), 20, optimizer="Adam", lr=0.1)
+    race.step(21)
+    assert records_as_plain(rival.history) == pt.raw_loop(*pt.double_data(), 20, optimizer="Adam", lr=0.1)
+
+
+def test_live_changes_share_epochs_and_log_interval_with_every_rival() -> None:
+    race = Race.of(Settings(epochs=30), [contender_settings(Settings(epochs=30), "lr=0.02")])
+    race.step(5)
+    race.apply(race.leader.settings.with_changes(epochs=8, log_every=2, learning_rate=0.05))
+    rival = race.rivals[0]
+    assert (rival.settings.epochs, rival.settings.log_every, rival.settings.learning_rate) == (8, 2, 0.02)
+    assert race.step(100) and race.leader.finished and rival.finished and rival.epoch == 9
 
 
 # ----------------------------------------------------------------------- charts
 def race_scene(epochs: int = 30, bias: bool = True):
     settings = Settings(epochs=epochs, bias=bias)
-    leader, history = Simulation(settings), History()
-    race = Race()
-    race.add(contender_settings(settings, "optimizer=adam lr=0.1"), leader)
-    race.add(contender_settings(settings, "lr=1"), leader)  # diverges
-    for record in leader.run(epochs + 1):
-        history.append(record)
-    race.follow(leader)
-    rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in race]
-    return scene_of(leader, history, rivals=rivals)
+    race = Race.of(
+        settings,
+        [contender_settings(settings, "optimizer=adam lr=0.1"), contender_settings(settings, "lr=1")],
+    )
+    race.step(epochs + 1)  # C diverges
+    leader = race.leader
+    rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in race.rivals]
+    return scene_of(leader.simulation, leader.history, rivals=rivals)
 
 
 @pytest.mark.parametrize("view", ["surface", "cost", "fit"])
@@ -273,5 +282,5 @@ def test_compare_plot_draws_every_contender(capsys: pytest.CaptureFixture[str], 
 
 
 def test_row_has_the_columns_a_contender_row_extends() -> None:
-    record = Simulation(Settings()).step()
+    record = Run(Settings()).step()
     assert list(row(record)) == list(pt.FIELDS)

@@ -28,8 +28,7 @@ async def add_contender(pilot, changes: str) -> None:
 
 def rival_records(app, letter: str) -> list[dict]:
     rival = next(r for r in app.race if r.letter == letter)
-    history = rival.history
-    return [{k: getattr(history.record(i), k) for k in pt.FIELDS} for i in range(len(history))]
+    return [{k: getattr(record, k) for k in pt.FIELDS} for record in rival.history]
 
 
 async def test_a_adds_contenders_that_step_in_lockstep_exactly() -> None:
@@ -37,9 +36,9 @@ async def test_a_adds_contenders_that_step_in_lockstep_exactly() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await add_contender(pilot, "optimizer=adam lr=0.1")
         await add_contender(pilot, "momentum=0.9")
-        assert [r.letter for r in app.race] == ["B", "C"]
+        assert [r.letter for r in app.race.rivals] == ["B", "C"]
         await pilot.press("n", "N", "right")
-        assert app.simulation.epoch == 12
+        assert app.leader.epoch == 12
         assert rival_records(app, "B") == ADAM[:12]
         assert rival_records(app, "C") == MOMENTUM[:12]
         log = log_text(app)
@@ -66,7 +65,7 @@ async def test_step_back_and_reset_move_every_contender() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await add_contender(pilot, "optimizer=adam lr=0.1")
         await pilot.press("N", "u", "left", "u")
-        assert app.simulation.epoch == 7 and rival_records(app, "B") == ADAM[:7]
+        assert app.leader.epoch == 7 and rival_records(app, "B") == ADAM[:7]
         assert "Epoch    9/1000 B" not in log_text(app) and "Epoch    6/1000 B" in log_text(app)
         await pilot.press("n", "n")
         assert rival_records(app, "B") == ADAM[:9]
@@ -86,7 +85,7 @@ async def test_running_at_full_speed_keeps_the_race_in_lockstep() -> None:
         while app.running:
             app.timers[0].fire()
         await pilot.pause()
-        assert app.simulation.finished
+        assert app.leader.finished
         assert rival_records(app, "B") == MOMENTUM
         assert "Epoch  300/300 B W:" in log_text(app)
 
@@ -97,7 +96,7 @@ async def test_a_new_problem_restarts_the_race_and_live_changes_stay_with_a() ->
         await add_contender(pilot, "optimizer=adam lr=0.1")
         await pilot.press("N", "plus", "d")  # lr×2 is A's alone; the next dataset is everybody's
         rival = app.race.rivals[0]
-        assert app.simulation.settings.data == "double" and rival.settings.data == "double"
+        assert app.leader.settings.data == "double" and rival.settings.data == "double"
         assert rival.settings.learning_rate == 0.1 and rival.simulation.epoch == 0
         await pilot.press("n", "n")
         double_adam = pt.raw_loop(*pt.double_data(), 1, optimizer="Adam", lr=0.1)
@@ -111,7 +110,7 @@ async def test_a_diverging_contender_is_logged_and_the_others_go_on() -> None:
         await pilot.press("N", "N", "N")
         plain = pt.raw_loop(*pt.line_data(), 60, lr=1.0)
         first = next(r["epoch"] for r in plain if not math.isfinite(r["cost"]))
-        assert app.simulation.epoch == 30 and not app.simulation.diverged
+        assert app.leader.epoch == 30 and not app.leader.diverged
         rival = app.race.rivals[0]
         assert rival.simulation.diverged_at == first
         assert f"B diverged at epoch {first}" in log_text(app)
@@ -123,20 +122,20 @@ async def test_bad_contender_is_refused_and_a_race_holds_four() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await add_contender(pilot, "data=noisy")
-        assert len(app.race) == 0
+        assert len(app.race.rivals) == 0
         assert any("shared by every contender" in n.message for n in app._notifications)
         await add_contender(pilot, "lr=0.02")
         await add_contender(pilot, "lr=0.03")
         await add_contender(pilot, "lr=0.04")
-        assert [r.letter for r in app.race] == ["B", "C", "D"]
+        assert [r.letter for r in app.race.rivals] == ["B", "C", "D"]
         await pilot.press("a")
         assert not isinstance(app.screen, PathPrompt)
         assert any("at most 4 contenders" in n.message for n in app._notifications)
         await pilot.press("A", "A")
-        assert [r.letter for r in app.race] == ["B"]
+        assert [r.letter for r in app.race.rivals] == ["B"]
         assert "D leaves the race" in log_text(app) and "C leaves the race" in log_text(app)
         await pilot.press("A", "A")
-        assert len(app.race) == 0
+        assert len(app.race.rivals) == 0
         assert any("No contender to take out" in n.message for n in app._notifications)
 
 
@@ -147,9 +146,9 @@ async def test_escape_in_the_contender_prompt_adds_nothing() -> None:
         assert isinstance(app.screen, PathPrompt)
         await pilot.press("escape")
         await settle(pilot)
-        assert not isinstance(app.screen, PathPrompt) and len(app.race) == 0
+        assert not isinstance(app.screen, PathPrompt) and len(app.race.rivals) == 0
         await pilot.press("n")
-        assert app.simulation.epoch == 1
+        assert app.leader.epoch == 1
 
 
 async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -> None:
@@ -180,8 +179,8 @@ def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:
         == 0
     )
     (app,) = opened
-    assert [rival.letter for rival in app.race] == ["B", "C"]
-    assert app.race.labels(app.simulation.settings) == [
+    assert [rival.letter for rival in app.race.rivals] == ["B", "C"]
+    assert app.race.labels() == [
         "SGD lr 0.05",
         "Adam lr 0.1",
         "SGD lr 0.05 momentum 0.9",

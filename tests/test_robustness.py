@@ -100,16 +100,16 @@ async def test_the_app_shows_divergence_with_every_optimizer_and_r_recovers(
             app.timers[0].fire()
         await pilot.pause()
         assert f"DIVERGED at epoch {epoch}" in app.state_view.border_subtitle
-        limit = f"{app.simulation.surface.stability_limit:.4g}"
+        limit = f"{app.leader.surface.stability_limit:.4g}"
         assert f"diverged at epoch {epoch}" in log_text(app) and limit in log_text(app)
         await pilot.press("n", "N", "space", "u")
-        assert app.simulation.epoch == epoch and not app.simulation.diverged  # one epoch undone
+        assert app.leader.epoch == epoch and not app.leader.diverged  # one epoch undone
         await pilot.press("r")
         field = app.query_one("#field-learning_rate", Input)
         field.focus()
         field.value = "0.001"
         await pilot.press("enter", "escape", "N")
-        assert app.simulation.epoch == 10 and all(r.finite for r in app.history.records)
+        assert app.leader.epoch == 10 and all(r.finite for r in list(app.leader.history))
         assert "DIVERGED" not in app.state_view.border_subtitle
 
 
@@ -143,7 +143,7 @@ async def test_every_bad_value_in_a_field_is_marked_and_the_last_good_one_kept(f
     async with app.run_test(size=(120, 40)) as pilot:
         widget = app.query_one(f"#field-{field}", Input)
         for text in VALUES:
-            good = app.simulation.settings
+            good = app.leader.settings
             widget.focus()
             widget.value = text
             await pilot.press("enter")
@@ -151,16 +151,16 @@ async def test_every_bad_value_in_a_field_is_marked_and_the_last_good_one_kept(f
             row_invalid = app.query_one(f"#row-{field}").has_class("-invalid")
             if text in ACCEPTED[field]:
                 assert not row_invalid, text
-                assert getattr(app.simulation.settings, field) == MEANS[text], text
+                assert getattr(app.leader.settings, field) == MEANS[text], text
             else:
                 assert row_invalid, text
                 reason = shown_text(app.query_one(f"#reason-{field}"))
                 assert "keeping" in reason, (text, reason)
-                assert app.simulation.settings == good, text
+                assert app.leader.settings == good, text
             await pilot.press("escape")
-        before = app.simulation.settings
+        before = app.leader.settings
         await pilot.press("n")
-        assert app.history.records[-1].learning_rate == before.learning_rate
+        assert list(app.leader.history)[-1].learning_rate == before.learning_rate
 
 
 @pytest.mark.parametrize("field", list(ACCEPTED))
@@ -219,7 +219,7 @@ async def test_constant_x_typed_into_the_app_is_explained_in_the_log(tmp_path: P
         widget.value = str(path)
         await pilot.press("enter", "escape", "N")
         assert "note: all x are equal" in log_text(app) and "not unique" in log_text(app)
-        assert app.simulation.epoch == 10 and not app.simulation.diverged
+        assert app.leader.epoch == 10 and not app.leader.diverged
 
 
 @pytest.mark.parametrize("cell", ["nan", "inf", "-inf", "1e39"])
@@ -237,7 +237,7 @@ async def test_non_finite_cells_are_refused_naming_line_and_column(
         widget.value = str(path)
         await pilot.press("enter")
         assert "line 3, column 2" in shown_text(app.query_one("#reason-data"))
-        assert app.simulation.settings.data == "line"
+        assert app.leader.settings.data == "line"
 
 
 # ------------------------------------------------------------------------ prompts

@@ -6,16 +6,15 @@ import json
 
 import pytest
 
-from lrtui.engine import Settings, Simulation
-from lrtui.engine.history import History
+from lrtui.engine import Settings
+from lrtui.engine.run import Run
 from lrtui.engine.session import FORMAT, VERSION, SessionError, load_session, save_session, session_dict
 
 
-def run_with_history(settings: Settings, epochs: int) -> tuple[Simulation, History]:
-    simulation = Simulation(settings)
-    history = History()
-    history.extend(simulation.run(epochs))
-    return simulation, history
+def run_for(settings: Settings, epochs: int) -> Run:
+    run = Run(settings)
+    run.follow(epochs)
+    return run
 
 
 @pytest.mark.parametrize(
@@ -29,43 +28,55 @@ def run_with_history(settings: Settings, epochs: int) -> tuple[Simulation, Histo
     ],
 )
 def test_a_loaded_session_steps_on_bit_for_bit(tmp_path, settings: Settings) -> None:
-    simulation, history = run_with_history(settings, 9)
+    run = run_for(settings, 9)
     path = tmp_path / "run.json"
-    save_session(path, simulation, history)
-    loaded, loaded_history = load_session(path)
+    save_session(path, run)
+    loaded = load_session(path)
     assert loaded.settings == settings and loaded.epoch == 9
-    assert loaded_history.records == history.records
-    assert loaded.last == simulation.last
-    assert loaded.run(25) == simulation.run(25)
+    assert list(loaded.history) == list(run.history)
+    assert loaded.last == run.last
+    assert [loaded.step() for _ in range(25)] == [run.step() for _ in range(25)]
+
+
+def test_undo_after_loading_goes_back_to_the_loaded_epoch_exactly(tmp_path) -> None:
+    run = run_for(Settings(optimizer="adam", learning_rate=0.1), 9)
+    save_session(tmp_path / "run.json", run)
+    loaded = load_session(tmp_path / "run.json")
+    forward = [loaded.step() for _ in range(5)]
+    assert loaded.undo() and loaded.epoch == 13 and len(loaded.history) == 13
+    while loaded.undo():
+        pass
+    assert loaded.epoch == 9 == loaded.first_epoch and list(loaded.history) == list(run.history)
+    assert [loaded.step() for _ in range(5)] == forward
 
 
 def test_a_diverged_session_stays_diverged(tmp_path) -> None:
-    simulation, history = run_with_history(Settings(learning_rate=1.0), 40)
-    save_session(tmp_path / "d.json", simulation, history)
-    loaded, loaded_history = load_session(tmp_path / "d.json")
-    assert loaded.diverged_at == 19 and loaded_history.records == history.records
+    run = run_for(Settings(learning_rate=1.0), 40)
+    save_session(tmp_path / "d.json", run)
+    loaded = load_session(tmp_path / "d.json")
+    assert loaded.diverged_at == 19 and list(loaded.history) == list(run.history)
 
 
 def test_the_file_is_plain_json_with_format_and_version(tmp_path) -> None:
-    simulation, history = run_with_history(Settings(learning_rate=1.0), 40)
-    save_session(tmp_path / "s.json", simulation, history)
+    run = run_for(Settings(learning_rate=1.0), 40)
+    save_session(tmp_path / "s.json", run)
     document = json.loads((tmp_path / "s.json").read_text())  # strict JSON: no NaN tokens
     assert document["format"] == FORMAT and document["version"] == VERSION
 
 
 def test_a_failed_write_leaves_the_previous_file_intact(tmp_path, monkeypatch) -> None:
     path = tmp_path / "s.json"
-    simulation, history = run_with_history(Settings(), 3)
-    save_session(path, simulation, history)
+    run = run_for(Settings(), 3)
+    save_session(path, run)
     before = path.read_text()
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    simulation.run(5)
+    run.follow(8)
     with pytest.raises(OSError):
-        save_session(path, simulation, history)
+        save_session(path, run)
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
 
@@ -92,9 +103,9 @@ def corrupt(document: dict, change) -> dict:
     ],
 )
 def test_bad_sessions_are_refused_with_a_reason(tmp_path, mutate, why: str) -> None:
-    simulation, history = run_with_history(Settings(), 4)
+    run = run_for(Settings(), 4)
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps(corrupt(session_dict(simulation, history), mutate)))
+    path.write_text(json.dumps(corrupt(session_dict(run), mutate)))
     with pytest.raises(SessionError, match=why):
         load_session(path)
 
@@ -123,8 +134,8 @@ def test_missing_file_and_directory(tmp_path) -> None:
 
 
 def test_loading_never_evaluates_code(tmp_path) -> None:
-    simulation, history = run_with_history(Settings(), 2)
-    document = session_dict(simulation, history)
+    run = run_for(Settings(), 2)
+    document = session_dict(run)
     document["settings"]["data"] = "__import__('os').system('touch pwned')"
     path = tmp_path / "s.json"
     path.write_text(json.dumps(document))

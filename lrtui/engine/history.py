@@ -10,7 +10,7 @@ evenly covered; the last TAIL epochs are always complete, and every record kept 
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from .simulation import EpochRecord
 
@@ -66,11 +66,6 @@ class History:
         for name, column in self.columns.items():
             self.columns[name] = array("d", (column[i] for i in keep))
 
-    @property
-    def complete(self) -> bool:
-        """True while every epoch run so far is still here (nothing thinned)."""
-        return not self.epochs or self.epochs[-1] - self.epochs[0] + 1 == len(self.epochs)
-
     def extend(self, records: Iterable[EpochRecord]) -> None:
         for record in records:
             self.append(record)
@@ -86,22 +81,9 @@ class History:
     def last(self) -> EpochRecord | None:
         return self.record(-1) if self.epochs else None
 
-    @property
-    def records(self) -> list[EpochRecord]:
-        return [self.record(i) for i in range(len(self.epochs))]
-
-    def trajectory(self) -> tuple[list[float], list[float | None]]:
-        """The (W, b) points visited: each epoch's start, then where the last step landed."""
-        if not self.epochs:
-            return [], []
-        ws = [*self.columns["w"], self.columns["w_next"][-1]]
-        if not self.bias:
-            return ws, [None] * len(ws)
-        return ws, [*self.columns["b"], self.columns["b_next"][-1]]
-
-    def costs(self) -> tuple[list[int], list[float]]:
-        """Epoch numbers and the cost computed in each."""
-        return list(self.epochs), list(self.columns["cost"])
+    def __iter__(self) -> Iterator[EpochRecord]:
+        """Every record kept, oldest first."""
+        return (self.record(i) for i in range(len(self.epochs)))
 
     def truncate(self, epoch: int) -> None:
         """Forget the records of ``epoch`` and later (after stepping back)."""

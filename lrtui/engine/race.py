@@ -1,40 +1,32 @@
-"""Races: up to four configurations trained in lockstep on the same data.
+"""Races: up to four runs trained in lockstep on the same data; a single run is a race of one.
 
-The first contender is the run the learner drives; the others (its rivals) follow it
-epoch for epoch: ``follow(epoch)`` steps a rival forward, or back in time, until it
-stands at the same epoch. Each rival is a full ``Simulation`` with its own history, so
-its numbers are exactly those of a plain torch loop with its settings.
+The first contender (A) is the run the learner drives; the others (its rivals) follow it
+epoch for epoch: ``Run.follow(epoch)`` steps a rival forward, or back in time, until it
+stands at the same epoch. Each contender is a full ``Run`` with its own history, so its
+numbers are exactly those of a plain torch loop with its settings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 
-from .history import History
-from .settings import OPTIMIZER_NAMES, Settings, SettingsError, parse_field
-from .simulation import EpochRecord, Simulation
+from .data import Dataset
+from .run import Run
+from .settings import FIELDS, OPTIMIZER_NAMES, Settings, SettingsError, parse_field
+from .simulation import EpochRecord
 
 MAX_CONTENDERS = 4
 LETTERS = "ABCD"
 
 # What a contender may set for itself, by the name a learner types (the CLI flag without --).
-CONTENDER_KEYS: dict[str, str] = {
-    "optimizer": "optimizer",
-    "lr": "learning_rate",
-    "learning-rate": "learning_rate",
-    "momentum": "momentum",
-    "nesterov": "nesterov",
-    "zero-grad": "zero_grad",
-    "loss-reduction": "loss_reduction",
-    "model": "model",
-    "init-w": "init_w",
-    "init-b": "init_b",
-    "seed": "seed",
-}
+CONTENDER_KEYS: dict[str, str] = {key: field.name for field in FIELDS for key in field.race_keys}
 # Every contender trains on the same problem for the same number of epochs.
-SHARED_FIELDS: tuple[str, ...] = ("data", "bias", "epochs", "log_every")
+SHARED_FIELDS: tuple[str, ...] = tuple(field.name for field in FIELDS if not field.race_keys)
+# What a learner may type for a shared field, to be told it is shared.
+_SHARED_KEYS = frozenset(
+    key for field in FIELDS if not field.race_keys for key in (field.flag.lstrip("-"), field.name.replace("_", "-"))
+)
 
 
 def contender_settings(base: Settings, text: str) -> Settings:
@@ -47,7 +39,7 @@ def contender_settings(base: Settings, text: str) -> Settings:
             continue
         key, equals, value = item.partition("=")
         key = key.strip().lower().replace("_", "-").lstrip("-")
-        if key in ("data", "bias", "no-bias", "epochs", "log-every"):
+        if key in _SHARED_KEYS:
             raise SettingsError(
                 "compare", f"{key} is shared by every contender: set it once for the whole race"
             )
@@ -108,105 +100,119 @@ def with_shared(settings: Settings, leader: Settings) -> Settings:
     return settings.with_changes(**{name: getattr(leader, name) for name in SHARED_FIELDS})
 
 
-def _on_leaders_data(settings: Settings, leader: Simulation) -> Simulation:
-    return Simulation(with_shared(settings, leader.settings), dataset=leader.dataset)
-
-
-@dataclass
-class Rival:
-    """A contender that follows the leader's epoch."""
-
-    letter: str
-    simulation: Simulation
-    history: History = field(default_factory=History)
-
-    @property
-    def settings(self) -> Settings:
-        return self.simulation.settings
-
-    def follow(self, epoch: int) -> list[EpochRecord]:
-        """Step forward (or back) to ``epoch``; stops early at divergence or the last epoch.
-        Returns the epochs run forward."""
-        simulation = self.simulation
-        while simulation.epoch > epoch and simulation.step_back():
-            self.history.truncate(simulation.epoch)
-        records = []
-        while simulation.epoch < epoch and not simulation.finished and not simulation.diverged:
-            record = simulation.step()
-            self.history.append(record)
-            records.append(record)
-        return records
+Row = tuple[str, EpochRecord]  # a contender's letter and one epoch it ran
 
 
 class Race:
-    """The rivals of one leading run (up to three: four contenders in all)."""
+    """Runs trained in lockstep on the same data: the first (A) is the one the learner
+    drives, the others follow its epoch. A single run is a race of one."""
 
-    def __init__(self) -> None:
-        self.rivals: list[Rival] = []
+    def __init__(self, leader: Run) -> None:
+        self.runs: list[Run] = [leader]
+
+    @classmethod
+    def of(cls, settings: Settings, contenders: Sequence[Settings] = (), dataset: Dataset | None = None) -> Race:
+        """A race of ``settings`` and one run per contender, all on the first one's data."""
+        race = cls(Run(settings, dataset))
+        for contender in contenders:
+            race.add(contender)
+        return race
+
+    @property
+    def leader(self) -> Run:
+        return self.runs[0]
+
+    @property
+    def rivals(self) -> list[Run]:
+        return self.runs[1:]
 
     def __len__(self) -> int:
-        return len(self.rivals)
+        return len(self.runs)
 
-    def __iter__(self) -> Iterator[Rival]:
-        return iter(self.rivals)
+    def __iter__(self) -> Iterator[Run]:
+        return iter(self.runs)
 
     @property
     def full(self) -> bool:
-        return len(self.rivals) >= MAX_CONTENDERS - 1
+        return len(self.runs) >= MAX_CONTENDERS
 
-    def add(self, settings: Settings, leader: Simulation) -> Rival:
-        """A new rival on the leader's data, brought to the leader's epoch."""
+    def labels(self) -> list[str]:
+        """What sets each contender apart, A's first."""
+        return labels([run.settings for run in self.runs])
+
+    # --------------------------------------------------------------- contenders
+    def _on_leaders_data(self, settings: Settings, letter: str) -> Run:
+        leader = self.leader
+        return Run(with_shared(settings, leader.settings), leader.dataset, letter)
+
+    def add(self, settings: Settings) -> Run:
+        """A new contender on the leader's data, brought to the leader's epoch."""
         if self.full:
             raise SettingsError("compare", f"a race has at most {MAX_CONTENDERS} contenders")
-        rival = Rival(LETTERS[len(self.rivals) + 1], _on_leaders_data(settings, leader))
-        self.rivals.append(rival)
-        rival.follow(leader.epoch)
-        return rival
+        run = self._on_leaders_data(settings, LETTERS[len(self.runs)])
+        self.runs.append(run)
+        run.follow(self.leader.epoch)
+        return run
 
-    def labels(self, leader: Settings) -> list[str]:
-        """What sets each contender apart, the leader's first."""
-        return labels([leader, *(rival.settings for rival in self.rivals)])
+    def remove_last(self) -> Run | None:
+        return self.runs.pop() if len(self.runs) > 1 else None
 
-    def remove_last(self) -> Rival | None:
-        return self.rivals.pop() if self.rivals else None
+    # ------------------------------------------------------------------ running
+    def _follow(self) -> list[Row]:
+        epoch = self.leader.epoch
+        return [(run.letter, record) for run in self.rivals for record in run.follow(epoch)]
 
-    def follow(self, leader: Simulation) -> list[tuple[Rival, list[EpochRecord]]]:
-        """Bring every rival to the leader's epoch; what each ran forward."""
-        return [(rival, rival.follow(leader.epoch)) for rival in self.rivals]
+    def step(self, count: int = 1) -> list[Row]:
+        """Up to ``count`` epochs of the leader (fewer if it stops), each rival following;
+        every epoch run, in order of epoch then letter."""
+        rows: list[Row] = []
+        leader = self.leader
+        for _ in range(count):
+            if not leader.running:
+                break
+            rows.append((leader.letter, leader.step()))
+            rows += self._follow()
+        return rows
 
-    def restart(self, leader: Simulation) -> None:
-        """The leader's problem changed (data, bias, epochs...): every rival starts again on it."""
-        for rival in self.rivals:
-            rival.simulation = _on_leaders_data(rival.settings, leader)
-            rival.history = History()
+    def phase_step(self) -> list[Row]:
+        """The leader's next phase; when it ends an epoch, the rivals follow."""
+        record = self.leader.phase_step()
+        return [] if record is None else [(self.leader.letter, record), *self._follow()]
 
-    def share(self, leader: Simulation) -> None:
-        """The leader's epochs or log interval changed: every rival takes them too."""
+    def run_to_end(self, on_rows: Callable[[list[Row]], None] | None = None) -> None:
+        """Every contender to its last epoch or divergence, one epoch of each in turn (for
+        ``lrtui run``); ``on_rows`` gets each round's rows. A contender that stops early
+        leaves the others running."""
+        while any(run.running for run in self.runs):
+            rows = [(run.letter, run.step()) for run in self.runs if run.running]
+            if on_rows is not None:
+                on_rows(rows)
+
+    def undo(self) -> bool:
+        """The leader one epoch back, the rivals with it; False if the leader cannot go back."""
+        if not self.leader.undo():
+            return False
+        self._follow()
+        return True
+
+    # ----------------------------------------------------------------- changing
+    def restart(self, leader: Run) -> None:
+        """Start over with ``leader`` (a fresh run, a lesson's, or one loaded from a session):
+        every rival starts again on its data and is brought to its epoch."""
+        leader.letter = self.runs[0].letter
+        rivals = self.rivals
+        self.runs = [leader]
+        for rival in rivals:
+            run = self._on_leaders_data(rival.settings, rival.letter)
+            self.runs.append(run)
+            run.follow(leader.epoch)
+
+    def apply(self, settings: Settings) -> None:
+        """The leader's new settings from its next epoch (not a new problem: see ``restart``);
+        the epochs and log interval are shared by every rival."""
+        leader = self.leader
+        leader.apply(settings)
         for rival in self.rivals:
             shared = with_shared(rival.settings, leader.settings)
             if shared != rival.settings:
-                rival.simulation.apply(shared)
-
-    def reset(self) -> None:
-        for rival in self.rivals:
-            rival.simulation.reset()
-            rival.history.clear()
-
-
-def lockstep(
-    contenders: list[Simulation],
-    on_records: Callable[[int, list[EpochRecord | None]], None] | None = None,
-) -> None:
-    """Run every contender to its last epoch, one epoch of each in turn (for ``lrtui run --compare``).
-    ``on_records(epoch, records)`` gets each epoch's records, None for a contender that has stopped."""
-    epoch = 0
-    while True:
-        records: list[EpochRecord | None] = []
-        for simulation in contenders:
-            running = not simulation.finished and not simulation.diverged
-            records.append(simulation.step() if running else None)
-        if all(record is None for record in records):
-            return
-        if on_records is not None:
-            on_records(epoch, records)
-        epoch += 1
+                rival.apply(shared)

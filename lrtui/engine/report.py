@@ -8,10 +8,11 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from .files import write_atomically
-from .simulation import EpochRecord, Simulation
+from .simulation import EpochRecord
 
 if TYPE_CHECKING:
     from .history import History
+    from .run import Run
 
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate")
@@ -24,6 +25,11 @@ def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
     if record.b_next is None:
         return f"{start}, Cost: {record.cost:.6f}"
     return f"{start}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
+
+
+def logged(record: EpochRecord, log_every: int) -> bool:
+    """Whether an epoch gets a log line: every ``log_every``-th, and any that went non-finite."""
+    return record.epoch % log_every == 0 or not record.finite
 
 
 def row(record: EpochRecord) -> dict[str, int | float | None]:
@@ -39,10 +45,10 @@ def json_row(record: EpochRecord) -> dict[str, int | float | None]:
     }
 
 
-def divergence_of(simulation: Simulation) -> str:
+def divergence_of(run: Run) -> str:
     """``divergence_message`` for a run that has diverged: its last record and its data's limit."""
-    assert simulation.last is not None
-    return divergence_message(simulation.last, simulation.surface.stability_limit)
+    assert run.last is not None
+    return divergence_message(run.last, run.surface.stability_limit)
 
 
 def divergence_message(record: EpochRecord, stability_limit: float) -> str:
@@ -74,8 +80,7 @@ def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
     def write(out: TextIO) -> None:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HISTORY_COLUMNS)
-        for index in range(len(history)):
-            record = history.record(index)
+        for record in history:
             writer.writerow(
                 ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
             )

@@ -21,6 +21,7 @@ from . import data as data_module
 from .data import DataError
 from .files import write_atomically
 from .history import History
+from .run import Run
 from .settings import Settings, SettingsError
 from .simulation import Simulation
 
@@ -78,7 +79,8 @@ def _tensor_from_json(value: Any, where: str) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------- saving
-def session_dict(simulation: Simulation, history: History) -> dict[str, Any]:
+def session_dict(run: Run) -> dict[str, Any]:
+    simulation, history = run.simulation, run.history
     trainer = simulation.trainer_between_epochs
     optimizer_state = trainer.optimizer.state_dict()
     return {
@@ -106,12 +108,12 @@ def session_dict(simulation: Simulation, history: History) -> dict[str, Any]:
     }
 
 
-def save_session(path: str | os.PathLike[str], simulation: Simulation, history: History) -> None:
-    write_atomically(path, json.dumps(session_dict(simulation, history), allow_nan=False))
+def save_session(path: str | os.PathLike[str], run: Run) -> None:
+    write_atomically(path, json.dumps(session_dict(run), allow_nan=False))
 
 
 # ------------------------------------------------------------------ loading
-def load_session(path: str | os.PathLike[str]) -> tuple[Simulation, History]:
+def load_session(path: str | os.PathLike[str]) -> Run:
     """The run saved in ``path``; raises SessionError with the reason, changing nothing."""
     path = Path(path)
     try:
@@ -138,7 +140,7 @@ def load_session(path: str | os.PathLike[str]) -> tuple[Simulation, History]:
         raise SessionError(f"{path}: {error}") from None
 
 
-def session_from_dict(document: Any) -> tuple[Simulation, History]:
+def session_from_dict(document: Any) -> Run:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SessionError("not an lrtui session file")
     version = document.get("version")
@@ -160,20 +162,19 @@ def session_from_dict(document: Any) -> tuple[Simulation, History]:
         raise SessionError(f"the session's data cannot be loaded: {error}") from None
     simulation = Simulation(settings, dataset)
     _restore_trainer(simulation, document)
-    simulation.epoch = _field(document, "epoch", int)
-    if simulation.epoch < 0:
+    epoch = _field(document, "epoch", int)
+    if epoch < 0:
         raise SessionError("epoch must not be negative")
     diverged_at = document.get("diverged_at")
     if diverged_at is not None and not isinstance(diverged_at, int):
         raise SessionError("diverged_at must be an epoch number or null")
-    simulation.diverged_at = diverged_at
     history = _history(_field(document, "history", dict))
     if history.bias is not None and history.bias != settings.bias:
         raise SessionError("the history's bias does not match the settings")
-    if len(history) and history.epochs[-1] != simulation.epoch - 1:
+    if len(history) and history.epochs[-1] != epoch - 1:
         raise SessionError("the history does not end at the session's epoch")
-    simulation.last = history.last
-    return simulation, history
+    simulation.resume_at(epoch, history.last, diverged_at)
+    return Run(settings, simulation=simulation, history=history)
 
 
 def _field(document: dict[str, Any], name: str, kind: type) -> Any:

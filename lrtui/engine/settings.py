@@ -1,15 +1,17 @@
-"""The one validated description of a training run.
+"""The one validated description of a training run, and the one registry of its settings.
 
-Every front end (CLI flags, the app's input fields, saved sessions) turns text
-into values through ``parse_field`` and builds a ``Settings`` whose constructor
-checks the combination. Nothing else in lrtui validates settings.
+Every setting is declared once in ``FIELDS``: its label, how typed text is parsed, how a
+value is checked, its command-line flag and help, the keys a race contender types for it,
+whether changing it makes a new problem, and how the parameter panel shows it. The parser
+(CLI flags, the app's fields, race contenders, saved sessions) and the panel read it; the
+defaults live only on ``Settings``. Nothing else in lrtui validates settings.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
 PRESETS: tuple[str, ...] = ("line", "double", "noisy")
@@ -30,24 +32,6 @@ FLOAT32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max; W and b a
 MAX_SEED = 2**63 - 1
 # Digits beyond this are a typo, not precision a float32 run can use.
 MAX_NUMBER_LENGTH = 40
-
-# Settings that define a new problem: changing one starts the run again.
-PROBLEM_FIELDS: frozenset[str] = frozenset({"data", "model", "bias", "init_w", "init_b", "seed"})
-
-
-LABELS: dict[str, str] = {
-    "learning_rate": "learning rate",
-    "init_w": "initial W",
-    "init_b": "initial b",
-    "loss_reduction": "loss reduction",
-    "zero_grad": "zero_grad",
-    "log_every": "log every",
-}
-
-
-def label(field: str) -> str:
-    """The setting's name as a person reads it."""
-    return LABELS.get(field, field)
 
 
 class SettingsError(ValueError):
@@ -92,10 +76,6 @@ class Settings:
         """A copy with some fields changed; raises SettingsError if the result is invalid."""
         return replace(self, **changes)
 
-    def with_text(self, field: str, text: str) -> Settings:
-        """A copy with one field set from what a person typed."""
-        return self.with_changes(**{field: parse_field(field, text)})
-
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -115,40 +95,65 @@ class Settings:
         return self.optimizer in MOMENTUM_OPTIMIZERS
 
 
-def _choice(field: str, value: object, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise SettingsError(field, f"{label(field)} must be one of {', '.join(choices)} (got {value!r})")
+def default(name: str) -> Any:
+    """The value a setting has when nobody sets it (read from ``Settings``)."""
+    return next(f.default for f in fields(Settings) if f.name == name and f.default is not MISSING)
 
 
-def _check_finite(field: str, value: object) -> None:
+def field_text(name: str, value: Any) -> str:
+    """How a setting's value is written where a person types it (an input, a flag's value)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+    return str(value)
+
+
+# ------------------------------------------------------------------- checks
+Check = Callable[[str, Any], None]
+Parse = Callable[[str, str], Any]
+
+
+def _check_choice(choices: tuple[str, ...]) -> Check:
+    def check(field: str, value: object) -> None:
+        if value not in choices:
+            raise SettingsError(field, f"{label(field)} must be one of {', '.join(choices)} (got {value!r})")
+
+    return check
+
+
+def _number(field: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SettingsError(field, f"{label(field)} must be a number")
     if not math.isfinite(value):
         raise SettingsError(field, f"{label(field)} must be a finite number (got {value})")
+    return value
 
 
-def _check_learning_rate(value: object) -> None:
-    _check_finite("learning_rate", value)
-    if value <= 0:  # type: ignore[operator]
-        raise SettingsError("learning_rate", f"learning rate must be a positive number (got {value})")
-    if value > FLOAT32_MAX:  # type: ignore[operator]
+def _check_learning_rate(field: str, value: object) -> None:
+    rate = _number(field, value)
+    if rate <= 0:
+        raise SettingsError(field, f"learning rate must be a positive number (got {value})")
+    if rate > FLOAT32_MAX:
         # torch.optim hands -lr to float32 kernels as alpha; a larger one raises inside step()
-        raise SettingsError(
-            "learning_rate", f"learning rate must fit in float32, at most 3.4e38 (got {value})"
-        )
+        raise SettingsError(field, f"learning rate must fit in float32, at most 3.4e38 (got {value})")
 
 
-def _check_momentum(value: object) -> None:
-    _check_finite("momentum", value)
-    if not 0 <= value < 1:  # type: ignore[operator]
-        raise SettingsError("momentum", f"momentum must be at least 0 and below 1 (got {value})")
+def _check_momentum(field: str, value: object) -> None:
+    if not 0 <= _number(field, value) < 1:
+        raise SettingsError(field, f"momentum must be at least 0 and below 1 (got {value})")
 
 
-def _check_int(field: str, value: object, low: int, high: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingsError(field, f"{label(field)} must be a whole number")
-    if not low <= value <= high:
-        raise SettingsError(field, f"{label(field)} must be between {low} and {high} (got {value})")
+def _check_int(low: int, high: int) -> Check:
+    def check(field: str, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(field, f"{label(field)} must be a whole number")
+        if not low <= value <= high:
+            raise SettingsError(field, f"{label(field)} must be between {low} and {high} (got {value})")
+
+    return check
 
 
 def _check_data(field: str, value: object) -> None:
@@ -162,44 +167,22 @@ def _check_bool(field: str, value: object) -> None:
 
 
 def _check_initial_value(field: str, value: object) -> None:
-    if value is not None:
-        _check_finite(field, value)
-        if abs(value) > FLOAT32_MAX:  # type: ignore[arg-type]
-            raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
+    if value is not None and abs(_number(field, value)) > FLOAT32_MAX:
+        raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
 
 
-def _choice_check(choices: tuple[str, ...]) -> Callable[[str, object], None]:
-    return lambda field, value: _choice(field, value, choices)
-
-
-def _int_check(low: int, high: int) -> Callable[[str, object], None]:
-    return lambda field, value: _check_int(field, value, low, high)
-
-
-_CHECKS: dict[str, Callable[[str, Any], None]] = {
-    "data": _check_data,
-    "model": _choice_check(MODELS),
-    "bias": _check_bool,
-    "optimizer": _choice_check(OPTIMIZERS),
-    "learning_rate": lambda field, value: _check_learning_rate(value),
-    "momentum": lambda field, value: _check_momentum(value),
-    "nesterov": _check_bool,
-    "init_w": _check_initial_value,
-    "init_b": _check_initial_value,
-    "loss_reduction": _choice_check(LOSS_REDUCTIONS),
-    "zero_grad": _check_bool,
-    "seed": _int_check(0, MAX_SEED),
-    "epochs": _int_check(0, MAX_EPOCHS),
-    "log_every": _int_check(1, MAX_EPOCHS),
-}
+# ------------------------------------------------------------------ parsers
+def _checked_length(field: str, text: str, kind: str) -> str:
+    text = text.strip()
+    if not text:
+        raise SettingsError(field, f"{label(field)} is empty: type {kind}")
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise SettingsError(field, f"{label(field)} has too many digits ({len(text)} characters)")
+    return text
 
 
 def _parse_float(field: str, text: str) -> float:
-    text = text.strip()
-    if not text:
-        raise SettingsError(field, f"{label(field)} is empty: type a number")
-    if len(text) > MAX_NUMBER_LENGTH:
-        raise SettingsError(field, f"{label(field)} has too many digits ({len(text)} characters)")
+    text = _checked_length(field, text, "a number")
     try:
         value = float(text)
     except ValueError:
@@ -210,11 +193,7 @@ def _parse_float(field: str, text: str) -> float:
 
 
 def _parse_int(field: str, text: str) -> int:
-    text = text.strip()
-    if not text:
-        raise SettingsError(field, f"{label(field)} is empty: type a whole number")
-    if len(text) > MAX_NUMBER_LENGTH:
-        raise SettingsError(field, f"{label(field)} has too many digits ({len(text)} characters)")
+    text = _checked_length(field, text, "a whole number")
     try:
         return int(text)
     except ValueError:
@@ -236,7 +215,7 @@ def _parse_bool(field: str, text: str) -> bool:
     raise SettingsError(field, f"{label(field)} must be on or off (got {text!r})")
 
 
-def _parse_choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
+def _parse_choice(choices: tuple[str, ...]) -> Parse:
     def parse(field: str, text: str) -> str:
         lowered = text.strip().lower()
         if lowered not in choices:
@@ -248,44 +227,137 @@ def _parse_choice(choices: tuple[str, ...]) -> Callable[[str, str], str]:
 
 def _parse_data(field: str, text: str) -> str:
     text = text.strip()
-    if not text:
-        raise SettingsError(field, f"data must be one of {', '.join(PRESETS)} or a CSV file path")
+    _check_data(field, text)
     return text
 
 
-_PARSERS: dict[str, Callable[[str, str], Any]] = {
-    "data": _parse_data,
-    "model": _parse_choice(MODELS),
-    "bias": _parse_bool,
-    "optimizer": _parse_choice(OPTIMIZERS),
-    "learning_rate": _parse_float,
-    "momentum": _parse_float,
-    "nesterov": _parse_bool,
-    "init_w": _parse_optional_float,
-    "init_b": _parse_optional_float,
-    "loss_reduction": _parse_choice(LOSS_REDUCTIONS),
-    "zero_grad": _parse_bool,
-    "seed": _parse_int,
-    "epochs": _parse_int,
-    "log_every": _parse_int,
-}
+# ----------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class SettingField:
+    """Everything lrtui knows about one setting, in one place."""
+
+    name: str  # the Settings field
+    label: str  # as a person reads it in messages
+    short: str  # the parameter panel's row label
+    parse: Parse
+    check: Check
+    flag: str  # the command-line flag
+    help: str  # the flag's help, without the default (read from Settings)
+    metavar: str | None = None
+    switch: bool | None = None  # a flag without a value that sets the field to this
+    race_keys: tuple[str, ...] = ()  # what a contender types; none: shared by the whole race
+    problem: bool = False  # changing it makes a new problem: the run starts again
+    choices: tuple[tuple[str, Any], ...] = ()  # the panel's (shown, value) options
+    placeholder: str = ""
+    default_help: str = ""  # for a default that is not one value (None: torch decides)
+
+    @property
+    def kind(self) -> str:
+        """How the panel edits it: ``switch``, ``select`` or ``input``."""
+        if self.choices:
+            return "select"
+        return "switch" if self.switch is not None else "input"
+
+    @property
+    def flag_help(self) -> str:
+        if self.switch is not None:
+            return self.help
+        given = self.default_help or field_text(self.name, default(self.name))
+        return f"{self.help} (default {given})"
 
 
-def check_field(field: str, value: Any) -> None:
+FIELDS: tuple[SettingField, ...] = (
+    SettingField(
+        "data", "data", "data", _parse_data, _check_data, "--data",
+        f"{', '.join(PRESETS)} or a CSV file with header x,y", "DATA",
+        problem=True, placeholder="line, double, noisy or file.csv",
+    ),
+    SettingField(
+        "model", "model", "model", _parse_choice(MODELS), _check_choice(MODELS), "--model",
+        f"{' or '.join(MODELS)}: raw W and b tensors, or nn.Linear(1, 1)", "MODEL",
+        race_keys=("model",), problem=True, choices=(("raw W, b", "raw"), ("nn.Linear", "linear")),
+    ),
+    SettingField(
+        "bias", "bias", "bias", _parse_bool, _check_bool, "--no-bias", "fit H(x) = W*x with no b",
+        switch=False, problem=True,
+    ),
+    SettingField(
+        "optimizer", "optimizer", "optimizer", _parse_choice(OPTIMIZERS), _check_choice(OPTIMIZERS),
+        "--optimizer", f"one of {', '.join(OPTIMIZERS)} from torch.optim", "NAME",
+        race_keys=("optimizer",), choices=tuple((name, key) for key, name in OPTIMIZER_NAMES.items()),
+    ),
+    SettingField(
+        "learning_rate", "learning rate", "lr", _parse_float, _check_learning_rate, "--lr",
+        "learning rate, a positive number", "LR", race_keys=("lr", "learning-rate"),
+    ),
+    SettingField(
+        "momentum", "momentum", "momentum", _parse_float, _check_momentum, "--momentum",
+        "momentum for sgd and rmsprop, 0 <= m < 1", "M", race_keys=("momentum",),
+    ),
+    SettingField(
+        "nesterov", "nesterov", "nesterov", _parse_bool, _check_bool, "--nesterov",
+        "Nesterov momentum (sgd with --momentum above 0)", switch=True, race_keys=("nesterov",),
+    ),
+    SettingField(
+        "init_w", "initial W", "init W", _parse_optional_float, _check_initial_value, "--init-w",
+        "initial W", "W", race_keys=("init-w",), problem=True, placeholder="default",
+        default_help="0 for raw, torch's init for linear",
+    ),
+    SettingField(
+        "init_b", "initial b", "init b", _parse_optional_float, _check_initial_value, "--init-b",
+        "initial b", "B", race_keys=("init-b",), problem=True, placeholder="default",
+        default_help="0 for raw, torch's init for linear",
+    ),
+    SettingField(
+        "loss_reduction", "loss reduction", "loss", _parse_choice(LOSS_REDUCTIONS),
+        _check_choice(LOSS_REDUCTIONS), "--loss-reduction",
+        f"{' or '.join(LOSS_REDUCTIONS)} of the squared errors", "R", race_keys=("loss-reduction",),
+        choices=tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS),
+    ),
+    SettingField(
+        "zero_grad", "zero_grad", "zero_grad", _parse_bool, _check_bool, "--no-zero-grad",
+        "skip optimizer.zero_grad(): .grad accumulates across epochs", switch=False,
+        race_keys=("zero-grad",),
+    ),
+    SettingField(
+        "seed", "seed", "seed", _parse_int, _check_int(0, MAX_SEED), "--seed",
+        "torch.manual_seed before nn.Linear is created", "SEED", race_keys=("seed",), problem=True,
+    ),
+    SettingField(
+        "epochs", "epochs", "epochs", _parse_int, _check_int(0, MAX_EPOCHS), "--epochs",
+        "run epochs 0..N, as range(N + 1) in the lessons", "N",
+    ),
+    SettingField(
+        "log_every", "log every", "log every", _parse_int, _check_int(1, MAX_EPOCHS), "--log-every",
+        "log every K epochs", "K",
+    ),
+)  # fmt: skip
+FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}
+# Settings that define a new problem: changing one starts the run again.
+PROBLEM_FIELDS: frozenset[str] = frozenset(field.name for field in FIELDS if field.problem)
+
+
+def label(field: str) -> str:
+    """The setting's name as a person reads it."""
+    known = FIELD.get(field)
+    return known.label if known is not None else field
+
+
+def _field(name: str) -> SettingField:
+    try:
+        return FIELD[name]
+    except KeyError:
+        raise SettingsError(name, f"unknown setting {name!r}") from None
+
+
+def check_field(name: str, value: Any) -> None:
     """Check one setting on its own; the combination is checked by ``Settings``."""
-    try:
-        check = _CHECKS[field]
-    except KeyError:
-        raise SettingsError(field, f"unknown setting {field!r}") from None
-    check(field, value)
+    _field(name).check(name, value)
 
 
-def parse_field(field: str, text: str) -> Any:
-    """Turn typed text into a checked value for ``field``; raises SettingsError with the reason."""
-    try:
-        parser = _PARSERS[field]
-    except KeyError:
-        raise SettingsError(field, f"unknown setting {field!r}") from None
-    value = parser(field, text)
-    check_field(field, value)
+def parse_field(name: str, text: str) -> Any:
+    """Turn typed text into a checked value for ``name``; raises SettingsError with the reason."""
+    field = _field(name)
+    value = field.parse(name, text)
+    field.check(name, value)
     return value

@@ -383,9 +383,38 @@ class Simulation:
     def _settings_at(self, epoch: int) -> Settings:
         return next(s for e, s in reversed(self._timeline) if e <= epoch)
 
+    def resume_at(self, epoch: int, last: EpochRecord | None, diverged_at: int | None) -> None:
+        """Go on from ``epoch`` with the trainer as it stands (restored from a saved session):
+        undo can go back to here, not before (the epochs before it were not run here)."""
+        self.epoch, self.last, self.diverged_at = epoch, last, diverged_at
+        self._timeline = [(epoch, self.settings)]
+        self._checkpoints = {}
+        self._checkpoint()
+
+    @property
+    def first_epoch(self) -> int:
+        """The earliest epoch stepping back can reach: 0, or where a loaded session resumed."""
+        return min(self._checkpoints, default=self.epoch)
+
+    @property
+    def phase_cost(self) -> float | None:
+        """The cost computed by the forward phase of the epoch in progress (None between epochs)."""
+        return self.trainer.cost_value if self._phases is not None else None
+
+    def optimizer_state(self) -> list[tuple[str, str, object]]:
+        """``optimizer.state`` as (parameter name, key, value) rows, one-element tensors as floats."""
+        optimizer = self.trainer.optimizer
+        rows: list[tuple[str, str, object]] = []
+        for name, param in zip(("W", "b"), optimizer.param_groups[0]["params"], strict=False):
+            for key, value in optimizer.state.get(param, {}).items():
+                if isinstance(value, torch.Tensor) and value.numel() == 1:
+                    value = value.item()
+                rows.append((name, key, value))
+        return rows
+
     def step_back(self) -> bool:
         """Undo the last epoch: parameters, gradients and optimizer state as they were
-        before it, and settings changed since then undone. False at epoch 0.
+        before it, and settings changed since then undone. False at ``first_epoch``.
 
         The state is restored from the nearest checkpoint at or before that epoch and the
         epochs in between are replayed, which gives bit-identical numbers on CPU.
@@ -393,7 +422,7 @@ class Simulation:
         if self._phases is not None:
             self._start_epoch_over()
             return True
-        if self.epoch == 0:
+        if self.epoch <= self.first_epoch:
             return False
         target = self.epoch - 1
         start = max(epoch for epoch in self._checkpoints if epoch <= target)

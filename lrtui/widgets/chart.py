@@ -24,8 +24,7 @@ from ..charts import (
     draw_view,
     scene_of,
 )
-from ..engine import EpochRecord, Simulation
-from ..engine.history import History
+from ..engine import EpochRecord
 from ..engine.race import Race
 
 MIN_WIDTH = 20
@@ -62,8 +61,6 @@ class CostChart(PlotextPlot):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._plot = ChartPlot()
-        self.simulation: Simulation | None = None
-        self.history: History | None = None
         self.race: Race | None = None
         self.view_range = ViewRange()
         self.surface_cache = SurfaceCache()
@@ -72,10 +69,8 @@ class CostChart(PlotextPlot):
         self.border_subtitle = self._subtitle()
 
     # ------------------------------------------------------------- the app's calls
-    def show(self, simulation: Simulation, history: History, race: Race | None = None) -> None:
-        """Draw this run now (with the contenders racing it, if any)."""
-        self.simulation = simulation
-        self.history = history
+    def show(self, race: Race) -> None:
+        """Draw this race now (a single run is a race of one)."""
         self.race = race
         self.replot()
 
@@ -104,30 +99,25 @@ class CostChart(PlotextPlot):
         plt = self.plt
         plt.clear_figure()
         width, height = self.size
-        if (
-            self.simulation is not None
-            and self.history is not None
-            and width >= MIN_WIDTH
-            and height >= MIN_HEIGHT
-        ):
+        if self.race is not None and width >= MIN_WIDTH and height >= MIN_HEIGHT:
             draw_view(plt, self.view, self.scene(), self.view_range, width, height, COLOR, self.surface_cache)
         self.refresh()
 
     def scene(self) -> Scene:
-        assert self.simulation is not None and self.history is not None
-        rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in self.race or ()]
-        return scene_of(self.simulation, self.history, self._peek(), rivals)
+        assert self.race is not None
+        leader = self.race.leader
+        rivals = [RivalScene.of(run.letter, run.simulation, run.history) for run in self.race.rivals]
+        return scene_of(leader.simulation, leader.history, self._peek(), rivals)
 
     def _peek(self) -> EpochRecord | None:
-        """``Simulation.peek()``, asked again only when the run or its settings have moved."""
-        simulation = self.simulation
-        assert simulation is not None
-        if simulation.diverged:
+        """The leader's ``peek()``, asked again only when the run has moved since."""
+        assert self.race is not None
+        leader = self.race.leader
+        if leader.diverged:
             return None
-        trainer = simulation.trainer
-        key = (simulation, trainer, trainer.optimizer, simulation.epoch, simulation.settings)
+        key = (leader, leader.revision)
         if key != self._peek_key:
-            self._peeked = simulation.peek()
+            self._peeked = leader.peek()
             self._peek_key = key
         return self._peeked
 

@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from ..engine import Simulation
+from ..engine.run import Run
 from ..engine.script import PHASES, phase_lines, script_for
+from ..engine.settings import OPTIMIZER_NAMES
 from .state import number
 
 PHASE_TITLES = {
@@ -37,15 +38,15 @@ class CodeView(Horizontal):
             yield Static(id="code-script")
         yield Static(id="code-state")
 
-    def show(self, simulation: Simulation) -> None:
-        highlight = self._lines.get(simulation.phase) if simulation.mid_epoch else None
-        key = (simulation.settings, highlight)
+    def show(self, run: Run) -> None:
+        highlight = self._lines.get(run.phase) if run.mid_epoch else None
+        key = (run.settings, highlight)
         if key != self._script_key:
-            if self._script_key is None or self._script_key[0] != simulation.settings:
-                self._script = script_for(simulation.settings, simulation.dataset)
+            if self._script_key is None or self._script_key[0] != run.settings:
+                self._script = script_for(run.settings, run.dataset)
                 self._lines = phase_lines(self._script)
-                highlight = self._lines.get(simulation.phase) if simulation.mid_epoch else None
-            self._script_key = (simulation.settings, highlight)
+                highlight = self._lines.get(run.phase) if run.mid_epoch else None
+            self._script_key = (run.settings, highlight)
             syntax = Syntax(
                 self._script,
                 "python",
@@ -59,55 +60,50 @@ class CodeView(Horizontal):
                 self.query_one("#code-scroll", VerticalScroll).scroll_to(
                     y=max(highlight - 6, 0), animate=False
                 )
-        self.query_one("#code-state", Static).update(state_panel(simulation), layout=False)
+        self.query_one("#code-state", Static).update(state_panel(run), layout=False)
 
 
-def state_panel(simulation: Simulation) -> Group:
-    parts: list = [phase_table(simulation), Text("")]
-    parts.append(optimizer_table(simulation))
+def state_panel(run: Run) -> Group:
+    parts: list = [phase_table(run), Text("")]
+    parts.append(optimizer_table(run))
     return Group(*parts)
 
 
-def phase_table(simulation: Simulation) -> Group:
-    if not simulation.mid_epoch or simulation.phase_numbers is None:
-        done = "no epoch in progress" if simulation.phase is None else "epoch done"
+def phase_table(run: Run) -> Group:
+    if not run.mid_epoch or run.phase_numbers is None:
+        done = "no epoch in progress" if run.phase is None else "epoch done"
         return Group(
             Text(f"phase: {done}", style="bold"),
             Text("p runs the next epoch one phase at a time", style="dim"),
         )
-    before, after = simulation.phase_numbers
-    position = PHASES.index(simulation.phase) + 1
+    before, after = run.phase_numbers
+    position = PHASES.index(run.phase) + 1
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column(justify="right")
     table.add_column()
     table.add_column(justify="right")
     for name in before:
-        if before[name] is None and after[name] is None and name.startswith("b") and not simulation.bias:
+        if before[name] is None and after[name] is None and name.startswith("b") and not run.bias:
             continue
         changed = before[name] != after[name]
         style = "bold yellow" if changed else ""
         table.add_row(name, number(before[name], 0), "→", Text(number(after[name], 0), style=style))
-    cost = simulation.trainer.cost_value
+    cost = run.phase_cost
     return Group(
-        Text(f"epoch {simulation.epoch}, phase {position}/4", style="bold"),
-        Text(PHASE_TITLES[simulation.phase], style="bold cyan"),
+        Text(f"epoch {run.epoch}, phase {position}/4", style="bold"),
+        Text(PHASE_TITLES[run.phase], style="bold cyan"),
         table,
         Text.assemble(("cost ", "bold"), number(cost, 0)),
     )
 
 
-def optimizer_table(simulation: Simulation) -> Group:
-    optimizer = simulation.trainer.optimizer
-    names = ["W", "b"][: len(optimizer.param_groups[0]["params"])]
-    title = Text(f"{type(optimizer).__name__}.state", style="bold")
-    rows = []
-    for name, param in zip(names, optimizer.param_groups[0]["params"], strict=False):
-        for key, value in optimizer.state.get(param, {}).items():
-            shown = value.item() if hasattr(value, "item") and value.numel() == 1 else value
-            rows.append((name, key, shown))
+def optimizer_table(run: Run) -> Group:
+    settings = run.settings
+    title = Text(f"{OPTIMIZER_NAMES[settings.optimizer]}.state", style="bold")
+    rows = run.simulation.optimizer_state()
     if not rows:
-        plain_sgd = simulation.settings.optimizer == "sgd" and simulation.settings.momentum == 0
+        plain_sgd = settings.optimizer == "sgd" and settings.momentum == 0
         why = "plain SGD keeps no state" if plain_sgd else "empty until the first step()"
         return Group(title, Text(why, style="dim"))
     table = Table.grid(padding=(0, 1))

@@ -18,12 +18,14 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from ..engine import Settings, SettingsError, parse_field
-from ..engine.settings import LOSS_REDUCTIONS, OPTIMIZER_NAMES, PRESETS
+from ..engine.settings import FIELDS, PRESETS, field_text
 from ..pacing import SPEEDS, speed_label
 
 
 @dataclass(frozen=True)
-class Field:
+class Row:
+    """One row of the panel: a setting from the registry, or the app's run speed."""
+
     name: str  # the Settings field, or "speed"
     label: str
     kind: str  # "input", "select" or "switch"
@@ -31,35 +33,11 @@ class Field:
     placeholder: str = ""
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("data", "data", "input", placeholder="line, double, noisy or file.csv"),
-    Field("model", "model", "select", (("raw W, b", "raw"), ("nn.Linear", "linear"))),
-    Field("bias", "bias", "switch"),
-    Field("optimizer", "optimizer", "select", tuple((name, key) for key, name in OPTIMIZER_NAMES.items())),
-    Field("learning_rate", "lr", "input"),
-    Field("momentum", "momentum", "input"),
-    Field("nesterov", "nesterov", "switch"),
-    Field("init_w", "init W", "input", placeholder="default"),
-    Field("init_b", "init b", "input", placeholder="default"),
-    Field("loss_reduction", "loss", "select", tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS)),
-    Field("zero_grad", "zero_grad", "switch"),
-    Field("seed", "seed", "input"),
-    Field("epochs", "epochs", "input"),
-    Field("log_every", "log every", "input"),
-    Field("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
+ROWS: tuple[Row, ...] = (
+    *(Row(field.name, field.short, field.kind, field.choices, field.placeholder) for field in FIELDS),
+    Row("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
 )
-FIELD_BY_NAME: dict[str, Field] = {field.name: field for field in FIELDS}
-
-
-def field_text(name: str, value: Any) -> str:
-    """How a setting's value is written in its input."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
-    return str(value)
+ROW_BY_NAME: dict[str, Row] = {row.name: row for row in ROWS}
 
 
 class ParameterPanel(VerticalScroll, can_focus=False):
@@ -79,7 +57,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         self.border_title = "Parameters"
 
     def compose(self) -> ComposeResult:
-        for field in FIELDS:
+        for field in ROWS:
             value = self._speed if field.name == "speed" else getattr(self._settings, field.name)
             with Horizontal(classes="field", id=f"row-{field.name}"):
                 yield Label(field.label, classes="name")
@@ -90,7 +68,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
                     )
             yield Static("", classes="reason", id=f"reason-{field.name}")
 
-    def _widget(self, field: Field, value: Any):
+    def _widget(self, field: Row, value: Any):
         widget_id = f"field-{field.name}"
         if field.kind == "switch":
             return Switch(value=value, id=widget_id)
@@ -111,12 +89,12 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         """Make every field show these settings, without posting Changed."""
         self._settings = settings
         self._speed = speed
-        for field in FIELDS:
+        for field in ROWS:
             value = speed if field.name == "speed" else getattr(settings, field.name)
             self._set(field, value)
             self.clear_mark(field.name)
 
-    def _set(self, field: Field, value: Any) -> None:
+    def _set(self, field: Row, value: Any) -> None:
         widget = self.query_one(f"#field-{field.name}")
         with self.prevent(Input.Changed, Select.Changed, Switch.Changed):
             if isinstance(widget, Input):
@@ -151,7 +129,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         widget = self.query_one(f"#field-{field}")
         if not isinstance(widget, Input):
             kept = self._speed if field == "speed" else getattr(self._settings, field)
-            self._set(FIELD_BY_NAME[field], kept)
+            self._set(ROW_BY_NAME[field], kept)
         self.mark(field, reason)
 
     def clear_mark(self, field: str) -> None:

@@ -10,8 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..charts import COLOR
-from ..engine import Simulation
-from ..engine.race import Race, Rival
+from ..engine.race import Race
+from ..engine.run import Run
 
 BASE_HEIGHT = 7  # borders, the headline, the table of W and b, and the zero_grad note
 
@@ -36,17 +36,17 @@ class LiveState(Static):
         super().__init__(**kwargs)
         self.border_title = "State"
 
-    def show(self, simulation: Simulation, status: str, race: Race | None = None) -> None:
-        """Show the run's numbers, with the status (paused, running, diverged) on the border,
+    def show(self, race: Race, status: str) -> None:
+        """Show the leader's numbers, with the status (paused, running, diverged) on the border,
         and the contenders racing it: a line each, or one line for all on a small screen."""
-        rivals = list(race or ())
+        leader, rivals = race.leader, race.rivals
         compact = self.screen.has_class("-compact")
         lines: list[Text] = []
         if rivals and compact:
             # in the line of the zero_grad note: a small screen has no row to spare for the chart
             lines.append(race_summary(rivals))
         elif rivals:
-            names = race.labels(simulation.settings)[1:]  # type: ignore[union-attr]
+            names = race.labels()[1:]
             lines = [
                 rival_line(rival, name, i) for i, (rival, name) in enumerate(zip(rivals, names, strict=True))
             ]
@@ -55,41 +55,39 @@ class LiveState(Static):
         height = BASE_HEIGHT + (0 if compact else len(lines))
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
-        table = state_table(simulation, note=not (rivals and compact))
+        table = state_table(leader, note=not (rivals and compact))
         self.update(Group(table, *lines) if lines else table, layout=False)
         self.border_subtitle = status
-        self.set_class(simulation.diverged, "-diverged")
+        self.set_class(leader.diverged, "-diverged")
 
 
-def _letter(rival: Rival, index: int) -> tuple[str, str]:
+def _letter(rival: Run, index: int) -> tuple[str, str]:
     return (rival.letter, f"bold {_rgb(COLOR.rivals[index])}")
 
 
-def rival_line(rival: Rival, label: str, index: int) -> Text:
+def rival_line(rival: Run, label: str, index: int) -> Text:
     """``B Adam lr 0.1  W 0.660  b 0.417  cost 0.152018``, the letter in the rival's chart colour."""
-    simulation = rival.simulation
-    record = simulation.last
+    record = rival.last
     line = Text.assemble(_letter(rival, index), " ", (label[:28].ljust(29), "dim"))
-    if simulation.diverged:
-        line.append(f"diverged at epoch {simulation.diverged_at}", style="bold red")
+    if rival.diverged:
+        line.append(f"diverged at epoch {rival.diverged_at}", style="bold red")
         return line
-    line.append(f"W {number(simulation.w, 0)}  ")
-    if simulation.bias:
-        line.append(f"b {number(simulation.b, 0)}  ")
+    line.append(f"W {number(rival.w, 0)}  ")
+    if rival.bias:
+        line.append(f"b {number(rival.b, 0)}  ")
     line.append(f"cost {number(record and record.cost, 0)}")
     return line
 
 
-def race_summary(rivals: list[Rival]) -> Text:
+def race_summary(rivals: list[Run]) -> Text:
     """Every rival's cost on one line (``B 0.082940  C 1.0419e-04  D ✖19``) for a small screen."""
     line = Text("cost ", style="bold")
     for index, rival in enumerate(rivals):
-        simulation = rival.simulation
         line.append_text(Text.assemble(_letter(rival, index), " "))
-        if simulation.diverged:
-            line.append(f"✖{simulation.diverged_at}  ", style="bold red")
+        if rival.diverged:
+            line.append(f"✖{rival.diverged_at}  ", style="bold red")
         else:
-            record = simulation.last
+            record = rival.last
             line.append(f"{number(record and record.cost, 0)}  ")
     return line
 
@@ -99,9 +97,9 @@ def _rgb(color: object) -> str:
     return f"rgb({red},{green},{blue})"
 
 
-def state_table(simulation: Simulation, note: bool = True) -> Group:
-    settings = simulation.settings
-    record = simulation.last
+def state_table(run: Run, note: bool = True) -> Group:
+    settings = run.settings
+    record = run.last
     accumulating = not settings.zero_grad
     epoch = "—" if record is None else str(record.epoch)
     headline = Text.assemble(
@@ -119,9 +117,9 @@ def state_table(simulation: Simulation, note: bool = True) -> Group:
         table.add_column(justify="right")
         header.append("fresh grad")
     table.add_row(*(Text(cell, style="dim") for cell in header))
-    rows = [("W", simulation.w, record and record.grad_w, record and record.fresh_grad_w)]
-    if simulation.bias:
-        rows.append(("b", simulation.b, record and record.grad_b, record and record.fresh_grad_b))
+    rows = [("W", run.w, record and record.grad_w, record and record.fresh_grad_w)]
+    if run.bias:
+        rows.append(("b", run.b, record and record.grad_b, record and record.fresh_grad_b))
     for name, value, grad, fresh in rows:
         cells = [name, number(value), number(grad)]
         if accumulating:

@@ -1,0 +1,157 @@
+"""A run: one simulation and the history of what it did, kept in step in one place.
+
+Whoever steps a run, undoes it, restarts it, saves it or draws it takes a ``Run``. Its
+``revision`` changes whenever its state does, so a view can tell cheaply whether to look again.
+"""
+
+from __future__ import annotations
+
+from .data import Dataset
+from .history import History
+from .settings import Settings
+from .simulation import EpochRecord, Simulation
+from .surface import CostSurface
+
+
+class Run:
+    """A simulation and its history; ``letter`` names it in a race (A, B, C, D)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        dataset: Dataset | None = None,
+        letter: str = "A",
+        *,
+        simulation: Simulation | None = None,
+        history: History | None = None,
+    ) -> None:
+        self.letter = letter
+        self.simulation = simulation if simulation is not None else Simulation(settings, dataset)
+        self.history = history if history is not None else History()
+        self.revision = 0
+
+    # ----------------------------------------------------------------- state
+    @property
+    def settings(self) -> Settings:
+        return self.simulation.settings
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.simulation.dataset
+
+    @property
+    def surface(self) -> CostSurface:
+        return self.simulation.surface
+
+    @property
+    def epoch(self) -> int:
+        """The next epoch to run."""
+        return self.simulation.epoch
+
+    @property
+    def first_epoch(self) -> int:
+        return self.simulation.first_epoch
+
+    @property
+    def last(self) -> EpochRecord | None:
+        return self.simulation.last
+
+    @property
+    def w(self) -> float:
+        return self.simulation.w
+
+    @property
+    def b(self) -> float | None:
+        return self.simulation.b
+
+    @property
+    def bias(self) -> bool:
+        return self.simulation.bias
+
+    @property
+    def diverged(self) -> bool:
+        return self.simulation.diverged
+
+    @property
+    def diverged_at(self) -> int | None:
+        return self.simulation.diverged_at
+
+    @property
+    def finished(self) -> bool:
+        return self.simulation.finished
+
+    @property
+    def running(self) -> bool:
+        """True while it can take another epoch (not finished, not diverged)."""
+        return not self.simulation.finished and not self.simulation.diverged
+
+    @property
+    def mid_epoch(self) -> bool:
+        return self.simulation.mid_epoch
+
+    @property
+    def phase(self) -> str | None:
+        """The last phase done of the epoch in progress (forward, zero_grad, backward, step)."""
+        return self.simulation.phase
+
+    @property
+    def phase_numbers(self) -> tuple[dict[str, float | None], dict[str, float | None]] | None:
+        """W, b and their .grad before and after the last phase."""
+        return self.simulation.phase_numbers
+
+    @property
+    def phase_cost(self) -> float | None:
+        return self.simulation.phase_cost
+
+    def peek(self) -> EpochRecord | None:
+        """What the next epoch will do, worked out on a copy."""
+        return self.simulation.peek()
+
+    # --------------------------------------------------------------- changing
+    def _took(self, record: EpochRecord) -> EpochRecord:
+        self.history.append(record)
+        self.revision += 1
+        return record
+
+    def step(self) -> EpochRecord:
+        """Run one epoch (finishing one in progress) and keep its record."""
+        return self._took(self.simulation.step())
+
+    def phase_step(self) -> EpochRecord | None:
+        """Do the next phase of the epoch; the epoch's record after its last phase."""
+        record = self.simulation.phase_step()
+        self.revision += 1
+        return None if record is None else self._took(record)
+
+    def undo(self) -> bool:
+        """Step back one epoch (or out of an epoch in progress); False at the first epoch."""
+        if not self.simulation.step_back():
+            return False
+        self.history.truncate(self.simulation.epoch)
+        self.revision += 1
+        return True
+
+    def follow(self, epoch: int) -> list[EpochRecord]:
+        """Step forward (or back) to ``epoch``, stopping early at divergence or the last epoch
+        forward and at the first epoch back. Returns the epochs run forward."""
+        while self.epoch > epoch and self.undo():
+            pass
+        records = []
+        while self.epoch < epoch and self.running:
+            records.append(self.step())
+        return records
+
+    def apply(self, settings: Settings) -> bool:
+        """Take new settings from the next epoch on; True if they made a new problem (the run
+        started again at epoch 0)."""
+        restarted = self.simulation.apply(settings)
+        if restarted:
+            self.history.clear()
+        self.revision += 1
+        return restarted
+
+    def reset(self) -> None:
+        """The same problem again from epoch 0."""
+        self.simulation.reset()
+        self.history.clear()
+        self.revision += 1
