@@ -64,7 +64,7 @@ def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock
 def log_text(app: LrtuiApp) -> str:
     """The log as text; a line the pane wrapped (at a space) is joined back together."""
     text = ""
-    for line in app.log_pane.lines:
+    for line in app.run_screen.log_pane.lines:
         text += line.text if text.endswith(" ") or not text else "\n" + line.text
     return text
 

@@ -63,7 +63,7 @@ async def test_state_shows_the_last_epoch_as_torch_printed_it() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N")
-        state = shown_text(app.state_view)
+        state = shown_text(app.run_screen.state_view)
         last = pt.raw_loop(*pt.line_data(), 9)[-1]
         assert "9/1000" in state
         assert f"{last['cost']:.6f}" in state
@@ -80,7 +80,7 @@ async def test_zero_grad_off_accumulates_exactly_as_plain_torch() -> None:
         plain = pt.raw_loop(*pt.noisy_data(), 5, lr=0.002, zero_grad=False)
         assert same_as_plain(list(app.leader.history), plain)
         last = list(app.leader.history)[-1]
-        state = shown_text(app.state_view)
+        state = shown_text(app.run_screen.state_view)
         assert "fresh" in state and "zero_grad() is off" in state
         assert f"{last.grad_w:.6f}" in state and f"{last.fresh_grad_w:.6f}" in state
         assert abs(last.grad_w) > abs(last.fresh_grad_w)
@@ -110,7 +110,7 @@ async def test_space_runs_at_the_chosen_speed_and_pauses() -> None:
         clock.now += 5
         timer.fire()
         assert app.leader.epoch == 6
-        assert "paused" in app.state_view.border_subtitle
+        assert "paused" in app.run_screen.state_view.border_subtitle
 
 
 async def test_full_speed_runs_until_the_frame_budget_is_spent() -> None:
@@ -135,7 +135,7 @@ async def test_run_stops_when_all_epochs_are_done() -> None:
         assert "run finished: epochs 0..7 done" in log_text(app)
         await pilot.press("n")
         assert app.leader.epoch == 8
-        assert "finished" in app.state_view.border_subtitle
+        assert "finished" in app.run_screen.state_view.border_subtitle
 
 
 async def test_reset_goes_back_to_epoch_zero() -> None:
@@ -201,10 +201,10 @@ async def test_d_cycles_the_datasets() -> None:
 async def test_v_switches_the_chart_view() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        views = [app.chart.view]
+        views = [app.run_screen.chart.view]
         for _ in range(3):
             await pilot.press("v")
-            views.append(app.chart.view)
+            views.append(app.run_screen.chart.view)
         assert views == ["surface", "cost", "fit", "surface"]
 
 
@@ -425,7 +425,7 @@ async def test_speed_select_sets_the_run_speed() -> None:
         app.query_one("#field-speed", Select).value = 100
         await pilot.pause()
         assert app.pacer.speed == 100
-        assert "100 epochs/s" in app.state_view.border_subtitle
+        assert "100 epochs/s" in app.run_screen.state_view.border_subtitle
 
 
 @pytest.mark.parametrize("field", ["bias", "zero_grad"])
@@ -460,7 +460,7 @@ async def test_divergence_is_a_state_the_learner_sees_and_reset_recovers() -> No
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+n")
         assert app.leader.diverged_at == 19
-        assert "DIVERGED at epoch 19" in app.state_view.border_subtitle
+        assert "DIVERGED at epoch 19" in app.run_screen.state_view.border_subtitle
         assert "diverged at epoch 19" in log_text(app) and "0.1803" in log_text(app)
         await pilot.press("n", "space")
         assert app.leader.epoch == 20 and not app.running
@@ -581,12 +581,12 @@ async def test_c_shows_the_code_being_run_and_back() -> None:
     app = make_app(Settings(zero_grad=False))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("c")
-        assert app.code_view.display and not app.chart.display
+        assert app.run_screen.code_view.display and not app.run_screen.chart.display
         script = shown_text(app.query_one("#code-script"))
         assert "# optimizer.zero_grad()  # turned off" in script
         assert "optimizer = optim.SGD([W, b], lr=0.01)" in script
         await pilot.press("c")
-        assert app.chart.display and not app.code_view.display
+        assert app.run_screen.chart.display and not app.run_screen.code_view.display
 
 
 async def test_p_steps_through_the_four_phases_of_an_epoch() -> None:

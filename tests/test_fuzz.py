@@ -41,7 +41,7 @@ JUNK = [
 
 def assert_screen_matches_engine(app) -> None:
     simulation = app.leader
-    state = shown_text(app.state_view)
+    state = shown_text(app.run_screen.state_view)
     record = simulation.last
     assert f"{'—' if record is None else record.epoch}/{simulation.settings.epochs}" in state
     assert number(record and record.cost, 0).strip() in state
@@ -50,9 +50,9 @@ def assert_screen_matches_engine(app) -> None:
         assert number(simulation.b).strip() in state
     if record is not None:
         assert number(record.grad_w).strip() in state
-    assert ("DIVERGED" in app.state_view.border_subtitle) == simulation.diverged
+    assert ("DIVERGED" in app.run_screen.state_view.border_subtitle) == simulation.diverged
     assert len(app.leader.history) == simulation.epoch
-    assert app.lesson_box.has_class("-shown") == (app.lesson is not None)
+    assert app.run_screen.lesson_box.has_class("-shown") == (app.lesson is not None)
     for rival in app.race.rivals:
         stopped = rival.simulation.diverged or rival.simulation.finished
         assert rival.simulation.epoch == simulation.epoch or (

@@ -173,18 +173,18 @@ async def test_l_picks_a_lesson_and_the_app_says_when_its_goal_is_met() -> None:
         await pilot.pause()
         assert app.lesson.id == "zero-grad" and app.leader.settings == PRESETS["zero-grad"]
         assert app.leader.epoch == 0 and len(app.leader.history) == 0
-        box = shown_text(app.lesson_box)
+        box = shown_text(app.run_screen.lesson_box)
         assert "Goal: with zero_grad off" in box and "not met yet" in box
         assert "cost.backward() adds the new gradient" in log_text(app)
         await pilot.press("n", "n", "n")
-        assert "not met yet" in shown_text(app.lesson_box)  # zero_grad is still on
+        assert "not met yet" in shown_text(app.run_screen.lesson_box)  # zero_grad is still on
         await pilot.press("r", "z", "n", "n")
-        assert "not met yet" in shown_text(app.lesson_box)
+        assert "not met yet" in shown_text(app.run_screen.lesson_box)
         await pilot.press("n")
-        assert "✓ met at epoch 2" in shown_text(app.lesson_box)
+        assert "✓ met at epoch 2" in shown_text(app.run_screen.lesson_box)
         assert "Three epochs of gradient piled up" in log_text(app)
         await pilot.press("L")
-        assert not app.lesson_box.has_class("-shown") and app.lesson is None
+        assert not app.run_screen.lesson_box.has_class("-shown") and app.lesson is None
         await pilot.press("n")
         assert app.leader.epoch == 4
 
@@ -207,9 +207,9 @@ async def test_a_lesson_in_korean_from_the_start() -> None:
     assert isinstance(app, LrtuiApp)
     app.language, app._lesson_to_start = "ko", chosen
     async with app.run_test(size=(120, 40)) as pilot:
-        assert "목표" in shown_text(app.lesson_box) and "아직" in shown_text(app.lesson_box)
+        assert "목표" in shown_text(app.run_screen.lesson_box) and "아직" in shown_text(app.run_screen.lesson_box)
         await pilot.press(*"nnnnnnnnnn")
-        assert "✓ 9 에포크에 달성" in shown_text(app.lesson_box)
+        assert "✓ 9 에포크에 달성" in shown_text(app.run_screen.lesson_box)
         assert "포물선의 바닥" in log_text(app)
 
 

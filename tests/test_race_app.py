@@ -46,7 +46,7 @@ async def test_a_adds_contenders_that_step_in_lockstep_exactly() -> None:
         assert "Epoch   10/1000 A W:" in log and "Epoch   10/1000 C W:" in log
         row_b = f"Epoch   10/1000 B W: {ADAM[10]['w_next']:.3f}, b: {ADAM[10]['b_next']:.3f} Cost: {ADAM[10]['cost']:.6f}"
         assert row_b in log
-        state = shown_text(app.state_view)
+        state = shown_text(app.run_screen.state_view)
         assert "B Adam lr 0.1" in state and f"cost {ADAM[11]['cost']:.6f}" in state
         assert "C SGD lr 0.01 momentum 0.9" in state
 
@@ -114,8 +114,8 @@ async def test_a_diverging_contender_is_logged_and_the_others_go_on() -> None:
         rival = app.race.rivals[0]
         assert rival.simulation.diverged_at == first
         assert f"B diverged at epoch {first}" in log_text(app)
-        assert "B SGD lr 1" in shown_text(app.state_view)
-        assert f"diverged at epoch {first}" in shown_text(app.state_view)
+        assert "B SGD lr 1" in shown_text(app.run_screen.state_view)
+        assert f"diverged at epoch {first}" in shown_text(app.run_screen.state_view)
 
 
 async def test_bad_contender_is_refused_and_a_race_holds_four() -> None:
@@ -154,22 +154,22 @@ async def test_escape_in_the_contender_prompt_adds_nothing() -> None:
 async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -> None:
     app = make_app(Settings(zero_grad=False))
     async with app.run_test(size=(80, 24)) as pilot:
-        chart_height = app.chart.size.height
+        chart_height = app.run_screen.chart.size.height
         await add_contender(pilot, "optimizer=adam lr=0.1")
         await add_contender(pilot, "lr=1")
         await pilot.press("N", "N", "N")
-        state = shown_text(app.state_view)
+        state = shown_text(app.run_screen.state_view)
         adam = pt.raw_loop(*pt.line_data(), 29, optimizer="Adam", lr=0.1, zero_grad=False)  # as A: off
         diverged = app.race.rivals[1].simulation.diverged_at
         assert f"cost B {adam[29]['cost']:.6f}" in state and f"C ✖{diverged}" in state and diverged
-        assert app.state_view.size.height == 5 and app.chart.size.height == chart_height
+        assert app.run_screen.state_view.size.height == 5 and app.run_screen.chart.size.height == chart_height
         await pilot.resize_terminal(120, 40)
         await pilot.press("n")
-        assert "B Adam lr 0.1" in shown_text(app.state_view) and app.state_view.size.height == 7
+        assert "B Adam lr 0.1" in shown_text(app.run_screen.state_view) and app.run_screen.state_view.size.height == 7
 
 
 def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:
-    import lrtui.app
+    import lrtui.app_actions
     import lrtui.cli
 
     opened = []

@@ -99,7 +99,7 @@ async def test_the_app_shows_divergence_with_every_optimizer_and_r_recovers(
         while app.running:
             app.timers[0].fire()
         await pilot.pause()
-        assert f"DIVERGED at epoch {epoch}" in app.state_view.border_subtitle
+        assert f"DIVERGED at epoch {epoch}" in app.run_screen.state_view.border_subtitle
         limit = f"{app.leader.surface.stability_limit:.4g}"
         assert f"diverged at epoch {epoch}" in log_text(app) and limit in log_text(app)
         await pilot.press("n", "N", "space", "u")
@@ -110,7 +110,7 @@ async def test_the_app_shows_divergence_with_every_optimizer_and_r_recovers(
         field.value = "0.001"
         await pilot.press("enter", "escape", "N")
         assert app.leader.epoch == 10 and all(r.finite for r in list(app.leader.history))
-        assert "DIVERGED" not in app.state_view.border_subtitle
+        assert "DIVERGED" not in app.run_screen.state_view.border_subtitle
 
 
 # --------------------------------------------------------- bad values everywhere
@@ -248,11 +248,11 @@ async def test_two_quick_enters_in_a_prompt_answer_it_once(
     app = make_app()
     exports: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        import lrtui.app
+        import lrtui.app_actions
 
-        real = lrtui.app.export_history_csv
+        real = lrtui.app_actions.export_history_csv
         monkeypatch.setattr(
-            lrtui.app, "export_history_csv", lambda path, history: (exports.append(path), real(path, history))
+            lrtui.app_actions, "export_history_csv", lambda path, history: (exports.append(path), real(path, history))
         )
         await pilot.press("N", "e")
         field = app.screen.query_one(Input)

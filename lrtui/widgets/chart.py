@@ -60,6 +60,7 @@ class CostChart(PlotextPlot):
         disabled: bool = False,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self.border_title = "Chart"
         self._plot = ChartPlot()
         self.race: Race | None = None
         self.view_range = ViewRange()

@@ -29,6 +29,7 @@ class CodeView(Horizontal):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        self.border_title = "PyTorch code"
         self._script_key: tuple | None = None
         self._lines: dict[str, int] = {}
         self._script = ""

@@ -1,0 +1,209 @@
+"""What every part of the app shares: the race and its log, running and pacing, redrawing,
+and the one way a run starts again. The keys' actions build on it (``app_actions``, ``app``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from textual.app import App, ComposeResult
+from textual.screen import Screen
+
+from .engine.race import Race, Row
+from .engine.run import Run
+from .engine.run_log import RunLog
+from .lessons import DEFAULT_LANGUAGE, Lesson, goal_met, ui_text
+from .pacing import Pacer, speed_label
+from .run_screen import LOG_LINES, RunScreen
+
+# Frames are paced by the work done in them; the timer only has to wake up promptly.
+FRAME_INTERVAL = 1 / 500
+REDRAW_RATE = 20
+LOG_FLUSH_RATE = 2
+CHART_RATE = 8
+CHART_SHARE = 0.25
+
+
+class FrameTimer(Protocol):
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+TimerFactory = Callable[[float, Callable[[], None]], FrameTimer]
+
+
+class RunApp(App[None]):
+    """A race driven from a ``RunScreen``: the leader steps, its rivals follow."""
+
+    def __init__(
+        self,
+        race: Race,
+        *,
+        speed: int = 10,
+        session_path: str | None = None,
+        lesson: Lesson | None = None,
+        language: str = DEFAULT_LANGUAGE,
+        clock: Callable[[], float] = time.perf_counter,
+        timer_factory: TimerFactory | None = None,
+    ) -> None:
+        super().__init__()
+        self.race = race
+        self.run_log = RunLog(LOG_LINES)
+        self.language = language
+        self.lesson: Lesson | None = None  # the lesson being followed
+        self._lesson_to_start = lesson
+        self._goal_met_at: int | None = None
+        self.session_path = session_path
+        self.pacer = Pacer(speed, clock)
+        self.running = False
+        self._timer_factory = timer_factory
+        self._next_redraw = 0.0
+        self._next_log_flush = 0.0
+        self._next_chart = 0.0
+        self.run_screen = RunScreen()
+
+    def get_default_screen(self) -> Screen:
+        return self.run_screen
+
+    def compose(self) -> ComposeResult:
+        return RunScreen.panes(self.leader.settings, self.pacer.speed)
+
+    @property
+    def leader(self) -> Run:
+        """The run the learner drives (A in a race)."""
+        return self.race.leader
+
+    def start_frames(self) -> None:
+        factory = self._timer_factory or self._paused_interval
+        self.frame_timer = factory(FRAME_INTERVAL, self.run_frame)
+
+    def _paused_interval(self, interval: float, callback: Callable[[], None]) -> FrameTimer:
+        return self.set_interval(interval, callback, pause=True)
+
+    # ------------------------------------------------------------------ views
+    def status(self) -> str:
+        leader = self.leader
+        if leader.diverged:
+            return f"DIVERGED at epoch {leader.diverged_at}"
+        if leader.finished:
+            return "finished"
+        speed = speed_label(self.pacer.speed)
+        return f"running · {speed}" if self.running else f"paused · {speed}"
+
+    def refresh_views(self) -> None:
+        screen = self.run_screen
+        # Each write to the log pane costs a layout pass of the whole screen, so while
+        # running its lines are written a few times a second rather than every frame.
+        now = self.pacer.clock()
+        if self.run_log.has_pending and (not self.running or now >= self._next_log_flush):
+            self._next_log_flush = now + 1 / LOG_FLUSH_RATE
+            screen.write_log(*self.run_log.take())
+        screen.state_view.show(self.race, self.status())
+        if screen.showing_code:
+            screen.code_view.show(self.leader)
+        elif not self.running or now >= self._next_chart:
+            # The chart is the costliest thing on screen; while running it is redrawn at
+            # CHART_RATE, the numbers at REDRAW_RATE, and a chart slow to build (a race of
+            # four, a huge terminal) is given at most a CHART_SHARE of the time.
+            self._next_chart = now + max(1 / CHART_RATE, screen.chart.build_seconds / CHART_SHARE)
+            screen.chart.show(self.race)
+        limit = self.leader.surface.stability_limit
+        screen.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
+
+    def log_event(self, text: str) -> None:
+        """An event line (setting changed, reset, ...), written after any epoch lines still pending."""
+        self.run_log.event(text, self.leader.epoch)
+        if not self.running:
+            self.refresh_views()
+
+    # ---------------------------------------------------------------- running
+    def took(self, rows: list[Row], redraw: bool = True) -> None:
+        """Log the epochs just run (and the end of the run); redraw if asked or the run stopped."""
+        self.run_log.took(self.race, rows)
+        if not self.leader.running:
+            self.stop_running()
+        self.check_goal()
+        if redraw or not self.running:
+            self.refresh_views()
+
+    def can_step(self) -> bool:
+        """True if the leader can take another epoch; else say why."""
+        leader = self.leader
+        if leader.diverged:
+            self.notify(
+                f"The run diverged at epoch {leader.diverged_at}: press r to reset.", severity="warning"
+            )
+            return False
+        if leader.finished:
+            self.notify(
+                f"All epochs 0..{leader.settings.epochs} are done: raise epochs or press r.",
+                severity="warning",
+            )
+            return False
+        return True
+
+    def advance(self, count: int) -> list[Row]:
+        """Run up to ``count`` epochs now (fewer if the run ends or diverges)."""
+        if not self.can_step():
+            return []
+        rows = self.race.step(count)
+        self.took(rows)
+        return rows
+
+    def run_frame(self) -> None:
+        """One slice of run mode: the epochs the pacer allows, then a redraw when one is due."""
+        if not self.running:
+            return
+        race = self.race
+        rows: list[Row] = []
+
+        def step() -> bool:
+            taken = race.step(1)
+            rows.extend(taken)
+            return bool(taken)
+
+        if self.pacer.run_frame(step):
+            # Epochs run in short slices so keys are never kept waiting; the screen is
+            # redrawn at REDRAW_RATE whatever the number of slices in between.
+            now = self.pacer.clock()
+            redraw = now >= self._next_redraw
+            if redraw:
+                self._next_redraw = now + 1 / REDRAW_RATE
+            self.took(rows, redraw)
+
+    def stop_running(self) -> None:
+        self.running = False
+        self.frame_timer.pause()
+
+    def start_over(self, leader: Run, *events: str) -> None:
+        """The one way a run starts again (reset, a new problem, a lesson, a loaded session):
+        the race restarts on ``leader``, the log says why (and replays the epochs a loaded
+        run brings), every view follows."""
+        self.stop_running()
+        self.race.restart(leader)
+        self.run_screen.chart.reset_view()
+        self.run_log.new_run()
+        for text in events:
+            self.log_event(text)
+        self.note_optimum()
+        self.run_log.replay(self.race)
+        self.run_screen.panel.show(leader.settings, self.pacer.speed)
+        self.check_goal()
+        self.refresh_views()
+
+    def note_optimum(self) -> None:
+        optimum = self.leader.surface.optimum
+        if not optimum.unique:
+            self.log_event(f"note: {optimum.reason}; gradient descent still runs")
+
+    def check_goal(self) -> None:
+        """Say so once, the first time the lesson's goal is met."""
+        lesson, last = self.lesson, self.leader.last
+        if lesson is None or last is None or self._goal_met_at is not None:
+            return
+        if goal_met(lesson.goal, self.leader):
+            self._goal_met_at = last.epoch
+            self.run_screen.lesson_box.show(lesson, self.language, self._goal_met_at)
+            self.log_event(f"{ui_text(self.language, 'goal')} ✓ {lesson.text['goal_met']}")
+            self.notify(lesson.text["goal_met"], title=f"{lesson.number}. {lesson.title}")

@@ -1,0 +1,53 @@
+"""Every key of the app with its one-line explanation (the help screen and the command palette
+read the explanation from the binding's tooltip)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+
+def key(keys: str, action: str, description: str, id: str, tooltip: str, show: bool = True) -> Binding:
+    return Binding(keys, action, description, show=show, id=id, tooltip=tooltip)
+
+
+KEYS: list[Binding] = [
+    key("space", "toggle_run", "Run/Pause", "run", "run or pause: epochs keep coming at the chosen speed"),
+    key("n,right", "step(1)", "Step", "step-1", "run one epoch: forward, cost, zero_grad, backward, step"),
+    key("u,left", "step_back", "Undo", "step-back",
+        "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit)"),
+    key("N", "step(10)", "×10", "step-10", "run 10 epochs", show=False),
+    key("ctrl+n", "step(100)", "×100", "step-100", "run 100 epochs", show=False),
+    key("r", "reset", "Reset", "reset", "start again from epoch 0 with the same settings"),
+    key("z", "toggle_zero_grad", "zero_grad", "zero-grad",
+        "turn optimizer.zero_grad() on or off (off: .grad accumulates)"),
+    key("plus", "scale_learning_rate(2)", "lr×2", "lr-double", "double the learning rate (from the next epoch)"),
+    key("minus", "scale_learning_rate(0.5)", "lr÷2", "lr-halve", "halve the learning rate (from the next epoch)",
+        show=False),
+    key("o", "next_optimizer", "Optim", "optimizer",
+        "next optimizer: SGD, Adagrad, RMSprop, Adam (a fresh one, empty state)"),
+    key("b", "toggle_bias", "Bias", "bias", "fit with or without b (a new problem: the run resets)", show=False),
+    key("d", "next_dataset", "Data", "dataset",
+        "next dataset: line, double, noisy (a new problem: the run resets)", show=False),
+    key("v", "next_view", "View", "view", "switch the chart: cost surface, cost per epoch, data and fitted line"),
+    key("c", "toggle_code", "Code", "code",
+        "show the plain PyTorch code being run, and optimizer.state (c again: the chart)"),
+    key("p", "phase_step", "Phase", "phase",
+        "run the next phase of the epoch: forward and cost, zero_grad, backward, step", show=False),
+    key("ctrl+s", "save_session", "Save", "save",
+        "save the session (settings, history, exact torch state) as JSON", show=False),
+    key("ctrl+o", "load_session", "Load", "load", "load a saved session and go on from where it stopped",
+        show=False),
+    key("e", "export_history", "Export", "export", "export every epoch of the history as CSV", show=False),
+    key("x", "export_script", "Script", "script",
+        "write the plain PyTorch script for these settings (python prints what lrtui shows)", show=False),
+    key("a", "add_contender", "Race", "race-add",
+        "race another configuration in lockstep on the same data (up to 4 in all)", show=False),
+    key("A", "remove_contender", "Unrace", "race-remove", "take the last contender out of the race", show=False),
+    key("l", "pick_lesson", "Lessons", "lessons",
+        "guided lessons: the classic PyTorch lessons, each with a goal the app checks", show=False),
+    key("L", "close_lesson", "Close lesson", "lesson-close", "close the lesson box (the run goes on)", show=False),
+    key("question_mark", "help", "Help", "help", "show this help"),
+    key("escape", "focus_app", "Leave field", "focus-app", "leave a field and hand the keys back to the app",
+        show=False),
+    key("q", "quit", "Quit", "quit", "quit lrtui"),
+]  # fmt: skip

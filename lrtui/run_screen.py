@@ -1,0 +1,108 @@
+"""The screen a run is driven from: the parameter panel and lesson box beside the state, the
+chart (or the code view) and the log. It lays the widgets out for the terminal's size; the
+app tells it what to show."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
+from textual.screen import Screen
+from textual.widgets import Footer, Header, RichLog, Static
+
+from .engine.run_log import LogLine
+from .engine.settings import Settings
+from .widgets.chart import CostChart
+from .widgets.code import CodeView
+from .widgets.lessons import LessonBox
+from .widgets.parameters import ParameterPanel
+from .widgets.state import LiveState
+
+LOG_LINES = 5000
+COMPACT_WIDTH = 100
+COMPACT_HEIGHT = 30
+TINY_WIDTH = 70
+TINY_HEIGHT = 20
+SMALLEST_FULL = (80, 24)  # the smallest size with the whole layout, compact
+
+
+class RunScreen(Screen[None]):
+    """The app's default screen. ``panes`` are composed by the app (so they are mounted before
+    the app's own mount); the screen lays them out for the terminal's size (``-compact`` and
+    ``-tiny`` classes) and hands out the widgets the app fills."""
+
+    @staticmethod
+    def panes(settings: Settings, speed: int) -> ComposeResult:
+        yield Header(show_clock=False, icon="∇")
+        with Horizontal(id="body"):
+            with Vertical(id="side"):
+                yield ParameterPanel(settings, speed, id="parameters")
+                yield LessonBox(id="lesson")
+            with Vertical(id="main"):
+                yield Static(id="too-small")
+                yield LiveState(id="state")
+                yield CostChart(id="chart")
+                yield CodeView(id="code")
+                log = RichLog(
+                    id="log", max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False
+                )
+                log.border_title = "Log"
+                yield log
+        yield Footer()
+
+    @cached_property
+    def panel(self) -> ParameterPanel:
+        return self.query_one(ParameterPanel)
+
+    @cached_property
+    def log_pane(self) -> RichLog:
+        return self.query_one("#log", RichLog)
+
+    @cached_property
+    def state_view(self) -> LiveState:
+        return self.query_one(LiveState)
+
+    @cached_property
+    def chart(self) -> CostChart:
+        return self.query_one(CostChart)
+
+    @cached_property
+    def code_view(self) -> CodeView:
+        return self.query_one(CodeView)
+
+    @cached_property
+    def lesson_box(self) -> LessonBox:
+        return self.query_one(LessonBox)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_layout(event.size)
+    def fit_layout(self, size: Size) -> None:
+        width, height = size
+        tiny = width < TINY_WIDTH or height < TINY_HEIGHT
+        self.set_class(width < COMPACT_WIDTH or height < COMPACT_HEIGHT, "-compact")
+        self.set_class(tiny, "-tiny")
+        if tiny:
+            self.query_one("#too-small", Static).update(
+                f"{width}x{height} is too small for the panel and the chart: enlarge the terminal to "
+                f"at least {SMALLEST_FULL[0]}x{SMALLEST_FULL[1]}. The keys still work (? lists them)."
+            )
+
+    def write_log(self, rewritten: bool, lines: list[LogLine]) -> None:
+        """Write new log lines (after clearing the pane when undo took lines out)."""
+        if rewritten:
+            self.log_pane.clear()
+        for line in lines:
+            self.log_pane.write(Text(f"» {line.text}", style="cyan") if line.event else line.text)
+
+    @property
+    def showing_code(self) -> bool:
+        return bool(self.code_view.display)
+
+    def toggle_code(self) -> None:
+        showing_code = not self.code_view.display
+        self.code_view.display = showing_code
+        self.chart.display = not showing_code
