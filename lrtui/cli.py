@@ -276,7 +276,9 @@ class Progress:
             self._next_draw = 0.0
 
 
-def _writer(output_format: str, out: TextIO, epochs: int, racing: bool) -> Callable[[str, EpochRecord], object]:
+def _writer(
+    output_format: str, out: TextIO, epochs: int, racing: bool
+) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written; in a race, each row names its contender."""
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
@@ -287,7 +289,9 @@ def _writer(output_format: str, out: TextIO, epochs: int, racing: bool) -> Calla
         return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
         if racing:
-            return lambda letter, record: out.write(json.dumps({"contender": letter, **json_row(record)}) + "\n")
+            return lambda letter, record: out.write(
+                json.dumps({"contender": letter, **json_row(record)}) + "\n"
+            )
         return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
     return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
 

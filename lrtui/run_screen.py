@@ -80,6 +80,7 @@ class RunScreen(Screen[None]):
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_layout(event.size)
+
     def fit_layout(self, size: Size) -> None:
         width, height = size
         tiny = width < TINY_WIDTH or height < TINY_HEIGHT

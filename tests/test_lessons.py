@@ -207,7 +207,9 @@ async def test_a_lesson_in_korean_from_the_start() -> None:
     assert isinstance(app, LrtuiApp)
     app.language, app._lesson_to_start = "ko", chosen
     async with app.run_test(size=(120, 40)) as pilot:
-        assert "목표" in shown_text(app.run_screen.lesson_box) and "아직" in shown_text(app.run_screen.lesson_box)
+        assert "목표" in shown_text(app.run_screen.lesson_box) and "아직" in shown_text(
+            app.run_screen.lesson_box
+        )
         await pilot.press(*"nnnnnnnnnn")
         assert "✓ 9 에포크에 달성" in shown_text(app.run_screen.lesson_box)
         assert "포물선의 바닥" in log_text(app)

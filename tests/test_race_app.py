@@ -165,7 +165,10 @@ async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -
         assert app.run_screen.state_view.size.height == 5 and app.run_screen.chart.size.height == chart_height
         await pilot.resize_terminal(120, 40)
         await pilot.press("n")
-        assert "B Adam lr 0.1" in shown_text(app.run_screen.state_view) and app.run_screen.state_view.size.height == 7
+        assert (
+            "B Adam lr 0.1" in shown_text(app.run_screen.state_view)
+            and app.run_screen.state_view.size.height == 7
+        )
 
 
 def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:

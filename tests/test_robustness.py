@@ -252,7 +252,9 @@ async def test_two_quick_enters_in_a_prompt_answer_it_once(
 
         real = lrtui.app_actions.export_history_csv
         monkeypatch.setattr(
-            lrtui.app_actions, "export_history_csv", lambda path, history: (exports.append(path), real(path, history))
+            lrtui.app_actions,
+            "export_history_csv",
+            lambda path, history: (exports.append(path), real(path, history)),
         )
         await pilot.press("N", "e")
         field = app.screen.query_one(Input)

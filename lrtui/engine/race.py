@@ -25,7 +25,10 @@ CONTENDER_KEYS: dict[str, str] = {key: field.name for field in FIELDS for key in
 SHARED_FIELDS: tuple[str, ...] = tuple(field.name for field in FIELDS if not field.race_keys)
 # What a learner may type for a shared field, to be told it is shared.
 _SHARED_KEYS = frozenset(
-    key for field in FIELDS if not field.race_keys for key in (field.flag.lstrip("-"), field.name.replace("_", "-"))
+    key
+    for field in FIELDS
+    if not field.race_keys
+    for key in (field.flag.lstrip("-"), field.name.replace("_", "-"))
 )
 
 
@@ -111,7 +114,9 @@ class Race:
         self.runs: list[Run] = [leader]
 
     @classmethod
-    def of(cls, settings: Settings, contenders: Sequence[Settings] = (), dataset: Dataset | None = None) -> Race:
+    def of(
+        cls, settings: Settings, contenders: Sequence[Settings] = (), dataset: Dataset | None = None
+    ) -> Race:
         """A race of ``settings`` and one run per contender, all on the first one's data."""
         race = cls(Run(settings, dataset))
         for contender in contenders:

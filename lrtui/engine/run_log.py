@@ -60,7 +60,9 @@ class RunLog:
         racing = len(race) > 1
         for letter, record in sorted(rows, key=lambda row: (row[1].epoch, row[0])):
             if logged(record, settings.log_every):
-                self._add((record.epoch, 1), LogLine(log_line(record, settings.epochs, letter if racing else "")))
+                self._add(
+                    (record.epoch, 1), LogLine(log_line(record, settings.epochs, letter if racing else ""))
+                )
         diverged = {letter for letter, record in rows if not record.finite}
         for run in race.rivals:
             if run.letter in diverged:

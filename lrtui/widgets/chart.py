@@ -47,6 +47,13 @@ class ChartPlot(CellPainting, Plot):
 class CostChart(PlotextPlot):
     """Draws the run it was last shown, in one of ``VIEWS``."""
 
+    DEFAULT_CSS = """
+    CostChart {
+        border: round $primary 50%;
+        border-title-color: $text;
+    }
+    """
+
     VIEWS = VIEWS
 
     view: reactive[str] = reactive("surface", init=False)

@@ -27,6 +27,22 @@ PHASE_TITLES = {
 class CodeView(Horizontal):
     """Shows what the app is running as the lessons would write it; ``show`` redraws it."""
 
+    DEFAULT_CSS = """
+    CodeView {
+        border: round $primary 50%;
+        border-title-color: $text;
+    }
+    CodeView #code-scroll {
+        width: 2fr;
+        scrollbar-size-vertical: 1;
+    }
+    CodeView #code-state {
+        width: 1fr;
+        min-width: 36;
+        padding: 0 1;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "PyTorch code"

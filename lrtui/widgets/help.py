@@ -39,6 +39,25 @@ def key_name(key: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+    }
+    HelpScreen #help {
+        width: 90%;
+        max-width: 100;
+        height: auto;
+        max-height: 90%;
+        border: round $primary;
+        border-title-color: $text;
+        background: $surface;
+        padding: 0 1;
+    }
+    HelpScreen .help-note {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    """
     BINDINGS = [
         Binding("escape,question_mark,q", "dismiss", "Close help", id="help-close"),
     ]

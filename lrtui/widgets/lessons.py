@@ -17,6 +17,24 @@ from ..lessons import Lesson, ui_text
 class LessonPicker(ModalScreen[int | None]):
     """Every lesson by number and title; enter starts one (its index), escape cancels."""
 
+    DEFAULT_CSS = """
+    LessonPicker {
+        align: center middle;
+    }
+    LessonPicker #lesson-picker {
+        width: 90%;
+        max-width: 70;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    LessonPicker OptionList {
+        height: auto;
+        max-height: 12;
+    }
+    """
+
     AUTO_FOCUS = "#lesson-list"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lessons-cancel")]
 
@@ -50,6 +68,23 @@ class LessonPicker(ModalScreen[int | None]):
 
 class LessonBox(Static):
     """The lesson being followed: what to do, the goal, and whether it is met."""
+
+    DEFAULT_CSS = """
+    LessonBox {
+        display: none;
+        height: auto;
+        max-height: 60%;
+        border: round $success 60%;
+        border-title-color: $text;
+        padding: 0 1;
+    }
+    LessonBox.-shown {
+        display: block;
+    }
+    LessonBox.-met {
+        border: round $success;
+    }
+    """
 
     def show(self, lesson: Lesson, language: str, met_at: int | None) -> None:
         self.border_title = f"{lesson.number}. {lesson.title}"

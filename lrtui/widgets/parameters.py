@@ -41,6 +41,57 @@ ROW_BY_NAME: dict[str, Row] = {row.name: row for row in ROWS}
 
 
 class ParameterPanel(VerticalScroll, can_focus=False):
+    DEFAULT_CSS = """
+    ParameterPanel {
+        border: round $primary 50%;
+        border-title-color: $text;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    ParameterPanel .field {
+        height: 1;
+    }
+    ParameterPanel .field.-invalid .name {
+        color: $error;
+        text-style: bold;
+    }
+    ParameterPanel .name {
+        width: 10;
+        color: $text-muted;
+    }
+    ParameterPanel Input {
+        width: 1fr;
+    }
+    ParameterPanel Input.-invalid {
+        background: $error 25%;
+    }
+    ParameterPanel Select {
+        width: 1fr;
+    }
+    ParameterPanel Switch {
+        height: 1;
+        width: auto;
+        border: none;
+        padding: 0;
+    }
+    ParameterPanel .switch-state {
+        width: auto;
+        padding-left: 1;
+    }
+    ParameterPanel .reason {
+        display: none;
+        height: auto;
+        padding-left: 10;
+        color: $text-muted;
+    }
+    ParameterPanel .reason.-shown {
+        display: block;
+    }
+    ParameterPanel .reason.-error {
+        color: $error;
+    }
+    """
+
     class Changed(Message):
         """A field holds a new value that passed its own check."""
 

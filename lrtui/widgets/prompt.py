@@ -10,6 +10,22 @@ from textual.widgets import Input, Label
 
 
 class PathPrompt(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    PathPrompt {
+        align: center middle;
+    }
+    PathPrompt #prompt {
+        width: 70%;
+        max-width: 80;
+        height: auto;
+        border: round $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    PathPrompt .prompt-note {
+        color: $text-muted;
+    }
+    """
     AUTO_FOCUS = "#prompt-path"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
 

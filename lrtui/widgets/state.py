@@ -32,6 +32,21 @@ def number(value: float | None, width: int = 11) -> str:
 class LiveState(Static):
     """Shows the run's state; the app calls ``show`` after each frame."""
 
+    DEFAULT_CSS = """
+    LiveState {
+        height: 7;
+        border: round $primary 50%;
+        border-title-color: $text;
+        border-subtitle-color: $text;
+        padding: 0 1;
+    }
+    LiveState.-diverged {
+        border: round $error;
+        border-subtitle-color: $error;
+        border-subtitle-style: bold;
+    }
+    """
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.border_title = "State"
