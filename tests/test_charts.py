@@ -4,12 +4,15 @@ against a step worked out here."""
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import lrtui.charts
 from lrtui.charts import (
     COLOR,
     FRESH_HEADS,
@@ -480,3 +483,23 @@ def test_records_made_by_hand_work_too() -> None:
     history.append(EpochRecord(0, 0.0, None, 4.6, -9.3, None, 0.09, None, -9.3, None, 0.01))
     draw(simulation, history, "surface")
     draw(simulation, history, "cost")
+
+
+# ------------------------------------------------------------------- layers
+LAYERS = ("palette", "canvas", "scene", "geometry", "marks", "titles", "views")
+
+
+def test_each_charts_module_imports_only_the_layers_below_it() -> None:
+    """And only the canvas reaches into plotext's private modules."""
+    package = Path(lrtui.charts.__file__).parent
+    assert sorted(path.stem for path in package.glob("*.py")) == sorted([*LAYERS, "__init__"])
+    for level, layer in enumerate(LAYERS):
+        tree = ast.parse((package / f"{layer}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in LAYERS[:level], f"{layer} imports .{node.module}"
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if layer != "canvas":
+                assert not any(name.startswith("plotext._") for name in names), f"{layer} imports {names}"

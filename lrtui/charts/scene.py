@@ -1,0 +1,177 @@
+"""The scene: what the charts show of a run, read from the engine once per frame.
+
+A ``Scene`` holds the settings, the cost surface, the data, where the run stands, the epoch
+about to run (from ``Simulation.peek()``) and a ``Track``: the run so far, thinned to at most
+``PATH_POINTS`` points because plotext draws one Python step per point. A race adds one
+``RivalScene`` per other contender.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import CostSurface, Dataset, EpochRecord, Settings, Simulation
+from ..engine.history import History
+
+PATH_POINTS = 400  # the most trajectory points handed to plotext
+RECENT_POINTS = 100  # the last points of a trajectory, always drawn exactly
+RIVAL_POINTS = 150  # fewer for a race's other contenders: each costs plotext a whole path
+
+
+def thin_indices(count: int, limit: int = PATH_POINTS, recent: int = RECENT_POINTS) -> np.ndarray:
+    """Which of ``count`` points to draw: all if few, else the first, the last ``recent``
+    exactly, and evenly spaced ones in between."""
+    if count <= limit:
+        return np.arange(count)
+    recent = min(recent, limit - 2)
+    head = np.linspace(0, count - recent - 1, limit - recent).round().astype(int)
+    tail = np.arange(count - recent, count)
+    return np.unique(np.concatenate([head, tail]))
+
+
+def history_values(history: History, name: str, indices: np.ndarray | None = None) -> np.ndarray:
+    """One field of every record (or of the records at ``indices``) as float64.
+
+    Reads History's column arrays without copying them whole when it has them, else goes
+    through ``trajectory()`` and ``costs()``. ``b`` is 0 where a record has none."""
+    store = getattr(history, "epochs", None) if name == "epoch" else getattr(history, "columns", {}).get(name)
+    if isinstance(store, array):
+        if len(store) == 0:
+            return np.empty(0)
+        view = np.frombuffer(store, dtype=np.int64 if store.typecode == "q" else np.float64)
+        values = view[indices] if indices is not None else view.copy()
+        del view  # a live view would stop the array from growing
+        return values.astype(np.float64)
+    values = np.asarray(_public_values(history, name), dtype=np.float64)
+    return values[indices] if indices is not None else values
+
+
+def _public_values(history: History, name: str) -> list[float]:
+    ws, bs = history.trajectory()
+    epochs, costs = history.costs()
+    bs = [0.0 if b is None else b for b in bs]
+    columns = {"epoch": epochs, "cost": costs, "w": ws[:-1], "b": bs[:-1], "w_next": ws[1:], "b_next": bs[1:]}
+    return columns[name]
+
+
+@dataclass(frozen=True)
+class Track:
+    """The run so far, thinned for drawing: each drawn epoch's number, start (W, b) and cost,
+    and where the last step landed."""
+
+    epochs: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    cost: np.ndarray
+    end: tuple[float, float] | None
+
+    @staticmethod
+    def of(history: History, limit: int = PATH_POINTS) -> Track:
+        indices = thin_indices(len(history), limit - 1)  # and one more: where the last step landed
+        last = history.last
+        end = None if last is None else (last.w_next, last.b_next if last.b_next is not None else 0.0)
+        return Track(
+            epochs=history_values(history, "epoch", indices),
+            w=history_values(history, "w", indices),
+            b=history_values(history, "b", indices),
+            cost=history_values(history, "cost", indices),
+            end=end,
+        )
+
+
+@dataclass(frozen=True)
+class RivalScene:
+    """Another contender of a race: its letter, what it is, its track and where it stands."""
+
+    letter: str
+    settings: Settings
+    track: Track
+    w: float
+    b: float | None
+    diverged_at: int | None
+
+    @staticmethod
+    def of(letter: str, simulation: Simulation, history: History) -> RivalScene:
+        track = Track.of(history, RIVAL_POINTS)
+        return RivalScene(
+            letter, simulation.settings, track, simulation.w, simulation.b, simulation.diverged_at
+        )
+
+    def path(self) -> tuple[list[float], list[float]]:
+        return track_points(self.track)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the charts show, read from the engine once per frame."""
+
+    settings: Settings
+    surface: CostSurface
+    dataset: Dataset
+    history: History
+    track: Track
+    last: EpochRecord | None  # the last epoch run
+    w: float
+    b: float | None
+    next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
+    diverged_at: int | None
+    rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
+
+    @property
+    def bias(self) -> bool:
+        return self.surface.bias
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the step shown, or of the epoch that diverged."""
+        if self.next is not None:
+            return self.next.learning_rate
+        return self.last.learning_rate if self.last is not None else self.settings.learning_rate
+
+
+def scene_of(
+    simulation: Simulation,
+    history: History,
+    peeked: EpochRecord | None = None,
+    rivals: Sequence[RivalScene] = (),
+) -> Scene:
+    """The scene of a run; ``peeked`` saves a second ``peek()`` when the caller has one."""
+    if peeked is None and not simulation.diverged:
+        peeked = simulation.peek()
+    return Scene(
+        settings=simulation.settings,
+        surface=simulation.surface,
+        dataset=simulation.dataset,
+        history=history,
+        track=Track.of(history),
+        last=history.last,
+        w=simulation.w,
+        b=simulation.b,
+        next=peeked,
+        diverged_at=simulation.diverged_at,
+        rivals=tuple(rivals),
+    )
+
+
+def path_points(scene: Scene) -> tuple[list[float], list[float]]:
+    """The trajectory to draw (thinned, finite points only): each epoch's start, then the
+    point the last step reached."""
+    return track_points(scene.track)
+
+
+def track_points(track: Track) -> tuple[list[float], list[float]]:
+    ws, bs = track.w, track.b
+    if track.end is not None:
+        ws, bs = np.append(ws, track.end[0]), np.append(bs, track.end[1])
+    keep = np.isfinite(ws) & np.isfinite(bs)
+    return ws[keep].tolist(), bs[keep].tolist()
+
+
+def lowest_cost(scene: Scene) -> float | None:
+    """The least-squares cost, when there is one above 0 (a log scale has no 0)."""
+    optimum = scene.surface.optimum
+    return optimum.cost if optimum.cost is not None and optimum.cost > 0 else None
