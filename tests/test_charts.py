@@ -446,37 +446,6 @@ class TestRenderForTerminal:
         assert "cost J(W, b)" in text and NOW in text
 
 
-class ListHistory:
-    """A history with only History's public methods, as lists."""
-
-    def __init__(self, history: History) -> None:
-        self.inner = history
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    @property
-    def last(self) -> EpochRecord | None:
-        return self.inner.last
-
-    def trajectory(self):
-        return self.inner.trajectory()
-
-    def costs(self):
-        return self.inner.costs()
-
-
-def test_a_history_without_columns_is_read_through_its_methods() -> None:
-    simulation, history = run(Settings(), 30)
-    for view_name in ("surface", "cost", "fit"):
-        direct = draw(simulation, history, view_name)
-        through_methods = RecordingPlt()
-        draw_view(
-            through_methods, view_name, scene_of(simulation, ListHistory(history)), ViewRange(), 100, 32
-        )
-        assert through_methods.calls == direct.calls
-
-
 def test_records_made_by_hand_work_too() -> None:
     """History is the only source; a record's optional fields may be None without bias."""
     simulation, history = run(Settings(bias=False), 0)

@@ -8,7 +8,6 @@ about to run (from ``Simulation.peek()``) and a ``Track``: the run so far, thinn
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -34,28 +33,15 @@ def thin_indices(count: int, limit: int = PATH_POINTS, recent: int = RECENT_POIN
 
 
 def history_values(history: History, name: str, indices: np.ndarray | None = None) -> np.ndarray:
-    """One field of every record (or of the records at ``indices``) as float64.
-
-    Reads History's column arrays without copying them whole when it has them, else goes
-    through ``trajectory()`` and ``costs()``. ``b`` is 0 where a record has none."""
-    store = getattr(history, "epochs", None) if name == "epoch" else getattr(history, "columns", {}).get(name)
-    if isinstance(store, array):
-        if len(store) == 0:
-            return np.empty(0)
-        view = np.frombuffer(store, dtype=np.int64 if store.typecode == "q" else np.float64)
-        values = view[indices] if indices is not None else view.copy()
-        del view  # a live view would stop the array from growing
-        return values.astype(np.float64)
-    values = np.asarray(_public_values(history, name), dtype=np.float64)
-    return values[indices] if indices is not None else values
-
-
-def _public_values(history: History, name: str) -> list[float]:
-    ws, bs = history.trajectory()
-    epochs, costs = history.costs()
-    bs = [0.0 if b is None else b for b in bs]
-    columns = {"epoch": epochs, "cost": costs, "w": ws[:-1], "b": bs[:-1], "w_next": ws[1:], "b_next": bs[1:]}
-    return columns[name]
+    """One field of every record (or of the records at ``indices``) as float64, read from
+    History's column arrays without copying them whole. ``b`` is 0 where a record has none."""
+    store = history.epochs if name == "epoch" else history.columns[name]
+    if len(store) == 0:
+        return np.empty(0)
+    view = np.frombuffer(store, dtype=np.int64 if store.typecode == "q" else np.float64)
+    values = view[indices] if indices is not None else view.copy()
+    del view  # a live view would stop the array from growing
+    return values.astype(np.float64)
 
 
 @dataclass(frozen=True)

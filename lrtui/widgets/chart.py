@@ -48,8 +48,6 @@ class ChartPlot(CellPainting, Plot):
 class CostChart(PlotextPlot):
     """Draws the run it was last shown, in one of ``VIEWS``."""
 
-    VIEWS = VIEWS
-
     view: reactive[str] = reactive("surface", init=False)
 
     def __init__(
