@@ -21,6 +21,7 @@ from lrtui.charts import (
     OPTIMUM,
     STEP_HEADS,
     SurfaceCache,
+    Track,
     ViewRange,
     clip_segment,
     diverged_titles,
@@ -164,6 +165,37 @@ class TestViewRange:
             assert view.contains(simulation.w, simulation.b)
             history.extend(simulation.run(1))
         assert changes <= 3
+
+    def test_the_view_holds_an_epoch_thinned_out_of_the_track(self) -> None:
+        simulation, history = run(Settings(), 1_500)
+        drawn = set(Track.of(history).epochs.tolist())
+        left_out = next(i for i in range(len(history)) if history.record(i).epoch not in drawn)
+        far = History()
+        for i in range(len(history)):
+            record = history.record(i)
+            far.append(replace(record, w=40.0, b=-30.0) if i == left_out else record)
+        assert 40.0 not in Track.of(far).w.tolist()
+        view = ViewRange()
+        draw_view(RecordingPlt(), "surface", scene_of(simulation, history), view, 100, 32)
+        assert not view.contains(40.0, -30.0)
+        view = ViewRange()
+        draw_view(RecordingPlt(), "surface", scene_of(simulation, far), view, 100, 32)
+        assert view.contains(40.0, -30.0)
+
+    def test_the_track_bounds_are_those_of_every_finite_start(self) -> None:
+        simulation, history = run(Settings(), 1_000)
+        records = [history.record(i) for i in range(len(history))]
+        broken = History()
+        for i, record in enumerate(records):
+            broken.append(replace(record, w=math.nan, b=-math.inf) if i in (0, 500) else record)
+        kept = [record for i, record in enumerate(records) if i not in (0, 500)]
+        track = Track.of(broken)
+        assert track.w_bounds == (min(r.w for r in kept), max(r.w for r in kept))
+        assert track.b_bounds == (min(r.b for r in kept), max(r.b for r in kept))
+        assert Track.of(History()).w_bounds is None
+        nothing_finite = History()
+        nothing_finite.append(replace(records[0], w=math.inf, b=math.nan))
+        assert Track.of(nothing_finite).w_bounds is None and Track.of(nothing_finite).b_bounds is None
 
 
 # ------------------------------------------------------------------ thinning

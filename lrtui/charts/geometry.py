@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .canvas import Plt
-from .scene import Scene, history_values
+from .scene import Scene
 
 Span = tuple[float, float]
 MARGIN = 0.12  # room around what a view must hold, as a fraction of its span
@@ -93,27 +93,27 @@ class ViewRange:
 
 
 def held_points(scene: Scene) -> tuple[np.ndarray, np.ndarray | None]:
-    """What the view must hold: the whole path, the next point and the optimum."""
-    extra_w: list[float | None] = []
-    extra_b: list[float | None] = []
-    if scene.track.end is not None:
-        extra_w.append(scene.track.end[0])
-        extra_b.append(scene.track.end[1])
+    """What the view must hold: the whole path (the track's bounds hold the epochs thinned
+    out of it), where the last step landed, the next point, the optimum and the rivals' paths."""
+    track = scene.track
+    held_w: list[float | None] = [*(track.w_bounds or ())]
+    held_b: list[float | None] = [*(track.b_bounds or ())]
+    if track.end is not None:
+        held_w.append(track.end[0])
+        held_b.append(track.end[1])
     if scene.next is not None:
-        extra_w.append(scene.next.w_next)
-        extra_b.append(scene.next.b_next)
+        held_w.append(scene.next.w_next)
+        held_b.append(scene.next.b_next)
     optimum = scene.surface.optimum
     if optimum.unique:
-        extra_w.append(optimum.w)
-        extra_b.append(optimum.b)
+        held_w.append(optimum.w)
+        held_b.append(optimum.b)
     # a rival that diverged would stretch the view until nothing else can be seen
     racing = [rival.path() for rival in scene.rivals if rival.diverged_at is None]
-    rival_ws = [_floats(ws) for ws, _ in racing]
-    rival_bs = [_floats(bs) for _, bs in racing]
-    ws = np.concatenate([history_values(scene.history, "w"), _floats(extra_w), *rival_ws])
+    ws = np.concatenate([_floats(held_w), *(_floats(rival_ws) for rival_ws, _ in racing)])
     if not scene.bias:
         return ws, None
-    return ws, np.concatenate([history_values(scene.history, "b"), _floats(extra_b), *rival_bs])
+    return ws, np.concatenate([_floats(held_b), *(_floats(rival_bs) for _, rival_bs in racing)])
 
 
 def follow(view: ViewRange, scene: Scene) -> bool:

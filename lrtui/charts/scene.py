@@ -8,6 +8,7 @@ about to run (from ``Simulation.peek()``) and a ``Track``: the run so far, thinn
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,16 +45,39 @@ def history_values(history: History, name: str, indices: np.ndarray | None = Non
     return values.astype(np.float64)
 
 
+def finite_bounds(history: History, name: str) -> tuple[float, float] | None:
+    """The least and greatest finite value of one field over every record, or None.
+
+    Read in place, without copying the column: it runs for every frame of a long run."""
+    store = history.columns[name]
+    if len(store) == 0:
+        return None
+    view = np.frombuffer(store, dtype=np.float64)
+    low, high = float(view.min()), float(view.max())
+    if not (math.isfinite(low) and math.isfinite(high)):  # a diverged run: leave out nan and inf
+        keep = np.isfinite(view)
+        low = float(view.min(where=keep, initial=math.inf))
+        high = float(view.max(where=keep, initial=-math.inf))
+    del view  # a live view would stop the array from growing
+    return (low, high) if low <= high else None
+
+
 @dataclass(frozen=True)
 class Track:
     """The run so far, thinned for drawing: each drawn epoch's number, start (W, b) and cost,
-    and where the last step landed."""
+    and where the last step landed.
+
+    ``w_bounds`` and ``b_bounds`` are the least and greatest finite W and b the run started an
+    epoch from, thinned-out epochs included (None before any finite one): a view that must
+    hold the whole path reads them instead of the whole history."""
 
     epochs: np.ndarray
     w: np.ndarray
     b: np.ndarray
     cost: np.ndarray
     end: tuple[float, float] | None
+    w_bounds: tuple[float, float] | None
+    b_bounds: tuple[float, float] | None
 
     @staticmethod
     def of(history: History, limit: int = PATH_POINTS) -> Track:
@@ -66,6 +90,8 @@ class Track:
             b=history_values(history, "b", indices),
             cost=history_values(history, "cost", indices),
             end=end,
+            w_bounds=finite_bounds(history, "w"),
+            b_bounds=finite_bounds(history, "b"),
         )
 
 
@@ -98,7 +124,6 @@ class Scene:
     settings: Settings
     surface: CostSurface
     dataset: Dataset
-    history: History
     track: Track
     last: EpochRecord | None  # the last epoch run
     w: float
@@ -132,7 +157,6 @@ def scene_of(
         settings=simulation.settings,
         surface=simulation.surface,
         dataset=simulation.dataset,
-        history=history,
         track=Track.of(history),
         last=history.last,
         w=simulation.w,
