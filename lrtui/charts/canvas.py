@@ -46,6 +46,8 @@ class CellPainting:
 
 
 def _paint(monitor: Any, painter: Painter) -> None:
+    """Paint the painter's colours under plotext's canvas, leaving the legend box's cells
+    (the bottom-left rows, one per label) on the theme's background."""
     matrix = monitor.matrix
     cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
     if len(cols) < 1 or len(rows) < 1:

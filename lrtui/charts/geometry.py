@@ -18,7 +18,9 @@ Span = tuple[float, float]
 MARGIN = 0.12  # room around what a view must hold, as a fraction of its span
 
 
+# ------------------------------------------------------------------------ the view range
 def finite(*values: float | None) -> bool:
+    """True when every value is a number, neither None, nan nor infinite."""
     return all(value is not None and math.isfinite(value) for value in values)
 
 
@@ -131,6 +133,7 @@ def follow(view: ViewRange, scene: Scene) -> bool:
     return True
 
 
+# ------------------------------------------------------------------- ticks and the frame
 def nice_step(span: float, count: int) -> float:
     """A round tick step (1, 2, 2.5 or 5 times a power of ten) for about ``count`` ticks."""
     raw = span / max(count, 1)
@@ -164,6 +167,33 @@ def ticks(span: Span, count: int) -> tuple[list[float], list[str]]:
     values = [(first + i) * step for i in range(int((high - low) / step) + 2)]
     values = [v for v in values if low <= v <= high]
     return values, [tick_label(v, step) for v in values]
+
+
+def log_ticks(span: Span, count: int) -> tuple[list[float], list[str]]:
+    """Ticks on a log10 axis: round decades (every 1, 2, 5, 10... of them), with 2 and 5
+    between them when only a few decades show."""
+    low, high = span
+    decades = list(range(math.ceil(low), math.floor(high) + 1))
+    if len(decades) * 3 <= count:
+        values = [
+            k + math.log10(mantissa)
+            for k in range(math.floor(low), math.ceil(high) + 1)
+            for mantissa in (1, 2, 5)
+            if low <= k + math.log10(mantissa) <= high
+        ]
+    else:
+        every = max(1, round(nice_step(len(decades), max(count, 1))))
+        values = [float(k) for k in decades if k % every == 0]
+    if not values:
+        values = [low / 2 + high / 2]
+    return values, [_power_label(value) for value in values]
+
+
+def _power_label(log_value: float) -> str:
+    value = 10**log_value
+    if 1e-3 <= value < 1e5:
+        return f"{value:.3g}"
+    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")
 
 
 @dataclass(frozen=True)
@@ -268,6 +298,7 @@ def setup_axes(
         plt.title(title)
 
 
+# ------------------------------------------------------------------------------ clipping
 def clip_segment(
     start: tuple[float, float], end: tuple[float, float], chart: Frame
 ) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -298,30 +329,3 @@ def clip_segment(
     clipped_start = start if low == 0 else (x0 + low * dx, y0 + low * dy)
     clipped_end = end if high == 1 else (x0 + high * dx, y0 + high * dy)
     return clipped_start, clipped_end
-
-
-def log_ticks(span: Span, count: int) -> tuple[list[float], list[str]]:
-    """Ticks on a log10 axis: round decades (every 1, 2, 5, 10... of them), with 2 and 5
-    between them when only a few decades show."""
-    low, high = span
-    decades = list(range(math.ceil(low), math.floor(high) + 1))
-    if len(decades) * 3 <= count:
-        values = [
-            k + math.log10(mantissa)
-            for k in range(math.floor(low), math.ceil(high) + 1)
-            for mantissa in (1, 2, 5)
-            if low <= k + math.log10(mantissa) <= high
-        ]
-    else:
-        every = max(1, round(nice_step(len(decades), max(count, 1))))
-        values = [float(k) for k in decades if k % every == 0]
-    if not values:
-        values = [low / 2 + high / 2]
-    return values, [_power_label(value) for value in values]
-
-
-def _power_label(log_value: float) -> str:
-    value = 10**log_value
-    if 1e-3 <= value < 1e5:
-        return f"{value:.3g}"
-    return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e").replace("e+", "e")

@@ -18,6 +18,7 @@ from .palette import FRESH_HEADS, LEVELS, STEP_HEADS, Color, Palette
 from .scene import Scene
 
 
+# -------------------------------------------------------------------- markers and arrows
 def head_for(start: tuple[float, float], end: tuple[float, float], chart: Frame, heads: str) -> str:
     """The arrow head pointing from start to end as it looks on screen (cells are about
     twice as tall as they are wide)."""
@@ -67,6 +68,7 @@ def head_position(
 
 
 def inside(chart: Frame, x: float, y: float) -> bool:
+    """True when (x, y) is finite and within the frame's spans."""
     return finite(x, y) and chart.x[0] <= x <= chart.x[1] and chart.y[0] <= y <= chart.y[1]
 
 
@@ -77,6 +79,7 @@ def mark(plt: Plt, chart: Frame, x: float, y: float, marker: str, color: Color) 
         plt.scatter(xs, ys, marker=marker, color=color)
 
 
+# -------------------------------------------------------------------------- the cost map
 def cost_levels(surface: CostSurface, ws: np.ndarray, bs: np.ndarray, count: int = LEVELS) -> np.ndarray:
     """The level (0 lowest) of each grid cell, row i for b = bs[i]: half-decade steps of the
     cost above the optimum, counted down from the highest costs in view, so that the valley
@@ -162,6 +165,7 @@ def draw_levels(plt: Plt, surface: CostSurface, chart: Frame, palette: Palette, 
         plt.scatter(xs, ys, marker=character, color=color)
 
 
+# ------------------------------------------------------------------------- the next step
 FRESH_LABEL = "-lr × fresh gradient (this epoch)"
 STEP_LABEL = "step with the accumulated .grad"
 
@@ -193,6 +197,7 @@ def step_arrows(
     draw_arrow(plt, start, end, chart, step_color, STEP_HEADS, STEP_LABEL if accumulating else None)
 
 
+# --------------------------------------------------------------------------------- paths
 def clipped_runs(ws: list[float], bs: list[float], chart: Frame) -> list[tuple[list[float], list[float]]]:
     """The parts of a path inside the frame (plotext would rasterise a far-off segment point by point)."""
     runs: list[tuple[list[float], list[float]]] = []

@@ -81,6 +81,7 @@ class Track:
 
     @staticmethod
     def of(history: History, limit: int = PATH_POINTS) -> Track:
+        """The track of a history, at most ``limit`` points with the end."""
         indices = thin_indices(len(history), limit - 1)  # and one more: where the last step landed
         last = history.last
         end = None if last is None else (last.w_next, last.b_next if last.b_next is not None else 0.0)
@@ -108,12 +109,14 @@ class RivalScene:
 
     @staticmethod
     def of(letter: str, simulation: Simulation, history: History) -> RivalScene:
+        """The rival ``letter``, with a track of at most ``RIVAL_POINTS`` points."""
         track = Track.of(history, RIVAL_POINTS)
         return RivalScene(
             letter, simulation.settings, track, simulation.w, simulation.b, simulation.diverged_at
         )
 
     def path(self) -> tuple[list[float], list[float]]:
+        """Its trajectory to draw, as ``track_points`` gives it."""
         return track_points(self.track)
 
 
@@ -174,6 +177,7 @@ def path_points(scene: Scene) -> tuple[list[float], list[float]]:
 
 
 def track_points(track: Track) -> tuple[list[float], list[float]]:
+    """A track's (W, b) points, then where its last step landed, finite points only."""
     ws, bs = track.w, track.b
     if track.end is not None:
         ws, bs = np.append(ws, track.end[0]), np.append(bs, track.end[1])

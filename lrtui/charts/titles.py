@@ -18,6 +18,7 @@ def shortened(parts: Sequence[str], separator: str = "  ") -> list[str]:
 
 
 def number(value: float) -> str:
+    """A value to three significant digits."""
     return f"{value:.3g}"
 
 
@@ -60,6 +61,7 @@ def with_last_point(titles: list[str]) -> list[str]:
 
 
 def surface_titles(scene: Scene) -> list[str]:
+    """The cost surface's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
@@ -98,6 +100,7 @@ def race_legend(scene: Scene, leader: str) -> list[str]:
 
 
 def curve_titles(scene: Scene) -> list[str]:
+    """The J(W) curve's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     if scene.rivals:
@@ -113,6 +116,7 @@ def curve_titles(scene: Scene) -> list[str]:
 
 
 def cost_titles(scene: Scene) -> list[str]:
+    """The cost per epoch's titles: the last cost and the lowest possible, longest first."""
     if scene.diverged_at is not None:
         return diverged_titles(scene)
     if scene.rivals:
@@ -127,6 +131,7 @@ def cost_titles(scene: Scene) -> list[str]:
 
 
 def fit_titles(scene: Scene) -> list[str]:
+    """The fit's titles: the data's size and the fitted line, longest first."""
     if scene.diverged_at is not None:
         return diverged_titles(scene)
     if scene.rivals:

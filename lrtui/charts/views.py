@@ -26,6 +26,7 @@ VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoc
 DATA_POINTS = 2000  # the most data points drawn in the fit view
 
 
+# ---------------------------------------------------------------------- the cost surface
 def draw_surface(
     plt: Plt,
     scene: Scene,
@@ -81,6 +82,7 @@ def mark_rivals(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...])
             mark(plt, chart, rival.w, rival.b or 0.0, rival.letter, color)
 
 
+# --------------------------------------------------------------------- J(W) without bias
 def curve_points(scene: Scene) -> tuple[list[float], list[float]]:
     """The earlier iterates as (W, the cost computed at that W), thinned and finite."""
     track = scene.track
@@ -145,6 +147,7 @@ def draw_tangent(plt: Plt, chart: Frame, here: tuple[float, float], slope: float
         plt.plot([x0, x1], [y0, y1], marker="braille", color=color)
 
 
+# ------------------------------------------------------------------------ cost per epoch
 def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
     """The cost of each epoch on a log scale (thinned; non-finite costs left out; a cost of
     exactly 0 drawn at the lowest positive one)."""
@@ -185,6 +188,7 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
             mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
 
 
+# -------------------------------------------------------------------------- data and fit
 _data_cache: dict[int, tuple[Dataset, list[float], list[float]]] = {}
 
 
@@ -228,6 +232,7 @@ def _draw_line(plt: Plt, chart: Frame, w: float, b: float, color: Color, label: 
         plt.plot([a, d], [c, e], marker="braille", color=color, label=label)
 
 
+# -------------------------------------------------------------------------- entry points
 def draw_view(
     plt: Plt,
     name: str,
