@@ -4,12 +4,15 @@ against a step worked out here."""
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import lrtui.charts
 from lrtui.charts import (
     COLOR,
     FRESH_HEADS,
@@ -18,6 +21,7 @@ from lrtui.charts import (
     OPTIMUM,
     STEP_HEADS,
     SurfaceCache,
+    Track,
     ViewRange,
     clip_segment,
     diverged_titles,
@@ -30,6 +34,8 @@ from lrtui.charts import (
 )
 from lrtui.engine import EpochRecord, Settings, Simulation
 from lrtui.engine.history import History
+from lrtui.engine.race import Race
+from lrtui.engine.run import Run
 
 
 def run(settings: Settings, epochs: int) -> tuple[Simulation, History]:
@@ -37,6 +43,15 @@ def run(settings: Settings, epochs: int) -> tuple[Simulation, History]:
     history = History()
     history.extend(simulation.run(epochs))
     return simulation, history
+
+
+def race_of(simulation: Simulation, history: History) -> Race:
+    """A race of one run made of this simulation and this (possibly hand-made) history."""
+    return Race(Run(simulation.settings, simulation=simulation, history=history))
+
+
+def scene_for(simulation: Simulation, history: History):
+    return scene_of(race_of(simulation, history))
 
 
 class RecordingPlt:
@@ -82,7 +97,7 @@ class RecordingPlt:
 
 def draw(simulation: Simulation, history: History, view_name: str = "surface", **kwargs) -> RecordingPlt:
     plt = RecordingPlt(**kwargs)
-    draw_view(plt, view_name, scene_of(simulation, history), ViewRange(), 100, 32, COLOR, SurfaceCache())
+    draw_view(plt, view_name, scene_for(simulation, history), ViewRange(), 100, 32, COLOR, SurfaceCache())
     return plt
 
 
@@ -141,7 +156,7 @@ class TestViewRange:
         simulation, history = run(Settings(), 5)
         plt = RecordingPlt()
         view = ViewRange()
-        draw_view(plt, "surface", scene_of(simulation, history), view, 100, 32)
+        draw_view(plt, "surface", scene_for(simulation, history), view, 100, 32)
         peeked = simulation.peek()
         optimum = simulation.surface.optimum
         for w, b in [(0.0, 0.0), (optimum.w, optimum.b), (peeked.w_next, peeked.b_next)]:
@@ -154,13 +169,44 @@ class TestViewRange:
         for _ in range(300):
             before = (view.w, view.b)
             was_inside = view.contains(simulation.w, simulation.b)
-            draw_view(RecordingPlt(), "surface", scene_of(simulation, history), view, 100, 32)
+            draw_view(RecordingPlt(), "surface", scene_for(simulation, history), view, 100, 32)
             if (view.w, view.b) != before:
                 changes += 1
                 assert not was_inside
             assert view.contains(simulation.w, simulation.b)
             history.extend(simulation.run(1))
         assert changes <= 3
+
+    def test_the_view_holds_an_epoch_thinned_out_of_the_track(self) -> None:
+        simulation, history = run(Settings(), 1_500)
+        drawn = set(Track.of(history).epochs.tolist())
+        left_out = next(i for i in range(len(history)) if history.record(i).epoch not in drawn)
+        far = History()
+        for i in range(len(history)):
+            record = history.record(i)
+            far.append(replace(record, w=40.0, b=-30.0) if i == left_out else record)
+        assert 40.0 not in Track.of(far).w.tolist()
+        view = ViewRange()
+        draw_view(RecordingPlt(), "surface", scene_for(simulation, history), view, 100, 32)
+        assert not view.contains(40.0, -30.0)
+        view = ViewRange()
+        draw_view(RecordingPlt(), "surface", scene_for(simulation, far), view, 100, 32)
+        assert view.contains(40.0, -30.0)
+
+    def test_the_track_bounds_are_those_of_every_finite_start(self) -> None:
+        simulation, history = run(Settings(), 1_000)
+        records = [history.record(i) for i in range(len(history))]
+        broken = History()
+        for i, record in enumerate(records):
+            broken.append(replace(record, w=math.nan, b=-math.inf) if i in (0, 500) else record)
+        kept = [record for i, record in enumerate(records) if i not in (0, 500)]
+        track = Track.of(broken)
+        assert track.w_bounds == (min(r.w for r in kept), max(r.w for r in kept))
+        assert track.b_bounds == (min(r.b for r in kept), max(r.b for r in kept))
+        assert Track.of(History()).w_bounds is None
+        nothing_finite = History()
+        nothing_finite.append(replace(records[0], w=math.inf, b=math.nan))
+        assert Track.of(nothing_finite).w_bounds is None and Track.of(nothing_finite).b_bounds is None
 
 
 # ------------------------------------------------------------------ thinning
@@ -292,7 +338,7 @@ class TestNonFinite:
         self, settings: Settings, reason: str
     ) -> None:
         simulation, history = run(settings, 3)
-        scene = replace(scene_of(simulation, history), next=None, diverged_at=2)
+        scene = replace(scene_for(simulation, history), next=None, diverged_at=2)
         titles = diverged_titles(scene)
         assert titles[0] == (
             f"diverged at epoch 2 — learning rate 0.1 is below the stability limit 0.18, but {reason}"
@@ -307,7 +353,7 @@ class TestNonFinite:
         ]:
             simulation, history = run(settings, epochs)
             for color in (True, False):
-                assert render_for_terminal(simulation, history, 60, 20, color)
+                assert render_for_terminal(race_of(simulation, history), 60, 20, color)
 
 
 # ------------------------------------------------------------- plotext itself
@@ -316,11 +362,11 @@ class TestPlotext:
         simulation, history = run(Settings(), 10)
         for width, height in [(100, 32), (47, 13), (120, 40)]:
             figure = new_figure(width, height)
-            draw_view(figure, "surface", scene_of(simulation, history), ViewRange(), width, height, MONO)
+            draw_view(figure, "surface", scene_for(simulation, history), ViewRange(), width, height, MONO)
             figure.build()
             matrix = figure.monitor.matrix
             view = ViewRange()
-            draw_view(RecordingPlt(), "surface", scene_of(simulation, history), view, width, height)
+            draw_view(RecordingPlt(), "surface", scene_for(simulation, history), view, width, height)
             chart = frame(width, height, view.w, view.b)
             assert (len(matrix.Cols_canvas), len(matrix.Rows_canvas)) == (chart.cols, chart.rows)
 
@@ -356,7 +402,7 @@ class TestPlotext:
     def test_the_map_is_painted_on_every_canvas_cell(self) -> None:
         simulation, history = run(Settings(), 10)
         figure = new_figure(100, 32)
-        draw_view(figure, "surface", scene_of(simulation, history), ViewRange(), 100, 32, COLOR)
+        draw_view(figure, "surface", scene_for(simulation, history), ViewRange(), 100, 32, COLOR)
         figure.build()
         matrix = figure.monitor.matrix
         painted = {matrix.background[row][col] for row in matrix.Rows_canvas for col in matrix.Cols_canvas}
@@ -365,7 +411,7 @@ class TestPlotext:
     def test_the_optimum_sits_on_the_lowest_level(self) -> None:
         simulation, history = run(Settings(data="noisy"), 10)
         figure = new_figure(100, 32)
-        draw_view(figure, "surface", scene_of(simulation, history), ViewRange(), 100, 32, COLOR)
+        draw_view(figure, "surface", scene_for(simulation, history), ViewRange(), 100, 32, COLOR)
         figure.build()
         matrix = figure.monitor.matrix
         [(row, col)] = [
@@ -381,7 +427,7 @@ class TestPlotext:
         view, cache = ViewRange(), SurfaceCache()
         for _ in range(3):
             figure = new_figure(100, 32)
-            draw_view(figure, "surface", scene_of(simulation, history), view, 100, 32, COLOR, cache)
+            draw_view(figure, "surface", scene_for(simulation, history), view, 100, 32, COLOR, cache)
             figure.build()
             history.extend(simulation.run(1))
         assert cache.builds == 1
@@ -399,7 +445,7 @@ class TestPlotext:
 class TestRenderForTerminal:
     def test_bias_run_shows_cost_then_surface(self) -> None:
         simulation, history = run(Settings(epochs=200), 201)
-        text = render_for_terminal(simulation, history, 100, 40, color=False)
+        text = render_for_terminal(race_of(simulation, history), 100, 40, color=False)
         lines = text.splitlines()
         assert len(lines) == 40 and max(map(len, lines)) <= 100
         assert text.index("cost per epoch (log scale)") < text.index("cost J(W, b)")
@@ -409,17 +455,17 @@ class TestRenderForTerminal:
 
     def test_colour_is_kept_when_asked(self) -> None:
         simulation, history = run(Settings(), 20)
-        assert "\x1b[48;2;" in render_for_terminal(simulation, history, 80, 30, color=True)
+        assert "\x1b[48;2;" in render_for_terminal(race_of(simulation, history), 80, 30, color=True)
 
     def test_no_bias_run_shows_the_curve(self) -> None:
         simulation, history = run(Settings(bias=False, learning_rate=0.15), 5)
-        text = render_for_terminal(simulation, history, 100, 40, color=False)
+        text = render_for_terminal(race_of(simulation, history), 100, 40, color=False)
         assert "cost J(W)" in text and "tangent: slope = gradient" in text
         assert "cost J(W, b)" not in text
 
     def test_diverged_run_names_the_limit(self) -> None:
         simulation, history = run(Settings(learning_rate=1.0), 100)
-        text = render_for_terminal(simulation, history, 100, 40, color=False)
+        text = render_for_terminal(race_of(simulation, history), 100, 40, color=False)
         expected = (
             f"diverged at epoch {simulation.diverged_at} — learning rate 1 is above the stability limit 0.18"
         )
@@ -427,51 +473,20 @@ class TestRenderForTerminal:
 
     def test_zero_grad_off_names_both_arrows(self) -> None:
         simulation, history = run(Settings(zero_grad=False), 5)
-        text = render_for_terminal(simulation, history, 100, 40, color=False)
+        text = render_for_terminal(race_of(simulation, history), 100, 40, color=False)
         assert "step with the accumulated .grad" in text
         assert "-lr × fresh gradient (this epoch)" in text
 
     def test_narrow_terminals_keep_the_axis_labels(self) -> None:
         simulation, history = run(Settings(), 20)
-        text = render_for_terminal(simulation, history, 50, 24, color=False)
+        text = render_for_terminal(race_of(simulation, history), 50, 24, color=False)
         last_line = text.splitlines()[-1]
         assert last_line.startswith("b") and " W " in last_line
 
     def test_an_empty_history_still_draws(self) -> None:
         simulation, history = run(Settings(), 0)
-        text = render_for_terminal(simulation, history, 80, 30, color=False)
+        text = render_for_terminal(race_of(simulation, history), 80, 30, color=False)
         assert "cost J(W, b)" in text and NOW in text
-
-
-class ListHistory:
-    """A history with only History's public methods, as lists."""
-
-    def __init__(self, history: History) -> None:
-        self.inner = history
-
-    def __len__(self) -> int:
-        return len(self.inner)
-
-    @property
-    def last(self) -> EpochRecord | None:
-        return self.inner.last
-
-    def trajectory(self):
-        return self.inner.trajectory()
-
-    def costs(self):
-        return self.inner.costs()
-
-
-def test_a_history_without_columns_is_read_through_its_methods() -> None:
-    simulation, history = run(Settings(), 30)
-    for view_name in ("surface", "cost", "fit"):
-        direct = draw(simulation, history, view_name)
-        through_methods = RecordingPlt()
-        draw_view(
-            through_methods, view_name, scene_of(simulation, ListHistory(history)), ViewRange(), 100, 32
-        )
-        assert through_methods.calls == direct.calls
 
 
 def test_records_made_by_hand_work_too() -> None:
@@ -480,3 +495,23 @@ def test_records_made_by_hand_work_too() -> None:
     history.append(EpochRecord(0, 0.0, None, 4.6, -9.3, None, 0.09, None, -9.3, None, 0.01))
     draw(simulation, history, "surface")
     draw(simulation, history, "cost")
+
+
+# ------------------------------------------------------------------- layers
+LAYERS = ("palette", "canvas", "scene", "geometry", "marks", "titles", "views")
+
+
+def test_each_charts_module_imports_only_the_layers_below_it() -> None:
+    """And only the canvas reaches into plotext's private modules."""
+    package = Path(lrtui.charts.__file__).parent
+    assert sorted(path.stem for path in package.glob("*.py")) == sorted([*LAYERS, "__init__"])
+    for level, layer in enumerate(LAYERS):
+        tree = ast.parse((package / f"{layer}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in LAYERS[:level], f"{layer} imports .{node.module}"
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            if layer != "canvas":
+                assert not any(name.startswith("plotext._") for name in names), f"{layer} imports {names}"

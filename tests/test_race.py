@@ -12,7 +12,7 @@ import plain_torch as pt
 import pytest
 from cli_support import invoke
 
-from lrtui.charts import RivalScene, build_chart, scene_of
+from lrtui.charts import build_chart, scene_of
 from lrtui.engine import Settings, SettingsError
 from lrtui.engine.race import Race, contender_settings, labels
 from lrtui.engine.report import row
@@ -182,9 +182,7 @@ def race_scene(epochs: int = 30, bias: bool = True):
         [contender_settings(settings, "optimizer=adam lr=0.1"), contender_settings(settings, "lr=1")],
     )
     race.step(epochs + 1)  # C diverges
-    leader = race.leader
-    rivals = [RivalScene.of(r.letter, r.simulation, r.history) for r in race.rivals]
-    return scene_of(leader.simulation, leader.history, rivals=rivals)
+    return scene_of(race)
 
 
 @pytest.mark.parametrize("view", ["surface", "cost", "fit"])

@@ -17,7 +17,6 @@ from ..charts import (
     VIEW_TITLES,
     VIEWS,
     CellPainting,
-    RivalScene,
     Scene,
     SurfaceCache,
     ViewRange,
@@ -53,8 +52,6 @@ class CostChart(PlotextPlot):
         border-title-color: $text;
     }
     """
-
-    VIEWS = VIEWS
 
     view: reactive[str] = reactive("surface", init=False)
 
@@ -113,9 +110,7 @@ class CostChart(PlotextPlot):
 
     def scene(self) -> Scene:
         assert self.race is not None
-        leader = self.race.leader
-        rivals = [RivalScene.of(run.letter, run.simulation, run.history) for run in self.race.rivals]
-        return scene_of(leader.simulation, leader.history, self._peek(), rivals)
+        return scene_of(self.race, self._peek())
 
     def _peek(self) -> EpochRecord | None:
         """The leader's ``peek()``, asked again only when the run has moved since."""

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..charts import COLOR
+from ..charts.palette import COLOR
 from ..engine.race import Race
 from ..engine.run import Run
 

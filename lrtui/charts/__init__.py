@@ -1,0 +1,67 @@
+"""The charts of a run, drawn with plotext: the cost surface, J(W), cost per epoch and the fit.
+
+Every drawing function draws on a plotext-like figure ``plt``: the ``plt`` of a
+textual-plotext ``PlotextPlot`` in the app, or a plotext figure of its own for
+``lrtui run --plot``. Numbers come from the engine only: the path from the history, the next
+step from ``Simulation.peek()``, the surface from the closed-form ``CostSurface``. No textual
+here.
+
+plotext draws whatever it is given, one Python step per point and per cell of a line, so
+the charts hand it only finite points, lines clipped to the view, and at most
+``PATH_POINTS`` points of a long trajectory.
+
+The layers, each importing only those below it::
+
+    views      the four views and the entry points (draw_view, build_chart, render_*)
+    titles     titles, legends and notes
+    marks      markers, arrows, clipped paths, the cost map
+    geometry   the view range, the frame and its axes, snapping, clipping
+    scene      what a frame shows of a run (Scene, Track, RivalScene)
+    canvas     the plotext figure: the one module that touches plotext's internals
+    palette    colours and glyphs
+
+This package re-exports what the rest of lrtui and the tests use.
+"""
+
+from .canvas import CellPainting, ChartFigure, new_figure
+from .geometry import ViewRange, clip_segment, frame
+from .marks import SurfaceCache, level_grid
+from .palette import COLOR, FRESH_HEADS, MONO, NOW, OPTIMUM, STEP_HEADS, Palette
+from .scene import RivalScene, Scene, Track, scene_of, thin_indices
+from .titles import diverged_titles
+from .views import (
+    VIEW_TITLES,
+    VIEWS,
+    build_chart,
+    draw_view,
+    render_for_terminal,
+)
+
+__all__ = [
+    "COLOR",
+    "FRESH_HEADS",
+    "MONO",
+    "NOW",
+    "OPTIMUM",
+    "STEP_HEADS",
+    "VIEWS",
+    "VIEW_TITLES",
+    "CellPainting",
+    "ChartFigure",
+    "Palette",
+    "RivalScene",
+    "Scene",
+    "SurfaceCache",
+    "Track",
+    "ViewRange",
+    "build_chart",
+    "clip_segment",
+    "diverged_titles",
+    "draw_view",
+    "frame",
+    "level_grid",
+    "new_figure",
+    "render_for_terminal",
+    "scene_of",
+    "thin_indices",
+]

@@ -1,0 +1,187 @@
+"""The scene: what the charts show of a run, read from the engine once per frame.
+
+A ``Scene`` holds the settings, the cost surface, the data, where the run stands, the epoch
+about to run (from ``Simulation.peek()``) and a ``Track``: the run so far, thinned to at most
+``PATH_POINTS`` points because plotext draws one Python step per point. A race adds one
+``RivalScene`` per other contender.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..engine import CostSurface, Dataset, EpochRecord, Settings
+from ..engine.history import History
+from ..engine.race import Race
+from ..engine.run import Run
+
+PATH_POINTS = 400  # the most trajectory points handed to plotext
+RECENT_POINTS = 100  # the last points of a trajectory, always drawn exactly
+RIVAL_POINTS = 150  # fewer for a race's other contenders: each costs plotext a whole path
+
+
+def thin_indices(count: int, limit: int = PATH_POINTS, recent: int = RECENT_POINTS) -> np.ndarray:
+    """Which of ``count`` points to draw: all if few, else the first, the last ``recent``
+    exactly, and evenly spaced ones in between."""
+    if count <= limit:
+        return np.arange(count)
+    recent = min(recent, limit - 2)
+    head = np.linspace(0, count - recent - 1, limit - recent).round().astype(int)
+    tail = np.arange(count - recent, count)
+    return np.unique(np.concatenate([head, tail]))
+
+
+def history_values(history: History, name: str, indices: np.ndarray | None = None) -> np.ndarray:
+    """One field of every record (or of the records at ``indices``) as float64, read from
+    History's column arrays without copying them whole. ``b`` is 0 where a record has none."""
+    store = history.epochs if name == "epoch" else history.columns[name]
+    if len(store) == 0:
+        return np.empty(0)
+    view = np.frombuffer(store, dtype=np.int64 if store.typecode == "q" else np.float64)
+    values = view[indices] if indices is not None else view.copy()
+    del view  # a live view would stop the array from growing
+    return values.astype(np.float64)
+
+
+def finite_bounds(history: History, name: str) -> tuple[float, float] | None:
+    """The least and greatest finite value of one field over every record, or None.
+
+    Read in place, without copying the column: it runs for every frame of a long run."""
+    store = history.columns[name]
+    if len(store) == 0:
+        return None
+    view = np.frombuffer(store, dtype=np.float64)
+    low, high = float(view.min()), float(view.max())
+    if not (math.isfinite(low) and math.isfinite(high)):  # a diverged run: leave out nan and inf
+        keep = np.isfinite(view)
+        low = float(view.min(where=keep, initial=math.inf))
+        high = float(view.max(where=keep, initial=-math.inf))
+    del view  # a live view would stop the array from growing
+    return (low, high) if low <= high else None
+
+
+@dataclass(frozen=True)
+class Track:
+    """The run so far, thinned for drawing: each drawn epoch's number, start (W, b) and cost,
+    and where the last step landed.
+
+    ``w_bounds`` and ``b_bounds`` are the least and greatest finite W and b the run started an
+    epoch from, thinned-out epochs included (None before any finite one): a view that must
+    hold the whole path reads them instead of the whole history."""
+
+    epochs: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    cost: np.ndarray
+    end: tuple[float, float] | None
+    w_bounds: tuple[float, float] | None
+    b_bounds: tuple[float, float] | None
+
+    @staticmethod
+    def of(history: History, limit: int = PATH_POINTS) -> Track:
+        """The track of a history, at most ``limit`` points with the end."""
+        indices = thin_indices(len(history), limit - 1)  # and one more: where the last step landed
+        last = history.last
+        end = None if last is None else (last.w_next, last.b_next if last.b_next is not None else 0.0)
+        return Track(
+            epochs=history_values(history, "epoch", indices),
+            w=history_values(history, "w", indices),
+            b=history_values(history, "b", indices),
+            cost=history_values(history, "cost", indices),
+            end=end,
+            w_bounds=finite_bounds(history, "w"),
+            b_bounds=finite_bounds(history, "b"),
+        )
+
+
+@dataclass(frozen=True)
+class RivalScene:
+    """Another contender of a race: its letter, what it is, its track and where it stands."""
+
+    letter: str
+    settings: Settings
+    track: Track
+    w: float
+    b: float | None
+    diverged_at: int | None
+
+    @staticmethod
+    def of(run: Run) -> RivalScene:
+        """A rival run, with a track of at most ``RIVAL_POINTS`` points."""
+        track = Track.of(run.history, RIVAL_POINTS)
+        return RivalScene(run.letter, run.settings, track, run.w, run.b, run.diverged_at)
+
+    def path(self) -> tuple[list[float], list[float]]:
+        """Its trajectory to draw, as ``track_points`` gives it."""
+        return track_points(self.track)
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What the charts show, read from the engine once per frame."""
+
+    settings: Settings
+    surface: CostSurface
+    dataset: Dataset
+    track: Track
+    last: EpochRecord | None  # the last epoch run
+    w: float
+    b: float | None
+    next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
+    diverged_at: int | None
+    rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
+
+    @property
+    def bias(self) -> bool:
+        return self.surface.bias
+
+    @property
+    def learning_rate(self) -> float:
+        """The learning rate of the step shown, or of the epoch that diverged."""
+        if self.next is not None:
+            return self.next.learning_rate
+        return self.last.learning_rate if self.last is not None else self.settings.learning_rate
+
+
+def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
+    """The scene of a race (a single run is a race of one): the leader with its next step, and
+    its rivals; ``peeked`` saves a second ``peek()`` when the caller has one."""
+    leader = race.leader
+    if peeked is None and not leader.diverged:
+        peeked = leader.peek()
+    return Scene(
+        settings=leader.settings,
+        surface=leader.surface,
+        dataset=leader.dataset,
+        track=Track.of(leader.history),
+        last=leader.history.last,
+        w=leader.w,
+        b=leader.b,
+        next=peeked,
+        diverged_at=leader.diverged_at,
+        rivals=tuple(RivalScene.of(run) for run in race.rivals),
+    )
+
+
+def path_points(scene: Scene) -> tuple[list[float], list[float]]:
+    """The trajectory to draw (thinned, finite points only): each epoch's start, then the
+    point the last step reached."""
+    return track_points(scene.track)
+
+
+def track_points(track: Track) -> tuple[list[float], list[float]]:
+    """A track's (W, b) points, then where its last step landed, finite points only."""
+    ws, bs = track.w, track.b
+    if track.end is not None:
+        ws, bs = np.append(ws, track.end[0]), np.append(bs, track.end[1])
+    keep = np.isfinite(ws) & np.isfinite(bs)
+    return ws[keep].tolist(), bs[keep].tolist()
+
+
+def lowest_cost(scene: Scene) -> float | None:
+    """The least-squares cost, when there is one above 0 (a log scale has no 0)."""
+    optimum = scene.surface.optimum
+    return optimum.cost if optimum.cost is not None and optimum.cost > 0 else None

@@ -1,0 +1,273 @@
+"""The four views (the cost surface, J(W) without bias, the cost per epoch, the data and the
+fit) and the entry points: ``draw_view`` for the app's widget, ``build_chart`` and
+``render_for_terminal`` for ``lrtui run --plot``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotext
+
+from ..engine import Dataset
+from ..engine.race import Race
+from .canvas import Plt, new_figure
+from .geometry import Frame, ViewRange, clip_segment, finite, follow, frame, log_ticks, padded, setup_axes
+from .marks import SurfaceCache, clipped_runs, draw_levels, mark, step_arrows
+from .palette import COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
+from .scene import Scene, lowest_cost, path_points, scene_of
+from .titles import cost_titles, curve_titles, fit_titles, learning_rate_notes, surface_titles
+
+VIEWS: tuple[str, ...] = ("surface", "cost", "fit")
+VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoch", "fit": "data and fit"}
+DATA_POINTS = 2000  # the most data points drawn in the fit view
+
+
+# ---------------------------------------------------------------------- the cost surface
+def draw_surface(
+    plt: Plt,
+    scene: Scene,
+    view: ViewRange,
+    width: int,
+    height: int,
+    palette: Palette = COLOR,
+    cache: SurfaceCache | None = None,
+) -> None:
+    """The cost over (W, b) as coloured levels, the path, the current point, the optimum and
+    the next step. Without bias, the J(W) curve instead."""
+    if not scene.bias:
+        draw_curve(plt, scene, view, width, height, palette)
+        return
+    follow(view, scene)
+    assert view.w is not None and view.b is not None
+    chart = frame(width, height, view.w, view.b)
+    setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene))
+    draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
+    draw_rival_paths(plt, scene, chart, palette.rivals_map)
+    ws, bs = path_points(scene)
+    if len(ws) > 1:
+        plt.plot(ws, bs, marker="braille", color=palette.map_path)  # over the rivals': the one being driven
+    mark_rivals(plt, scene, chart, palette.rivals_map)
+    if scene.next is not None:
+        start = (scene.next.w, scene.next.b or 0.0)
+        step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
+    optimum = scene.surface.optimum
+    if optimum.unique:
+        mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)  # type: ignore[arg-type]
+    if scene.diverged_at is not None:
+        if ws:
+            mark(plt, chart, ws[-1], bs[-1], DIVERGED, palette.map_diverged)
+    else:
+        mark(plt, chart, scene.w, scene.b or 0.0, NOW, palette.map_now)
+
+
+def draw_rival_paths(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
+    """Each rival's path in its colour (the last drawn on top, so B last)."""
+    for rival, color in reversed(list(zip(scene.rivals, colors, strict=False))):
+        for run_w, run_b in clipped_runs(*rival.path(), chart):
+            plt.plot(run_w, run_b, marker="braille", color=color)
+
+
+def mark_rivals(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
+    """Each rival's letter where it stands, or ✖ on its last finite point if it diverged."""
+    for rival, color in zip(scene.rivals, colors, strict=False):
+        ws, bs = rival.path()
+        if rival.diverged_at is not None:
+            if ws:
+                mark(plt, chart, ws[-1], bs[-1], DIVERGED, color)
+        else:
+            mark(plt, chart, rival.w, rival.b or 0.0, rival.letter, color)
+
+
+# --------------------------------------------------------------------- J(W) without bias
+def curve_points(scene: Scene) -> tuple[list[float], list[float]]:
+    """The earlier iterates as (W, the cost computed at that W), thinned and finite."""
+    track = scene.track
+    keep = np.isfinite(track.w) & np.isfinite(track.cost)
+    return track.w[keep].tolist(), track.cost[keep].tolist()
+
+
+def draw_curve(
+    plt: Plt, scene: Scene, view: ViewRange, width: int, height: int, palette: Palette = COLOR
+) -> None:
+    """J(W) without bias: the curve, the earlier iterates, the current W with its tangent
+    (slope: the gradient torch computes there) and the next step, landing on the curve."""
+    follow(view, scene)
+    assert view.w is not None
+    surface = scene.surface
+    curve_w = np.linspace(view.w[0], view.w[1], max(2 * width, 2))
+    curve_cost = surface.costs(curve_w)
+    top = float(np.max(curve_cost[np.isfinite(curve_cost)], initial=0.0))
+    cost_span = (-0.04 * top, 1.06 * top) if top > 0 else (-1.0, 1.0)
+    chart = frame(width, height, view.w, cost_span)
+    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), curve_titles(scene))
+    plt.plot(curve_w.tolist(), curve_cost.tolist(), marker="braille", color=palette.curve)
+    earlier_w, earlier_cost = curve_points(scene)
+    peeked = scene.next
+    here = (peeked.w, peeked.cost) if peeked is not None and finite(peeked.w, peeked.cost) else None
+    if here is not None:
+        draw_tangent(plt, chart, here, peeked.fresh_grad_w, palette.tangent)  # type: ignore[union-attr]
+    if earlier_w:
+        plt.scatter(*chart.snap(earlier_w, earlier_cost), marker=EARLIER, color=palette.path)
+    for rival, color in zip(scene.rivals, palette.rivals, strict=False):
+        # on the leader's curve: a rival with another loss reduction has its own scale
+        rival_w = np.asarray(rival.path()[0], dtype=np.float64)
+        rival_w = rival_w[(rival_w >= chart.x[0]) & (rival_w <= chart.x[1])]
+        rival_cost = surface.costs(rival_w)
+        shown = rival_cost <= chart.y[1]
+        if shown.any():
+            plt.scatter(
+                *chart.snap(rival_w[shown].tolist(), rival_cost[shown].tolist()), marker=EARLIER, color=color
+            )
+        if rival.diverged_at is None:
+            mark(plt, chart, rival.w, surface.cost(rival.w), rival.letter, color)
+    if here is not None:
+        step_arrows(plt, scene, chart, here, lambda w, b: (w, surface.cost(w)), (palette.step, palette.fresh))
+    optimum = surface.optimum
+    if optimum.unique:
+        mark(plt, chart, optimum.w, optimum.cost, OPTIMUM, palette.optimum)  # type: ignore[arg-type]
+    if here is not None:
+        mark(plt, chart, here[0], here[1], NOW, palette.now)
+    elif earlier_w and scene.diverged_at is not None:
+        mark(plt, chart, earlier_w[-1], earlier_cost[-1], DIVERGED, palette.now)
+
+
+def draw_tangent(plt: Plt, chart: Frame, here: tuple[float, float], slope: float, color: Color) -> None:
+    """The tangent at ``here``: a line whose slope is the gradient, a fifth of the view wide."""
+    if not finite(slope):
+        return
+    half = (chart.x[1] - chart.x[0]) / 5
+    (w, cost) = here
+    segment = clip_segment((w - half, cost - slope * half), (w + half, cost + slope * half), chart)
+    if segment is not None:
+        (x0, y0), (x1, y1) = segment
+        plt.plot([x0, x1], [y0, y1], marker="braille", color=color)
+
+
+# ------------------------------------------------------------------------ cost per epoch
+def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
+    """The cost of each epoch on a log scale (thinned; non-finite costs left out; a cost of
+    exactly 0 drawn at the lowest positive one)."""
+    tracks = [scene.track, *(rival.track for rival in scene.rivals)]
+    kept = [(track.epochs[np.isfinite(track.cost)], track.cost[np.isfinite(track.cost)]) for track in tracks]
+    every_cost = np.concatenate([costs for _, costs in kept])
+    positive = every_cost[every_cost > 0]
+    floor = float(positive.min()) if positive.size else 1e-12
+    curves = [(epochs, np.log10(np.maximum(costs, floor))) for epochs, costs in kept]
+    every_epoch = np.concatenate([track.epochs for track in tracks])
+    first = float(every_epoch.min()) if every_epoch.size else 0.0
+    last = float(every_epoch.max()) if every_epoch.size else 1.0
+    x_span = (first, max(last, first + 1))
+    lowest = lowest_cost(scene)
+    # a rival that diverged is followed up to the edge, not given the whole scale
+    ranged = [curves[0]] + [c for c, r in zip(curves[1:], scene.rivals, strict=True) if r.diverged_at is None]
+    logs = np.concatenate([curve_logs for _, curve_logs in ranged])
+    known = np.append(logs, math.log10(lowest)) if lowest is not None else logs
+    low, high = (float(known.min()), float(known.max())) if known.size else (-1.0, 1.0)
+    if high - low < 0.5:
+        low, high = low - 0.25, high + 0.25
+    pad = (high - low) * 0.05
+    y_span = (low - pad, high + pad)
+    chart = frame(width, height, x_span, y_span, log_ticks(y_span, max(2, (height - 5) // 3)))
+    setup_axes(plt, chart, width, "epoch", "cost", learning_rate_notes(scene), cost_titles(scene))
+    if lowest is not None:
+        floor_x, floor_y = chart.snap(list(x_span), [math.log10(lowest)] * 2)  # a one-character line
+        plt.plot(floor_x, floor_y, marker=FLOOR, color=palette.best_fit)
+    markers = [(NOW, palette.curve, palette.now)] + [
+        (rival.letter, color, color) for rival, color in zip(scene.rivals, palette.rivals, strict=False)
+    ]
+    drawn = list(zip(curves, markers, strict=False))
+    for (epochs, curve_logs), (_, line_color, _) in reversed(drawn):  # the leader's curve on top
+        for run_x, run_y in clipped_runs(epochs.tolist(), curve_logs.tolist(), chart):
+            plt.plot(run_x, run_y, marker="braille", color=line_color)
+    for (epochs, curve_logs), (marker, _, marker_color) in drawn:
+        if epochs.size:
+            mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
+
+
+# -------------------------------------------------------------------------- data and fit
+_data_cache: dict[int, tuple[Dataset, list[float], list[float]]] = {}
+
+
+def data_points(dataset: Dataset, limit: int = DATA_POINTS) -> tuple[list[float], list[float]]:
+    """Up to ``limit`` of the data points, evenly strided (cached per dataset)."""
+    cached = _data_cache.get(id(dataset))
+    if cached is not None and cached[0] is dataset:
+        return cached[1], cached[2]
+    xs = dataset.x_train.flatten().numpy()
+    ys = dataset.y_train.flatten().numpy()
+    stride = max(1, math.ceil(xs.size / limit))
+    points = (xs[::stride].astype(float).tolist(), ys[::stride].astype(float).tolist())
+    _data_cache.clear()
+    _data_cache[id(dataset)] = (dataset, *points)
+    return points
+
+
+def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
+    """The data points, the current line H(x) = Wx + b and the least-squares line."""
+    xs, ys = data_points(scene.dataset)
+    x_span = padded(np.asarray(xs), 0.05)
+    y_span = padded(np.asarray(ys), 0.08)
+    chart = frame(width, height, x_span, y_span)
+    setup_axes(plt, chart, width, "x", "y", learning_rate_notes(scene), fit_titles(scene))
+    optimum = scene.surface.optimum
+    if optimum.unique:
+        _draw_line(plt, chart, optimum.w, optimum.b or 0.0, palette.best_fit, "least squares")  # type: ignore[arg-type]
+    if finite(scene.w, scene.b if scene.b is not None else 0.0):
+        _draw_line(plt, chart, scene.w, scene.b or 0.0, palette.fit, "H(x) = Wx + b now")
+    for rival, color in zip(scene.rivals, palette.rivals, strict=False):
+        if rival.diverged_at is None and finite(rival.w, rival.b if rival.b is not None else 0.0):
+            _draw_line(plt, chart, rival.w, rival.b or 0.0, color, rival.letter)
+    plt.scatter(*chart.snap(xs, ys), marker=EARLIER, color=palette.path, label="data")
+
+
+def _draw_line(plt: Plt, chart: Frame, w: float, b: float, color: Color, label: str) -> None:
+    x0, x1 = chart.x
+    clipped = clip_segment((x0, w * x0 + b), (x1, w * x1 + b), chart)
+    if clipped is not None:
+        (a, c), (d, e) = clipped
+        plt.plot([a, d], [c, e], marker="braille", color=color, label=label)
+
+
+# -------------------------------------------------------------------------- entry points
+def draw_view(
+    plt: Plt,
+    name: str,
+    scene: Scene,
+    view: ViewRange,
+    width: int,
+    height: int,
+    palette: Palette = COLOR,
+    cache: SurfaceCache | None = None,
+) -> None:
+    """Draw one of ``VIEWS`` on ``plt`` (already cleared)."""
+    if name == "surface":
+        draw_surface(plt, scene, view, width, height, palette, cache)
+    elif name == "cost":
+        draw_cost(plt, scene, width, height, palette)
+    elif name == "fit":
+        draw_fit(plt, scene, width, height, palette)
+    else:
+        raise ValueError(f"unknown view {name!r}: use one of {', '.join(VIEWS)}")
+
+
+def build_chart(name: str, scene: Scene, view: ViewRange, width: int, height: int, color: bool = True) -> str:
+    """One chart as text (with ANSI colours if ``color``)."""
+    figure = new_figure(width, height)
+    draw_view(figure, name, scene, view, width, height, COLOR if color else MONO)
+    text = figure.build()
+    return text if color else plotext.uncolorize(text)
+
+
+def render_for_terminal(race: Race, width: int, height: int, color: bool = True) -> str:
+    """For ``lrtui run --plot``: the cost per epoch, then the surface (or J(W) without bias)
+    with the final path of every contender, together width x height."""
+    scene = scene_of(race)
+    cost_height = max(10, height * 2 // 5)
+    surface_height = max(12, height - cost_height)
+    charts = [
+        build_chart("cost", scene, ViewRange(), width, cost_height, color),
+        build_chart("surface", scene, ViewRange(), width, surface_height, color),
+    ]
+    return "\n".join(chart.rstrip("\n") for chart in charts) + "\n"
