@@ -2,8 +2,9 @@
 
 from .data import DataError, Dataset, load
 from .settings import Settings, SettingsError, parse_field
-from .simulation import DivergedError, EpochRecord, Simulation
+from .simulation import DivergedError, Simulation
 from .surface import CostSurface, Optimum
+from .trainer import EpochRecord
 
 __all__ = [
     "CostSurface",

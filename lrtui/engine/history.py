@@ -12,7 +12,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 
-from .simulation import EpochRecord
+from .trainer import EpochRecord
 
 _COLUMNS = (
     "w",

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from .data import Dataset
 from .run import Run
 from .settings import FIELDS, OPTIMIZER_NAMES, Settings, SettingsError, parse_field
-from .simulation import EpochRecord
+from .trainer import EpochRecord
 
 MAX_CONTENDERS = 4
 LETTERS = "ABCD"

@@ -8,7 +8,7 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from .files import write_atomically
-from .simulation import EpochRecord
+from .trainer import EpochRecord
 
 if TYPE_CHECKING:
     from .history import History

@@ -9,8 +9,9 @@ from __future__ import annotations
 from .data import Dataset
 from .history import History
 from .settings import Settings
-from .simulation import EpochRecord, Simulation
+from .simulation import Simulation
 from .surface import CostSurface
+from .trainer import EpochRecord
 
 
 class Run:

@@ -1,59 +1,19 @@
-"""One training run, advanced one full-batch epoch at a time with a real torch optimizer.
-
-The epoch is the lessons' loop body, line for line:
-
-    hypothesis = x_train * W + b          # or model(x_train)
-    cost = torch.mean((hypothesis - y_train) ** 2)   # or F.mse_loss
-    optimizer.zero_grad()                 # skipped when zero_grad is off
-    cost.backward()
-    optimizer.step()
-"""
+"""One training run, advanced one full-batch epoch at a time with a real torch optimizer
+(``trainer.Trainer`` runs the epoch), with exact stepping back through checkpoints."""
 
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch import nn, optim
+from torch import optim
 
 from . import data as data_module
 from .data import Dataset
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
-
-
-@dataclass(frozen=True, slots=True)
-class EpochRecord:
-    """What one epoch did. ``w``/``b`` are read before the step, ``w_next``/``b_next`` after.
-
-    ``grad_w``/``grad_b`` are the ``.grad`` values ``optimizer.step()`` used, accumulated
-    over earlier epochs when zero_grad is off; ``fresh_grad_w``/``fresh_grad_b`` are this
-    epoch's gradient alone. ``b`` fields are None without bias.
-    """
-
-    epoch: int
-    w: float
-    b: float | None
-    cost: float
-    grad_w: float
-    grad_b: float | None
-    w_next: float
-    b_next: float | None
-    fresh_grad_w: float
-    fresh_grad_b: float | None
-    learning_rate: float
-
-    @property
-    def finite(self) -> bool:
-        isfinite = math.isfinite
-        if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
-            return False
-        return self.b_next is None or (isfinite(self.grad_b) and isfinite(self.b_next))
-
+from .trainer import EpochRecord, Trainer, make_optimizer
 
 CHECKPOINT_EVERY = 32
 MAX_CHECKPOINTS = 256
@@ -61,132 +21,6 @@ MAX_CHECKPOINTS = 256
 
 class DivergedError(RuntimeError):
     """Raised when asked to step a run that has already diverged."""
-
-
-def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
-    """The torch optimizer a lesson would write for these settings."""
-    lr = settings.learning_rate
-    if settings.optimizer == "sgd":
-        return optim.SGD(params, lr=lr, momentum=settings.momentum, nesterov=settings.nesterov)
-    if settings.optimizer == "adagrad":
-        return optim.Adagrad(params, lr=lr)
-    if settings.optimizer == "rmsprop":
-        return optim.RMSprop(params, lr=lr, momentum=settings.momentum)
-    if settings.optimizer == "adam":
-        return optim.Adam(params, lr=lr)
-    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
-
-
-class Trainer:
-    """The torch objects of one run: W, b (or an nn.Linear holding them) and the optimizer.
-
-    Kept together so that ``copy.deepcopy`` gives an independent twin whose optimizer
-    still points at its own parameters.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.model: nn.Linear | None = None
-        if settings.model == "raw":
-            W = torch.zeros(1, requires_grad=True)
-            b = torch.zeros(1, requires_grad=True) if settings.bias else None
-        else:
-            torch.manual_seed(settings.seed)
-            self.model = nn.Linear(1, 1, bias=settings.bias)
-            W = self.model.weight
-            b = self.model.bias
-        with torch.no_grad():
-            if settings.init_w is not None:
-                W.fill_(settings.init_w)
-            if b is not None and settings.init_b is not None:
-                b.fill_(settings.init_b)
-        self.W = W
-        self.b = b
-        self.params: list[torch.Tensor] = [W] if b is None else [W, b]
-        self.optimizer = make_optimizer(settings, self.params)
-        # W and b as floats after the last step, so the next epoch need not read them again.
-        self.values: tuple[float, float | None] | None = None
-
-    def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
-        if self.model is not None:
-            return self.model(x_train)
-        if self.b is None:
-            return x_train * self.W
-        return x_train * self.W + self.b
-
-    def cost(self, hypothesis: torch.Tensor, y_train: torch.Tensor, loss_reduction: str) -> torch.Tensor:
-        if self.model is not None:
-            return F.mse_loss(hypothesis, y_train, reduction=loss_reduction)
-        if loss_reduction == "sum":
-            return torch.sum((hypothesis - y_train) ** 2)
-        return torch.mean((hypothesis - y_train) ** 2)
-
-    def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
-        """One pass of the lessons' loop body; returns what it did."""
-        for _phase in self.phases(epoch, dataset, settings):
-            pass
-        return self.record
-
-    def phases(self, epoch: int, dataset: Dataset, settings: Settings) -> Generator[str, None, EpochRecord]:
-        """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
-        W, b = self.W, self.b
-        if self.values is None:
-            self.values = (W.item(), b.item() if b is not None else None)
-        w, b_value = self.values
-        cost = self.cost(self.hypothesis(dataset.x_train), dataset.y_train, settings.loss_reduction)
-        self.cost_value = cost.item()
-        yield "forward"
-        if settings.zero_grad:
-            self.optimizer.zero_grad()
-        yield "zero_grad"
-        if settings.zero_grad:
-            cost.backward()
-            grad_w = fresh_grad_w = W.grad.item()
-            grad_b = fresh_grad_b = b.grad.item() if b is not None else None
-        else:
-            # torch accumulates into .grad itself; the fresh gradient is only read here.
-            fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
-            cost.backward()
-            grad_w = W.grad.item()
-            grad_b = b.grad.item() if b is not None else None
-            fresh_grad_w = fresh[0].item()
-            fresh_grad_b = fresh[1].item() if b is not None else None
-        yield "backward"
-        try:
-            self.optimizer.step()
-            w_next = W.item()
-            b_next = b.item() if b is not None else None
-        except RuntimeError as error:
-            # e.g. Adam's lr / (1 - beta1**t) past float32: torch raises instead of writing inf.
-            if "overflow" not in str(error):
-                raise
-            w_next = math.nan
-            b_next = math.nan if b is not None else None
-        self.values = (w_next, b_next)
-        self.record = EpochRecord(
-            epoch=epoch,
-            w=w,
-            b=b_value,
-            cost=self.cost_value,
-            grad_w=grad_w,
-            grad_b=grad_b,
-            w_next=w_next,
-            b_next=b_next,
-            fresh_grad_w=fresh_grad_w,
-            fresh_grad_b=fresh_grad_b,
-            learning_rate=settings.learning_rate,
-        )
-        yield "step"
-        return self.record
-
-    def numbers(self) -> dict[str, float | None]:
-        """W, b and their .grad right now (None where torch holds None)."""
-        W, b = self.W, self.b
-        return {
-            "W": W.item(),
-            "b": b.item() if b is not None else None,
-            "W.grad": W.grad.item() if W.grad is not None else None,
-            "b.grad": b.grad.item() if b is not None and b.grad is not None else None,
-        }
 
 
 class Simulation:
