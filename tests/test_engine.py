@@ -935,7 +935,7 @@ def test_csv_not_utf8(tmp_path: Path) -> None:
 
 
 def test_engine_and_cli_do_not_import_textual() -> None:
-    code = "import sys, lrtui.engine, lrtui.cli; assert not any(m.startswith('textual') for m in sys.modules)"
+    code = "import sys, lrtui.engine, lrtui.charts, lrtui.lessons, lrtui.cli; assert not any(m.startswith('textual') for m in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
