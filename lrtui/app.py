@@ -111,9 +111,9 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         if not self.race.undo():
             first = leader.first_epoch
             if first:
-                message = f"This session was loaded at epoch {first}: undo goes back no further."
+                message = f"This session was loaded before epoch {first}: undo goes back no further."
             else:
-                message = "Already at epoch 0: nothing to undo."
+                message = "Nothing to undo: no epoch has run yet."
             self.notify(message, severity="warning")
             return
         self.run_log.undo_to(leader.epoch)
@@ -171,7 +171,8 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         return [(binding, binding.tooltip) for binding in KEYS]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own "Keys" panel would stand beside ours, which explains every key.
+        yield from (command for command in super().get_system_commands(screen) if command.title != "Keys")
         for binding in KEYS:
             if binding.id in ("help", "focus-app", "quit"):
                 continue

@@ -3,6 +3,7 @@ lessons, and files (sessions, the history as CSV, the plain PyTorch script)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from .app_base import RunApp
@@ -30,28 +31,30 @@ class RaceActions(RunApp):
             )
             return
 
+        def refused(changes: str) -> str | None:
+            try:
+                contender_settings(self.leader.settings, changes)
+            except SettingsError as error:
+                return error.message
+            return None
+
         def add(changes: str | None) -> None:
             if changes is None:
                 return
             leader = self.leader
-            try:
-                settings = contender_settings(leader.settings, changes)
-            except SettingsError as error:
-                self.notify(error.message, title="Contender not added", severity="error")
-                return
             self.stop_running()
-            run = self.race.add(settings)
+            run = self.race.add(contender_settings(leader.settings, changes))
             joined = f"{run.letter} joins the race: {self.race.labels()[-1]}"
             if run.diverged:
                 self.log_event(f"{joined}; catching up, it {divergence_of(run)}")
-            elif leader.epoch:
-                self.log_event(f"{joined}, caught up to epoch {leader.epoch}")
+            elif leader.last is not None:
+                self.log_event(f"{joined}, caught up: {self.when()}")
             else:
                 self.log_event(joined)
 
         suggestion = RACE_SUGGESTIONS[(len(self.race) - 1) % len(RACE_SUGGESTIONS)]
-        question = "A new contender: what does it change? (e.g. optimizer=adam lr=0.1)"
-        self.push_screen(PathPrompt(question, suggestion), add)
+        question = "A new contender: what does it change? (type key=value, e.g. optimizer=adam lr=0.1)"
+        self.push_screen(PathPrompt(question, suggestion, is_path=False, check=refused), add)
 
     def action_remove_contender(self) -> None:
         run = self.race.remove_last()
@@ -112,7 +115,7 @@ class FileActions(RunApp):
         def save(path: str) -> str:
             save_session(path, self.leader)
             self.session_path = path
-            saved = f"saved the session at epoch {self.leader.epoch} to {path}"
+            saved = f"saved the session {self.when()} to {os.path.abspath(path)}"
             if len(self.race) > 1:
                 saved += " (run A only: a session does not keep the race's other contenders)"
             return saved
@@ -131,14 +134,14 @@ class FileActions(RunApp):
     def action_export_script(self) -> None:
         def export(path: str) -> str:
             write_script(path, self.leader.settings, self.leader.dataset)
-            return f"wrote the PyTorch script for these settings to {path}"
+            return f"wrote the PyTorch script for these settings to {os.path.abspath(path)}"
 
         self.ask_path("Write the PyTorch script to", DEFAULT_SCRIPT, "Script not written", export)
 
     def action_export_history(self) -> None:
         def export(path: str) -> str:
             export_history_csv(path, self.leader.history)
-            return f"exported {len(self.leader.history)} epochs to {path}"
+            return f"exported {len(self.leader.history)} epochs to {os.path.abspath(path)}"
 
         self.ask_path("Export the history as CSV to", DEFAULT_EXPORT, "History not exported", export)
 

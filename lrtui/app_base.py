@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from textual.app import App, ComposeResult
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from .engine.race import Race, Row
@@ -62,12 +63,31 @@ class RunApp(App[None]):
         self._next_log_flush = 0.0
         self._next_chart = 0.0
         self.run_screen = RunScreen()
+        self._toasts: set[tuple[str, str]] = set()  # shown and not yet timed out
 
     def get_default_screen(self) -> Screen:
         return self.run_screen
 
     def compose(self) -> ComposeResult:
         return RunScreen.panes(self.leader.settings, self.pacer.speed)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, unless the same one is still on screen (a key pressed again and again)."""
+        shown = (title, message)
+        if shown in self._toasts:
+            return
+        self._toasts.add(shown)
+        timeout = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self.set_timer(timeout, lambda: self._toasts.discard(shown))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
     def leader(self) -> Run:
@@ -110,6 +130,14 @@ class RunApp(App[None]):
             screen.chart.show(self.race)
         limit = self.leader.surface.stability_limit
         screen.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
+
+    def when(self) -> str:
+        """Where the leader stands, in the one wording every message uses: after the last
+        epoch run, with the next one."""
+        last = self.leader.last
+        if last is None:
+            return "before epoch 0"
+        return f"after epoch {last.epoch} (next epoch {self.leader.epoch})"
 
     def log_event(self, text: str) -> None:
         """An event line (setting changed, reset, ...), written after any epoch lines still pending."""

@@ -489,7 +489,7 @@ async def test_ctrl_s_saves_and_ctrl_o_loads_a_session_that_steps_on_exactly(tmp
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "ctrl+s")
         await answer_prompt(pilot, path)
-        assert path.exists() and f"saved the session at epoch 10 to {path}" in log_text(app)
+        assert path.exists() and f"saved the session after epoch 9 (next epoch 10) to {path}" in log_text(app)
         await pilot.press("N", "N")
         expected = list(app.leader.history)
         await pilot.press("r", "ctrl+o")
@@ -562,7 +562,17 @@ async def test_stepping_back_at_epoch_zero_says_so() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("u")
         assert app.leader.epoch == 0
-        assert any("Already at epoch 0" in str(n.message) for n in app._notifications)
+        assert any("Nothing to undo: no epoch has run yet." in str(n.message) for n in app._notifications)
+
+
+async def test_a_key_pressed_again_and_again_shows_one_toast() -> None:
+    app = make_app(Settings(learning_rate=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+n")
+        assert app.leader.diverged
+        await pilot.press(*"NNNNNN")
+        messages = [n.message for n in app._notifications]
+        assert messages.count(f"The run diverged at epoch {app.leader.diverged_at}: press r to reset.") == 1
 
 
 async def test_x_writes_the_pytorch_script_for_the_current_settings(tmp_path) -> None:

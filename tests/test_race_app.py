@@ -56,7 +56,7 @@ async def test_a_contender_added_mid_run_catches_up() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "N")
         await add_contender(pilot, "optimizer=adam lr=0.1")
-        assert "B joins the race: Adam lr 0.1, caught up to epoch 20" in log_text(app)
+        assert "B joins the race: Adam lr 0.1, caught up: after epoch 19 (next epoch 20)" in log_text(app)
         assert rival_records(app, "B") == ADAM[:20]
 
 

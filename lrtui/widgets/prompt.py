@@ -1,6 +1,9 @@
-"""A one-line question for a file path: enter answers, escape cancels."""
+"""A one-line question (a file path, a contender's changes): enter answers, escape cancels."""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +13,10 @@ from textual.widgets import Input, Label
 
 
 class PathPrompt(ModalScreen[str | None]):
+    """Asks one question. The default answer starts selected, so typing replaces it and enter
+    takes it. ``check(answer)`` returns why an answer cannot be used (the prompt stays open
+    and says so) or None. With ``is_path``, the full path the answer names is shown."""
+
     DEFAULT_CSS = """
     PathPrompt {
         align: center middle;
@@ -25,24 +32,61 @@ class PathPrompt(ModalScreen[str | None]):
     PathPrompt .prompt-note {
         color: $text-muted;
     }
+    PathPrompt #prompt-error {
+        color: $error;
+        display: none;
+    }
+    PathPrompt #prompt-error.-shown {
+        display: block;
+    }
     """
+
     AUTO_FOCUS = "#prompt-path"
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt-cancel")]
 
-    def __init__(self, question: str, path: str) -> None:
+    def __init__(
+        self,
+        question: str,
+        path: str,
+        *,
+        is_path: bool = True,
+        check: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.question = question
         self.path = path
+        self.is_path = is_path
+        self.check = check
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
             yield Label(self.question)
-            yield Input(self.path, id="prompt-path", select_on_focus=False)
+            yield Input(self.path, id="prompt-path", select_on_focus=True)
+            yield Label("", id="prompt-error")
+            if self.is_path:
+                yield Label(self._where(self.path), id="prompt-where", classes="prompt-note")
             yield Label("enter: go · esc: cancel", classes="prompt-note")
+
+    @staticmethod
+    def _where(text: str) -> str:
+        return f"→ {os.path.abspath(os.path.expanduser(text.strip()))}" if text.strip() else ""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self.is_path:
+            self.query_one("#prompt-where", Label).update(self._where(event.value))
+        self.query_one("#prompt-error", Label).remove_class("-shown")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self._answer(event.value.strip() or None)
+        answer = event.value.strip()
+        problem = self.check(answer) if self.check is not None and answer else None
+        if problem:
+            error = self.query_one("#prompt-error", Label)
+            error.update(problem)
+            error.add_class("-shown")
+            return
+        self._answer(answer or None)
 
     def action_cancel(self) -> None:
         self._answer(None)
