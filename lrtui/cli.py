@@ -9,17 +9,21 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shlex
 import shutil
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .charts import render_for_terminal, render_race_for_terminal
 from .engine import DataError, Settings, SettingsError, Simulation, parse_field
+from .engine.files import TargetError, writable_target
 from .engine.history import History
 from .engine.race import CONTENDER_KEYS, LETTERS, MAX_CONTENDERS, contender_settings, labels, lockstep
 from .engine.report import COLUMNS, divergence_of, json_row, log_line, row
@@ -247,6 +251,7 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     parser = script_parser()
     args = parser.parse_args(argv)
+    check_output(parser, "--output", args.output)
     simulation = load_simulation(parser, settings_from_args(parser, args))
     if args.output is None:
         out.write(script_for(simulation.settings, simulation.dataset))
@@ -277,6 +282,16 @@ def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
     except SettingsError as error:
         parser.error(f"argument {FLAG_FOR_FIELD.get(error.field, error.field)}: {error.message}")
     raise AssertionError("unreachable")
+
+
+def check_output(parser: argparse.ArgumentParser, flag: str, path: str | None) -> None:
+    """Refuse up front a file that could only fail to be written at the end (exit 2 naming the flag)."""
+    if path is None:
+        return
+    try:
+        writable_target(path)
+    except TargetError as error:
+        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror})")
 
 
 def load_simulation(parser: argparse.ArgumentParser, settings: Settings) -> Simulation:
@@ -334,6 +349,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     err = sys.stderr if err is None else err
     parser = run_parser()
     args = parser.parse_args(argv)
+    check_output(parser, "--save", args.save)
     settings = settings_from_args(parser, args)
     simulation = load_simulation(parser, settings)
     if args.compare:
@@ -357,15 +373,18 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         if progress is not None:
             progress.update(record.epoch + 1)
 
-    try:
-        simulation.run_to_end(on_record)
-    finally:
-        if progress is not None:
-            progress.clear()
-    if args.plot:
-        width, height = shutil.get_terminal_size()
-        out.write(render_for_terminal(simulation, history, width, max(height - 2, 24), color=out.isatty()))
-    out.flush()
+    with BetweenEpochs(simulation, history, args.save, err) as stop:
+        try:
+            simulation.run_to_end(stop.after(on_record))
+        finally:
+            if progress is not None:
+                progress.clear()
+        if args.plot:
+            width, height = shutil.get_terminal_size()
+            out.write(
+                render_for_terminal(simulation, history, width, max(height - 2, 24), color=out.isatty())
+            )
+        out.flush()
     if args.save:
         try:
             save_session(args.save, simulation, history)
@@ -484,6 +503,100 @@ def app_start(
     return load_simulation(parser, settings_from_args(parser, args)), None, None
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program stopped by ctrl+c
+EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports `yes | head`
+
+
+class StoppedEarly(SystemExit):
+    """A run stopped before its end; what happened has been said on stderr."""
+
+    def __init__(self, code: int, output_closed: bool) -> None:
+        super().__init__(code)
+        self.output_closed = output_closed
+
+
+class BetweenEpochs:
+    """Ctrl+c and a closed output (`lrtui run | head`) stop a run between two epochs, never inside
+    one, so what was done is whole and is saved when --save was given. On leaving, stderr says
+    where the run stopped and whether it was saved, and StoppedEarly ends the command.
+
+    A second ctrl+c stops at once, inside an epoch if need be, and then nothing is saved.
+    """
+
+    def __init__(
+        self, simulation: Simulation, history: History | None, save: str | None, err: TextIO
+    ) -> None:
+        self.simulation = simulation
+        self.history = history
+        self.save = save
+        self.err = err
+        self.interrupted = False
+        self.inside_epoch = False  # stopped by a second ctrl+c, maybe halfway through an epoch
+        self._previous_handler: Any = None
+
+    def after(self, on_record: Callable[[Any], None]) -> Callable[[Any], None]:
+        """``on_record``, then a stop if ctrl+c came during the epoch."""
+
+        def checked(record: Any) -> None:
+            on_record(record)
+            if self.interrupted:
+                raise KeyboardInterrupt
+
+        return checked
+
+    def _on_interrupt(self, signum: int, frame: Any) -> None:
+        if self.interrupted:
+            self.inside_epoch = True
+            raise KeyboardInterrupt
+        self.interrupted = True
+
+    def __enter__(self) -> BetweenEpochs:
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._on_interrupt)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+        output_closed = kind is not None and issubclass(kind, BrokenPipeError)
+        if kind is None and not self.interrupted:
+            return
+        if kind is not None and not (output_closed or issubclass(kind, KeyboardInterrupt)):
+            return
+        why = "the output was closed (e.g. by head)" if output_closed else "interrupted"
+        self.err.write(f"lrtui run: {why}: {self._where()}; {self._saved()}\n")
+        self.err.flush()
+        raise StoppedEarly(EXIT_OUTPUT_CLOSED if output_closed else EXIT_INTERRUPTED, output_closed) from None
+
+    def _where(self) -> str:
+        simulation = self.simulation
+        last = f"0..{simulation.settings.epochs}"
+        if self.inside_epoch:
+            return f"stopped inside epoch {simulation.epoch} of {last}"
+        if simulation.last is None:
+            return f"stopped before epoch 0 of {last}"
+        return f"stopped after epoch {simulation.last.epoch} of {last}"
+
+    def _saved(self) -> str:
+        if self.save is None or self.history is None:
+            return "nothing was saved (--save FILE keeps a run)"
+        if self.inside_epoch:
+            return f"the session was not saved to {self.save}: the epoch was cut halfway"
+        try:
+            save_session(self.save, self.simulation, self.history)
+        except OSError as error:
+            return f"the session was not saved: cannot write {self.save} ({error.strerror or error})"
+        return f"saved the session up to there to {self.save} (lrtui --load {shlex.quote(self.save)} goes on)"
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at the null device, so the exit's flush of a closed pipe raises nothing more."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to flush
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -512,8 +625,14 @@ def main(argv: list[str] | None = None) -> int:
             contenders=contenders,
         ).run()
         return 0
+    except StoppedEarly as stopped:  # stderr already says what happened
+        if stopped.output_closed:
+            _quiet_stdout()
+        return stopped.code  # type: ignore[return-value]  # always an int here
     except KeyboardInterrupt:
-        return 130
+        sys.stderr.write("lrtui: interrupted\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing left to say
-        return 0
+        _quiet_stdout()
+        sys.stderr.write("lrtui: the output was closed before everything was written\n")
+        return EXIT_OUTPUT_CLOSED
