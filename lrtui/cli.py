@@ -278,10 +278,14 @@ def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
         except SettingsError as error:
             parser.error(f"argument {flag.flag}: {error.message}")
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except SettingsError as error:
         parser.error(f"argument {FLAG_FOR_FIELD.get(error.field, error.field)}: {error.message}")
-    raise AssertionError("unreachable")
+    if settings.momentum and not settings.momentum_applies:  # Settings allows it: the app's `o` key
+        parser.error(
+            f"argument --momentum: {settings.optimizer} has no momentum; it applies to sgd and rmsprop"
+        )
+    return settings
 
 
 def check_output(parser: argparse.ArgumentParser, flag: str, path: str | None) -> None:

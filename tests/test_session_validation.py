@@ -362,3 +362,22 @@ def test_a_named_pipe_as_session_is_refused_without_waiting(tmp_path: Path) -> N
     finally:
         done.set()
         thread.join()
+
+
+async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -> None:
+    from app_support import make_app
+    from textual.widgets import Input
+
+    document = saved(MOMENTUM)
+    state(document).update(momentum_buffer=0.5)  # used to crash the chart's peek at the next frame
+    path = write(tmp_path, document)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("N", "ctrl+o")
+        app.screen.query_one("#prompt-path", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        notes = [n for n in app._notifications if n.title == "Session not loaded"]
+        assert notes and "momentum_buffer" in notes[0].message
+        await pilot.press("n")
+        assert app.simulation.epoch == 11 and app.simulation.settings == Settings()
