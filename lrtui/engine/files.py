@@ -114,8 +114,9 @@ def write_atomically(path: str | os.PathLike[str], text: str | Callable[[TextIO]
     removed first.
     """
     target = writable_target(path)
+    info: os.stat_result | None
     try:
-        info: os.stat_result | None = target.stat()
+        info = target.stat()
         mode = info.st_mode & 0o7777
     except FileNotFoundError:
         info = None
@@ -164,7 +165,7 @@ def remove_stale_temporaries(target: Path, now: float | None = None) -> list[Pat
     """
     pattern = temporary_name_pattern(target.name)
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = [entry for entry in os.scandir(target.parent) if pattern.fullmatch(entry.name)]
     except OSError:

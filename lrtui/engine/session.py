@@ -207,7 +207,7 @@ def _find_data_beside(document: Any, folder: Path) -> None:
     if not isinstance(data, str) or data in PRESETS or os.path.isabs(data) or os.path.exists(data):
         return
     beside = folder / data
-    if beside.exists():
+    if beside.exists() and isinstance(settings, dict):
         settings["data"] = str(beside)
 
 
