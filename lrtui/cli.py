@@ -19,12 +19,14 @@ from typing import NoReturn, TextIO
 from . import __version__
 from .charts import render_for_terminal
 from .engine import DataError, EpochRecord, Settings, SettingsError, parse_field
+from .engine.files import TargetError, writable_target
 from .engine.race import CONTENDER_KEYS, MAX_CONTENDERS, Race, Row, contender_settings
 from .engine.report import COLUMNS, divergence_of, json_row, log_line, logged, row
 from .engine.run import Run
 from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import FIELD, FIELDS
+from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
 from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons
 from .pacing import SPEEDS
 
@@ -201,6 +203,7 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     parser = script_parser()
     args = parser.parse_args(argv)
+    check_output(parser, "--output", args.output)
     race = load_race(parser, settings_from_args(parser, args))
     if args.output is None:
         out.write(script_for(race.leader.settings, race.leader.dataset))
@@ -227,11 +230,25 @@ def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
         except SettingsError as error:
             parser.error(f"argument {field.flag}: {error.message}")
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except SettingsError as error:
         known = FIELD.get(error.field)
         parser.error(f"argument {known.flag if known else error.field}: {error.message}")
-    raise AssertionError("unreachable")
+    if settings.momentum and not settings.momentum_applies:  # Settings allows it: the app's `o` key
+        parser.error(
+            f"argument --momentum: {settings.optimizer} has no momentum; it applies to sgd and rmsprop"
+        )
+    return settings
+
+
+def check_output(parser: argparse.ArgumentParser, flag: str, path: str | None) -> None:
+    """Refuse up front a file that could only fail to be written at the end (exit 2 naming the flag)."""
+    if path is None:
+        return
+    try:
+        writable_target(path)
+    except TargetError as error:
+        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror})")
 
 
 def load_race(
@@ -303,6 +320,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     err = sys.stderr if err is None else err
     parser = run_parser()
     args = parser.parse_args(argv)
+    check_output(parser, "--save", args.save)
     settings = settings_from_args(parser, args)
     contenders = compared_settings(parser, args.compare, settings)
     if args.save and contenders:
@@ -327,15 +345,16 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
         if progress is not None:
             progress.update(rows[0][1].epoch + 1)
 
-    try:
-        race.run_to_end(on_rows)
-    finally:
-        if progress is not None:
-            progress.clear()
-    if args.plot:
-        width, height = shutil.get_terminal_size()
-        out.write(render_for_terminal(race, width, max(height - 2, 24), color=out.isatty()))
-    out.flush()
+    with BetweenEpochs(race.leader, args.save, err) as stop:
+        try:
+            race.run_to_end(stop.after(on_rows))
+        finally:
+            if progress is not None:
+                progress.clear()
+        if args.plot:
+            width, height = shutil.get_terminal_size()
+            out.write(render_for_terminal(race, width, max(height - 2, 24), color=out.isatty()))
+        out.flush()
     if args.save:
         try:
             save_session(args.save, race.leader)
@@ -417,8 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         app = LrtuiApp(race, speed=args.speed, session_path=args.load, lesson=lesson, language=language)
         app.run()
         return app.return_code or 0
+    except StoppedEarly as stopped:  # stderr already says what happened
+        if stopped.output_closed:
+            quiet_stdout()
+        return stopped.code  # type: ignore[return-value]  # always an int here
     except KeyboardInterrupt:
-        return 130
+        sys.stderr.write("lrtui: interrupted\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (e.g. `| head`); nothing left to say
-        return 0
+        quiet_stdout()
+        sys.stderr.write("lrtui: the output was closed before everything was written\n")
+        return EXIT_OUTPUT_CLOSED

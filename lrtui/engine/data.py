@@ -1,16 +1,28 @@
-"""Training data: the lessons' presets and CSV files with an ``x,y`` header."""
+"""Training data: the lessons' presets and CSV files with an ``x,y`` header.
+
+A CSV file may hold up to MAX_CSV_ROWS data rows and MAX_CSV_BYTES bytes: past that a
+learner's machine spends more time and memory on the file than a lesson needs, and a
+bigger file is refused with the limit in the message. Only regular files are read: a
+named pipe or a device (``/dev/zero``) is refused before it is opened for reading.
+"""
 
 from __future__ import annotations
 
 import csv
 import os
+import stat
+from array import array
 from dataclasses import dataclass
+from typing import TextIO
 
+import numpy as np
 import torch
 
 from .settings import FLOAT32_MAX, PRESETS
 
 NOISY_SEED = 43052
+MAX_CSV_ROWS = 2_000_000
+MAX_CSV_BYTES = 100 * 1024 * 1024
 
 
 class DataError(ValueError):
@@ -27,6 +39,10 @@ class Sums:
     xx: float
     xy: float
     yy: float
+    # Sums about the means, exact enough to say whether all x are equal and to fit the line:
+    # sxx = sum((x - mean x)^2), zero exactly when every x is the same, at any scale.
+    sxx: float
+    sxy: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,13 +60,21 @@ class Dataset:
 def _sums(x: torch.Tensor, y: torch.Tensor) -> Sums:
     x64 = x.double().flatten()
     y64 = y.double().flatten()
+    n = x64.numel()
+    sum_x = float(x64.sum())
+    sum_y = float(y64.sum())
+    # float32 values summed in float64 are exact for any file lrtui reads, so for equal x the
+    # mean is that x and every deviation is exactly 0.
+    dx = x64 - sum_x / n
     return Sums(
-        n=x64.numel(),
-        x=float(x64.sum()),
-        y=float(y64.sum()),
+        n=n,
+        x=sum_x,
+        y=sum_y,
         xx=float(x64.dot(x64)),
         xy=float(x64.dot(y64)),
         yy=float(y64.dot(y64)),
+        sxx=float(dx.dot(dx)),
+        sxy=float(dx.dot(y64 - sum_y / n)),
     )
 
 
@@ -94,33 +118,71 @@ def load_csv(path: str) -> Dataset:
     if os.path.isdir(path):
         raise DataError(f"{path}: is a directory, not a CSV file")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            points = _read_plain_rows(csv.reader(handle))
-        if points is None:  # something is off: read again, slowly, to say exactly where
-            with open(path, newline="", encoding="utf-8-sig") as handle:
+        with _open_regular_file(path) as handle:
+            points = _read_plain_rows(path, csv.reader(handle))
+            if points is None:  # something is off: read again, slowly, to say exactly where
+                handle.seek(0)
                 points = _read_rows(path, csv.reader(handle))
+        xs, ys = points
+        return from_tensors(os.path.basename(path), _tensor(xs), _tensor(ys))
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (it is not UTF-8)") from None
     except OSError as error:
         raise DataError(f"{path}: cannot be read ({error.strerror})") from None
     except csv.Error as error:
         raise DataError(f"{path}: not a valid CSV file ({error})") from None
-    xs, ys = points
-    return from_tensors(os.path.basename(path), torch.tensor(xs), torch.tensor(ys))
+    except MemoryError:
+        raise DataError(f"{path}: not enough memory to load it; try a smaller file") from None
 
 
-def _read_plain_rows(rows) -> tuple[list[float], list[float]] | None:
+def _open_regular_file(path: str) -> TextIO:
+    """The file opened for reading, if it is a regular file; a pipe or device is refused unread.
+
+    Opening without blocking and then looking at what was opened leaves no moment in which
+    the path could be swapped for a pipe that would block the reader forever.
+    """
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path}: not a regular file (a named pipe or a device); give a CSV file")
+        if info.st_size > MAX_CSV_BYTES:
+            raise DataError(
+                f"{path}: {info.st_size / 2**20:.0f} MB is over lrtui's limit of"
+                f" {MAX_CSV_BYTES // 2**20} MB for a CSV file"
+            )
+        os.set_blocking(handle, True)
+        return open(handle, newline="", encoding="utf-8-sig")
+    except BaseException:
+        os.close(handle)
+        raise
+
+
+def _tensor(values: array) -> torch.Tensor:
+    """float64 values as the float32 tensor ``torch.tensor(list_of_floats)`` would give."""
+    return torch.from_numpy(np.frombuffer(values, dtype=np.float64)).to(torch.float32)
+
+
+def _too_many_rows(path: str) -> DataError:
+    return DataError(f"{path}: more than {MAX_CSV_ROWS:,} data rows, lrtui's limit for a CSV file")
+
+
+def _read_plain_rows(path: str, rows) -> tuple[array, array] | None:
     """The fast path for a well-formed file; None at the first thing that needs explaining."""
     header = next(rows, None)
     if header is None or [cell.strip().lower() for cell in header] != ["x", "y"]:
         return None
-    xs: list[float] = []
-    ys: list[float] = []
+    xs = array("d")
+    ys = array("d")
     try:
         for x, y in rows:
             xs.append(float(x))
             ys.append(float(y))
-    except ValueError:  # a blank line, a row of the wrong length or a cell that is not a number
+            if len(xs) > MAX_CSV_ROWS:
+                raise _too_many_rows(path)
+    except ValueError as error:  # a blank line, a row of the wrong length or a cell that is not a number
+        if isinstance(error, DataError):
+            raise
         return None
     if not xs or not all(map(_fits_float32, xs)) or not all(map(_fits_float32, ys)):
         return None
@@ -131,17 +193,19 @@ def _fits_float32(value: float) -> bool:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-def _read_rows(path: str, rows) -> tuple[list[float], list[float]]:
+def _read_rows(path: str, rows) -> tuple[array, array]:
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError(f"{path}: the file is empty; it needs a header line x,y and at least one row")
     if [cell.strip().lower() for cell in header] != ["x", "y"]:
         raise DataError(f"{path} line 1: the header must be x,y (got {','.join(header)!r})")
-    xs: list[float] = []
-    ys: list[float] = []
+    xs = array("d")
+    ys = array("d")
     for line_number, row in enumerate(rows, start=2):
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
+        if len(xs) == MAX_CSV_ROWS:
+            raise _too_many_rows(path)
         if len(row) != 2:
             raise DataError(f"{path} line {line_number}: expected 2 values (x,y), got {len(row)}")
         values = []

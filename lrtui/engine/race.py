@@ -62,9 +62,14 @@ def contender_settings(base: Settings, text: str) -> Settings:
     if changes.get("optimizer", base.optimizer) != "sgd" and "nesterov" not in changes:
         changes["nesterov"] = False  # Nesterov belongs to SGD; switching away drops it
     try:
-        return base.with_changes(**changes)
+        settings = base.with_changes(**changes)
     except SettingsError as error:
         raise SettingsError("compare", error.message) from None
+    if changes.get("momentum") and not settings.momentum_applies:
+        raise SettingsError(
+            "compare", f"momentum: {settings.optimizer} has no momentum; it applies to sgd and rmsprop"
+        )
+    return settings
 
 
 def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:

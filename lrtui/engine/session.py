@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from . import data as data_module
@@ -22,8 +24,9 @@ from .data import DataError
 from .files import write_atomically
 from .history import History
 from .run import Run
-from .settings import Settings, SettingsError
+from .settings import FLOAT32_MAX, MAX_EPOCHS, PRESETS, Settings, SettingsError
 from .simulation import Simulation
+from .trainer import EpochRecord
 
 FORMAT = "lrtui-session"
 VERSION = 1
@@ -40,14 +43,36 @@ def _number(value: float) -> float | str:
     return value if math.isfinite(value) else repr(value)
 
 
+def _shown(value: Any) -> str:
+    """A value as an error message quotes it: short, whatever the file holds."""
+    text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _float(value: Any, where: str) -> float:
     if isinstance(value, bool):
         raise SessionError(f"{where}: expected a number, got {value!r}")
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
+        try:
+            return float(value)
+        except OverflowError:
+            raise SessionError(f"{where}: {len(str(abs(value)))}-digit number is out of range") from None
+    if isinstance(value, float):
+        return value
+    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
         return float(value)
-    if value in ("inf", "-inf", "nan"):
-        return float(value)
-    raise SessionError(f"{where}: expected a number, got {value!r}")
+    raise SessionError(f"{where}: expected a number, got {_shown(value)}")
+
+
+def _whole(value: Any, where: str, low: int, high: int) -> int:
+    """A whole number from low to high (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SessionError(f"{where}: expected a whole number, got {_shown(value)}")
+    if value < 0 <= low:
+        raise SessionError(f"{where}: must not be negative (got {_shown(value)})")
+    if not low <= value <= high:
+        raise SessionError(f"{where}: {_shown(value)} is out of range ({low} to {high})")
+    return value
 
 
 def _tensor_to_json(tensor: torch.Tensor) -> dict[str, Any]:
@@ -61,24 +86,47 @@ def _tensor_to_json(tensor: torch.Tensor) -> dict[str, Any]:
 _DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+MAX_DIMENSIONS = 8
+
+
 def _tensor_from_json(value: Any, where: str) -> torch.Tensor:
     if not isinstance(value, dict) or set(value) != {"dtype", "shape", "values"}:
         raise SessionError(f"{where}: not a tensor record")
-    dtype = _DTYPES.get(value["dtype"])
+    name = value["dtype"]
+    dtype = _DTYPES.get(name) if isinstance(name, str) else None
     if dtype is None:
-        raise SessionError(f"{where}: unsupported dtype {value['dtype']!r}")
+        raise SessionError(f"{where}: unsupported dtype {_shown(name)}")
     shape = value["shape"]
     values = value["values"]
-    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
-        raise SessionError(f"{where}: bad shape {shape!r}")
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_DIMENSIONS
+        or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_BYTES for n in shape)
+    ):
+        raise SessionError(f"{where}: bad shape {_shown(shape)}")
     if not isinstance(values, list) or len(values) != math.prod(shape):
         raise SessionError(
             f"{where}: {len(values) if isinstance(values, list) else 'no'} values for shape {shape}"
         )
-    return torch.tensor([_float(v, where) for v in values], dtype=dtype).reshape(shape)
+    if dtype == torch.int64:
+        numbers: list[float] | list[int] = [_whole(v, where, *_INT64) for v in values]
+    else:
+        numbers = [_float(v, where) for v in values]
+        if dtype == torch.float32 and any(math.isfinite(v) and abs(v) > FLOAT32_MAX for v in numbers):
+            raise SessionError(f"{where}: a value is beyond float32's range (±3.4e38)")
+    return torch.tensor(numbers, dtype=dtype).reshape(shape)
 
 
 # ------------------------------------------------------------------- saving
+def _settings_to_json(settings: Settings) -> dict[str, Any]:
+    """The settings as saved: a CSV path made absolute, so the session loads from any folder."""
+    values = settings.to_dict()
+    if values["data"] not in PRESETS:
+        values["data"] = os.path.abspath(values["data"])
+    return values
+
+
 def session_dict(run: Run) -> dict[str, Any]:
     simulation, history = run.simulation, run.history
     trainer = simulation.trainer_between_epochs
@@ -86,7 +134,7 @@ def session_dict(run: Run) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "settings": simulation.settings.to_dict(),
+        "settings": _settings_to_json(simulation.settings),
         "epoch": simulation.epoch,
         "diverged_at": simulation.diverged_at,
         "parameters": [_tensor_to_json(p) for p in trainer.params],
@@ -116,10 +164,22 @@ def save_session(path: str | os.PathLike[str], run: Run) -> None:
 def load_session(path: str | os.PathLike[str]) -> Run:
     """The run saved in ``path``; raises SessionError with the reason, changing nothing."""
     path = Path(path)
+    document = _read_document(path)
     try:
-        if path.is_dir():
+        return session_from_dict(document)
+    except SessionError as error:
+        raise SessionError(f"{path}: {error}") from None
+
+
+def _read_document(path: Path) -> Any:
+    """The parsed JSON of a session file, or SessionError saying in one line why not."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
             raise SessionError(f"{path}: is a directory, not a session file")
-        if path.stat().st_size > MAX_BYTES:
+        if not stat.S_ISREG(info.st_mode):  # a named pipe would block the reader forever
+            raise SessionError(f"{path}: not a regular file (a pipe or a device), so not a session file")
+        if info.st_size > MAX_BYTES:
             raise SessionError(f"{path}: too large for a session file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -134,10 +194,24 @@ def load_session(path: str | os.PathLike[str]) -> Run:
         raise SessionError(
             f"{path}: corrupt or truncated (JSON error at line {error.lineno}, column {error.colno})"
         ) from None
-    try:
-        return session_from_dict(document)
-    except SessionError as error:
-        raise SessionError(f"{path}: {error}") from None
+    except RecursionError:
+        raise SessionError(f"{path}: not a session file (lists or objects nested too deeply)") from None
+    except ValueError:  # Python refuses integers of more than 4,300 digits
+        raise SessionError(f"{path}: not a session file (a number with thousands of digits)") from None
+    _find_data_beside(document, path.parent)
+    return document
+
+
+def _find_data_beside(document: Any, folder: Path) -> None:
+    """Sessions written before CSV paths were saved absolute hold the path as typed: if it is not
+    found from here, look for it from the session's own folder."""
+    settings = document.get("settings") if isinstance(document, dict) else None
+    data = settings.get("data") if isinstance(settings, dict) else None
+    if not isinstance(data, str) or data in PRESETS or os.path.isabs(data) or os.path.exists(data):
+        return
+    beside = folder / data
+    if beside.exists() and isinstance(settings, dict):
+        settings["data"] = str(beside)
 
 
 def session_from_dict(document: Any) -> Run:
@@ -152,27 +226,15 @@ def session_from_dict(document: Any) -> Run:
         )
     if version < 1:
         raise SessionError(f"unknown session version {version}")
-    try:
-        settings = Settings.from_dict(_field(document, "settings", dict))
-    except (SettingsError, TypeError) as error:
-        raise SessionError(f"bad settings: {error}") from None
+    settings = _settings(document)
     try:
         dataset = data_module.load(settings.data)
     except DataError as error:
         raise SessionError(f"the session's data cannot be loaded: {error}") from None
     simulation = Simulation(settings, dataset)
-    _restore_trainer(simulation, document)
-    epoch = _field(document, "epoch", int)
-    if epoch < 0:
-        raise SessionError("epoch must not be negative")
-    diverged_at = document.get("diverged_at")
-    if diverged_at is not None and not isinstance(diverged_at, int):
-        raise SessionError("diverged_at must be an epoch number or null")
-    history = _history(_field(document, "history", dict))
-    if history.bias is not None and history.bias != settings.bias:
-        raise SessionError("the history's bias does not match the settings")
-    if len(history) and history.epochs[-1] != epoch - 1:
-        raise SessionError("the history does not end at the session's epoch")
+    epoch, diverged_at = _epochs(document)
+    history = _history(_field(document, "history", dict), settings, epoch, diverged_at)
+    _restore_trainer(simulation, document, epoch, history)
     simulation.resume_at(epoch, history.last, diverged_at)
     return Run(settings, simulation=simulation, history=history)
 
@@ -184,38 +246,56 @@ def _field(document: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _restore_trainer(simulation: Simulation, document: dict[str, Any]) -> None:
+def _settings(document: dict[str, Any]) -> Settings:
+    saved = _field(document, "settings", dict)
+    for name, value in saved.items():
+        if isinstance(value, int) and not isinstance(value, bool):
+            _float(value, f"settings {name}")  # beyond any float: refused here, by name
+    try:
+        return Settings.from_dict(saved)
+    except (SettingsError, TypeError, ValueError, OverflowError) as error:
+        raise SessionError(f"bad settings: {error}") from None
+
+
+def _epochs(document: dict[str, Any]) -> tuple[int, int | None]:
+    """The next epoch to run and the epoch the run diverged at (None if it did not)."""
+    epoch = _whole(document.get("epoch"), "epoch", 0, MAX_EPOCHS + 1)
+    diverged_at = document.get("diverged_at")
+    if diverged_at is None:
+        return epoch, None
+    diverged_at = _whole(diverged_at, "diverged_at", 0, MAX_EPOCHS)
+    if diverged_at != epoch - 1:
+        raise SessionError(
+            f"diverged_at: a run stops at the epoch it diverged at, so {diverged_at} must be"
+            f" {epoch - 1} (the last epoch run)"
+        )
+    return epoch, diverged_at
+
+
+_PARAMETER_NAMES = ("W", "b")
+# Optimizer state that is a running sum or average of squares, never negative.
+_SQUARES = frozenset({"exp_avg_sq", "max_exp_avg_sq", "sum", "square_avg"})
+
+
+def _restore_trainer(simulation: Simulation, document: dict[str, Any], epoch: int, history: History) -> None:
     trainer = simulation.trainer
     parameters = _field(document, "parameters", list)
     grads = _field(document, "grads", list)
     if len(parameters) != len(trainer.params) or len(grads) != len(trainer.params):
         raise SessionError("the saved parameters do not match the settings (bias on or off?)")
+    values = []
+    for index, (param, saved, grad) in enumerate(zip(trainer.params, parameters, grads, strict=True)):
+        where = f"parameter {index} ({_PARAMETER_NAMES[index]})"
+        value = _tensor_like(param, saved, where)
+        values.append((value, None if grad is None else _tensor_like(param, grad, f"gradient {index}")))
+    _check_parameters_follow_history([value for value, _ in values], history)
+    restored = _optimizer_state(document, trainer.optimizer, trainer.params, epoch)
     trainer.values = None  # the parameters change under it
     with torch.no_grad():
-        for index, (param, saved, grad) in enumerate(zip(trainer.params, parameters, grads, strict=True)):
-            value = _tensor_from_json(saved, f"parameter {index}")
-            if value.shape != param.shape:
-                raise SessionError(
-                    f"parameter {index}: shape {list(value.shape)}, expected {list(param.shape)}"
-                )
+        for param, (value, grad) in zip(trainer.params, values, strict=True):
             param.copy_(value)
-            param.grad = (
-                None if grad is None else _tensor_from_json(grad, f"gradient {index}").reshape(param.shape)
-            )
-    saved_state = _field(document, "optimizer", dict).get("state", {})
-    if not isinstance(saved_state, dict):
-        raise SessionError("malformed optimizer state")
+            param.grad = grad
     state_dict = trainer.optimizer.state_dict()
-    restored: dict[int, dict[str, Any]] = {}
-    for key, entries in saved_state.items():
-        if not key.isdigit() or int(key) >= len(trainer.params) or not isinstance(entries, dict):
-            raise SessionError(f"malformed optimizer state for parameter {key!r}")
-        restored[int(key)] = {
-            name: _tensor_from_json(value, f"optimizer state {name}")
-            if isinstance(value, dict)
-            else _float(value, name)
-            for name, value in entries.items()
-        }
     state_dict["state"] = restored
     try:
         trainer.optimizer.load_state_dict(state_dict)
@@ -223,16 +303,146 @@ def _restore_trainer(simulation: Simulation, document: dict[str, Any]) -> None:
         raise SessionError(f"the optimizer state does not fit the settings: {error}") from None
 
 
-def _history(saved: dict[str, Any]) -> History:
+def _tensor_like(param: torch.Tensor, saved: Any, where: str) -> torch.Tensor:
+    value = _tensor_from_json(saved, where)
+    if value.shape != param.shape or value.dtype != param.dtype:
+        raise SessionError(
+            f"{where}: a {_dtype_name(value)} tensor of shape {list(value.shape)},"
+            f" expected {_dtype_name(param)} of shape {list(param.shape)}"
+        )
+    return value
+
+
+def _dtype_name(tensor: torch.Tensor) -> str:
+    return str(tensor.dtype).removeprefix("torch.")
+
+
+def _check_parameters_follow_history(values: list[torch.Tensor], history: History) -> None:
+    """W and b are where the last step in the history left them (a diverged step may not have moved them)."""
+    last = history.last
+    if last is None or not last.finite:
+        return
+    for index, (value, expected) in enumerate(zip(values, (last.w_next, last.b_next), strict=False)):
+        if expected is not None and value.item() != expected:
+            raise SessionError(
+                f"parameter {index} ({_PARAMETER_NAMES[index]}) is {value.item():g}, but the history's"
+                f" last step left it at {expected:g}"
+            )
+
+
+Layout = dict[int, dict[str, tuple[str, ...]]]
+
+
+def _layout(state: dict[int, dict[str, Any]]) -> Layout:
+    """What an optimizer state holds: per parameter, each entry's kind, dtype and shape."""
+    return {
+        index: {
+            name: ("tensor", _dtype_name(value), str(list(value.shape)))
+            if isinstance(value, torch.Tensor)
+            else ("number",)
+            for name, value in entries.items()
+        }
+        for index, entries in state.items()
+    }
+
+
+def _reference_layouts(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> tuple[Layout, Layout]:
+    """The state torch makes for this optimizer with these settings: new, and after one step.
+
+    Built on copies of the parameters, so the run itself is untouched.
+    """
+    twins = [torch.zeros_like(param, requires_grad=True) for param in params]
+    reference = type(optimizer)(twins, **optimizer.defaults)
+    before = _layout(reference.state_dict()["state"])
+    for twin in twins:
+        twin.grad = torch.ones_like(twin)
+    reference.step()
+    return before, _layout(reference.state_dict()["state"])
+
+
+def _optimizer_state(
+    document: dict[str, Any], optimizer: torch.optim.Optimizer, params: list[torch.Tensor], epoch: int
+) -> dict[int, dict[str, Any]]:
+    saved_state = _field(document, "optimizer", dict).get("state", {})
+    if not isinstance(saved_state, dict):
+        raise SessionError("malformed optimizer state")
+    restored: dict[int, dict[str, Any]] = {}
+    for key, entries in saved_state.items():
+        if not key.isdigit() or int(key) >= len(params) or not isinstance(entries, dict):
+            raise SessionError(f"malformed optimizer state for parameter {_shown(key)}")
+        restored[int(key)] = {
+            name: _tensor_from_json(value, f"optimizer state {name} of parameter {key}")
+            if isinstance(value, dict)
+            else _float(value, f"optimizer state {name} of parameter {key}")
+            for name, value in entries.items()
+        }
+    before, after = _reference_layouts(optimizer, params)
+    layout = _layout(restored)
+    if layout not in (before, after):
+        raise SessionError(_layout_difference(type(optimizer).__name__, layout, after if layout else before))
+    steps_so_far = torch.tensor(float(epoch), dtype=torch.float32).item()  # torch counts in float32
+    for key, entries in restored.items():
+        for name, value in entries.items():
+            where = f"optimizer state {name} of parameter {key}"
+            numbers = value.flatten().tolist() if isinstance(value, torch.Tensor) else [value]
+            if name == "step" and not all(n == int(n) and 0 <= n <= steps_so_far for n in numbers):
+                raise SessionError(
+                    f"{where}: {numbers[0]:g} is not a step count from 0 to the epoch ({epoch})"
+                )
+            if name in _SQUARES and any(n < 0 for n in numbers):
+                raise SessionError(f"{where}: a sum of squares cannot be negative")
+    return restored
+
+
+def _layout_difference(optimizer: str, layout: Layout, expected: Layout) -> str:
+    """One line saying where a saved optimizer state differs from the one torch makes."""
+    if set(layout) != set(expected):
+        return (
+            f"optimizer state: {optimizer} keeps state for parameters {sorted(expected) or 'none'},"
+            f" the file has {sorted(layout) or 'none'}"
+        )
+    for index, entries in expected.items():
+        if set(layout[index]) != set(entries):
+            return (
+                f"optimizer state of parameter {index}: {optimizer} keeps {', '.join(sorted(entries))},"
+                f" the file has {', '.join(sorted(layout[index])) or 'nothing'}"
+            )
+        for name, kind in entries.items():
+            if layout[index][name] != kind:
+                return (
+                    f"optimizer state {name} of parameter {index}: expected {_kind(kind)},"
+                    f" got {_kind(layout[index][name])}"
+                )
+    return f"optimizer state does not fit {optimizer}"
+
+
+def _kind(kind: tuple[str, ...]) -> str:
+    return "a number" if kind[0] == "number" else f"a {kind[1]} tensor of shape {kind[2]}"
+
+
+def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at: int | None) -> History:
     history = History()
     epochs = saved.get("epoch")
-    if not isinstance(epochs, list) or not all(
-        isinstance(e, int) and not isinstance(e, bool) for e in epochs
-    ):
+    if not isinstance(epochs, list):
         raise SessionError("malformed history epochs")
+    if not epochs and epoch > 0:
+        raise SessionError(f"the history is empty but the session is at epoch {epoch}")
+    previous = -1
+    for position, value in enumerate(epochs):
+        number = _whole(value, f"history epoch {position}", 0, MAX_EPOCHS)
+        if number <= previous:
+            raise SessionError(f"history epoch {position}: {number} does not come after {previous}")
+        previous = number
+    if epochs and epochs[-1] != epoch - 1:
+        raise SessionError(
+            f"the history does not end at the session's epoch: it ends at {epochs[-1]}, the session is"
+            f" at epoch {epoch}"
+        )
     bias = saved.get("bias")
     if bias is not None and not isinstance(bias, bool):
         raise SessionError("malformed history bias")
+    if epochs and bias != settings.bias:
+        raise SessionError("the history's bias does not match the settings")
     history.bias = bias
     history.epochs.extend(epochs)
     for name, column in history.columns.items():
@@ -240,4 +450,27 @@ def _history(saved: dict[str, Any]) -> History:
         if not isinstance(values, list) or len(values) != len(epochs):
             raise SessionError(f"history column {name!r} is missing or has the wrong length")
         column.extend(_float(v, f"history {name}") for v in values)
+    _check_divergence(history, diverged_at)
     return history
+
+
+def _check_divergence(history: History, diverged_at: int | None) -> None:
+    """A run stops at its first epoch with a non-finite number: only the last record may have one,
+    and it has one exactly when the session says the run diverged."""
+    names = ("cost", "grad_w", "w_next", "grad_b", "b_next") if history.bias else ("cost", "grad_w", "w_next")
+    for name in names:
+        column = np.frombuffer(history.columns[name], dtype=np.float64)[:-1]
+        bad = np.flatnonzero(~np.isfinite(column))
+        if bad.size:
+            raise SessionError(f"history epoch {history.epochs[bad[0]]} is not finite, yet the run went on")
+    last: EpochRecord | None = history.last
+    if last is None:
+        return
+    if diverged_at is None and not last.finite:
+        raise SessionError(
+            f"history epoch {last.epoch} is not finite, but the session says it did not diverge"
+        )
+    if diverged_at is not None and last.finite:
+        raise SessionError(
+            f"diverged_at: the session says epoch {diverged_at} diverged, but its numbers are finite"
+        )

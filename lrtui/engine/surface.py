@@ -69,15 +69,16 @@ class CostSurface:
     def optimum(self) -> Optimum:
         s = self.sums
         if self.bias:
-            det = s.n * s.xx - s.x * s.x
-            if det <= 1e-12 * max(1.0, s.n * s.xx):
+            # Judged on the spread about the mean, which is exactly 0 for equal x whatever their
+            # scale (x around 1e-7 is as good data as x around 1); n*xx - x^2 would lose it to rounding.
+            if s.sxx == 0:
                 return Optimum(
                     None,
                     None,
                     None,
                     "all x are equal: every line through their mean fits as well, so the optimum is not unique",
                 )
-            w = (s.n * s.xy - s.x * s.y) / det
+            w = s.sxy / s.sxx
             b = (s.y - w * s.x) / s.n
         else:
             if s.xx == 0:

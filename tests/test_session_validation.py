@@ -1,0 +1,389 @@
+"""Session files that used to get through the loader and then crash: every field's type, range and
+shape is checked, the optimizer state must be the one torch makes for the settings, and the
+session must agree with itself. Each is refused with one SessionError line naming the field."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from cli_support import invoke_main
+
+from lrtui.engine import Settings, Simulation
+from lrtui.engine.history import History
+from lrtui.engine.run import Run
+from lrtui.engine.session import SessionError, load_session, save_session, session_dict
+
+MOMENTUM = Settings(momentum=0.9)
+ADAM = Settings(optimizer="adam", learning_rate=0.1)
+ADAGRAD = Settings(optimizer="adagrad", learning_rate=0.1)
+
+
+def pair(run: Run) -> tuple[Simulation, History]:
+    """A loaded run as the simulation and the history it holds."""
+    return run.simulation, run.history
+
+
+def saved(settings: Settings, epochs: int = 4) -> dict[str, Any]:
+    simulation = Simulation(settings)
+    history = History()
+    history.extend(simulation.run(epochs))
+    return session_dict(Run(simulation.settings, simulation=simulation, history=history))
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(SessionError) as error:
+        load_session(path)
+    message = str(error.value)
+    assert "\n" not in message and len(message) < 400, message
+    return message
+
+
+def write(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def state(document: dict[str, Any], index: int = 0) -> dict[str, Any]:
+    return document["optimizer"]["state"][str(index)]
+
+
+def tensor(values: list[Any], shape: list[Any], dtype: Any = "float32") -> dict[str, Any]:
+    return {"dtype": dtype, "shape": shape, "values": values}
+
+
+Change = Callable[[dict[str, Any]], None]
+CASES: list[tuple[str, Settings, Change, str]] = [
+    (
+        "400-digit learning rate",
+        Settings(),
+        lambda d: d["settings"].update(learning_rate=10**400),
+        "settings learning_rate: 401-digit number",
+    ),
+    (
+        "400-digit initial W",
+        Settings(),
+        lambda d: d["settings"].update(init_w=-(10**400)),
+        "settings init_w: 401-digit number",
+    ),
+    (
+        "400-digit tensor value",
+        Settings(),
+        lambda d: d["parameters"][0].update(values=[10**400]),
+        "parameter 0 (W): 401-digit number",
+    ),
+    (
+        "a value past float32",
+        Settings(),
+        lambda d: d["parameters"][1].update(values=[1e39]),
+        "parameter 1 (b): a value is beyond float32",
+    ),
+    (
+        "list as dtype",
+        Settings(),
+        lambda d: d["parameters"][0].update(dtype=["float32"]),
+        "unsupported dtype",
+    ),
+    (
+        "float64 parameter",
+        Settings(),
+        lambda d: d["parameters"][0].update(dtype="float64"),
+        "parameter 0 (W): a float64 tensor",
+    ),
+    ("bool in a shape", Settings(), lambda d: d["parameters"][0].update(shape=[True]), "bad shape"),
+    (
+        "gradient of the wrong shape",
+        Settings(),
+        lambda d: d["grads"].__setitem__(0, tensor([1.0, 2.0], [2])),
+        "gradient 0: a float32 tensor of shape [2], expected float32 of shape [1]",
+    ),
+    (
+        "history epoch past int64",
+        Settings(),
+        lambda d: d["history"]["epoch"].__setitem__(0, 2**63),
+        "history epoch 0",
+    ),
+    (
+        "history epochs out of order",
+        Settings(),
+        lambda d: d["history"]["epoch"].__setitem__(1, 0),
+        "history epoch 1: 0 does not come after 0",
+    ),
+    (
+        "history ending before the epoch",
+        Settings(),
+        lambda d: d.update(epoch=7),
+        "history does not end at the session's epoch",
+    ),
+    (
+        "empty history at epoch 4",
+        Settings(),
+        lambda d: d["history"].update(epoch=[], **{n: [] for n in COLUMNS}),
+        "empty",
+    ),
+    ("epoch as text", Settings(), lambda d: d.update(epoch="4"), "epoch: expected a whole number"),
+    (
+        "diverged at epoch -7",
+        Settings(),
+        lambda d: d.update(diverged_at=-7),
+        "diverged_at: must not be negative",
+    ),
+    ("diverged beyond the epoch", Settings(), lambda d: d.update(diverged_at=10), "diverged_at: a run stops"),
+    ("diverged with finite numbers", Settings(), lambda d: d.update(diverged_at=3), "numbers are finite"),
+    (
+        "a non-finite epoch that did not stop the run",
+        Settings(),
+        lambda d: d["history"]["cost"].__setitem__(1, "inf"),
+        "history epoch 1 is not finite, yet the run went on",
+    ),
+    (
+        "W not where the last step left it",
+        Settings(),
+        lambda d: d["parameters"][0].update(values=[0.5]),
+        "parameter 0 (W) is 0.5, but the history's last step left it",
+    ),
+    (
+        "Adam state without exp_avg",
+        ADAM,
+        lambda d: state(d).pop("exp_avg"),
+        "optimizer state of parameter 0: Adam keeps exp_avg, exp_avg_sq, step, the file has exp_avg_sq, step",
+    ),
+    (
+        "Adam state for one parameter only",
+        ADAM,
+        lambda d: d["optimizer"]["state"].pop("1"),
+        "Adam keeps state for parameters [0, 1], the file has [0]",
+    ),
+    (
+        "an unknown state entry",
+        ADAM,
+        lambda d: state(d).update(extra=1.0),
+        "Adam keeps exp_avg, exp_avg_sq, step,",
+    ),
+    (
+        "a negative Adam step",
+        ADAM,
+        lambda d: state(d)["step"].update(values=[-3.0]),
+        "optimizer state step of parameter 0: -3 is not a step count",
+    ),
+    (
+        "an Adam step beyond the epoch",
+        ADAM,
+        lambda d: state(d)["step"].update(values=[100.0]),
+        "optimizer state step of parameter 0: 100 is not a step count",
+    ),
+    (
+        "a fractional Adam step",
+        ADAM,
+        lambda d: state(d)["step"].update(values=[2.5]),
+        "2.5 is not a step count",
+    ),
+    (
+        "a negative sum of squares",
+        ADAM,
+        lambda d: state(d, 1)["exp_avg_sq"].update(values=[-1.0]),
+        "optimizer state exp_avg_sq of parameter 1: a sum of squares cannot be negative",
+    ),
+    (
+        "a float momentum buffer",
+        MOMENTUM,
+        lambda d: state(d).update(momentum_buffer=0.5),
+        "optimizer state momentum_buffer of parameter 0: expected a float32 tensor of shape [1], got a number",
+    ),
+    (
+        "a mis-shaped momentum buffer",
+        MOMENTUM,
+        lambda d: state(d).update(momentum_buffer=tensor([0.0, 0.0], [2])),
+        "momentum_buffer of parameter 0: expected a float32 tensor of shape [1], got a float32 tensor of shape [2]",
+    ),
+    (
+        "Adagrad without its state",
+        ADAGRAD,
+        lambda d: d["optimizer"].update(state={}),
+        "Adagrad keeps state for parameters [0, 1], the file has none",
+    ),
+    (
+        "momentum state for plain SGD",
+        Settings(),
+        lambda d: d["optimizer"].update(state={"0": {"momentum_buffer": tensor([0.0], [1])}}),
+        "SGD keeps state for parameters none, the file has [0]",
+    ),
+]
+COLUMNS = (
+    "w",
+    "b",
+    "cost",
+    "grad_w",
+    "grad_b",
+    "w_next",
+    "b_next",
+    "fresh_grad_w",
+    "fresh_grad_b",
+    "learning_rate",
+)
+
+
+@pytest.mark.parametrize(
+    ("settings", "change", "why"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_a_bad_field_is_refused_naming_it(
+    tmp_path: Path, settings: Settings, change: Change, why: str
+) -> None:
+    document = saved(settings)
+    change(document)
+    assert why in refused(write(tmp_path, document))
+
+
+def test_json_nested_100000_deep_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text(
+        '{"format": "lrtui-session", "version": 1, "settings": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    )
+    assert "nested too deeply" in refused(path)
+
+
+def test_an_integer_of_5000_digits_is_refused(tmp_path: Path) -> None:
+    text = json.dumps(saved(Settings())).replace('"seed": 1', '"seed": ' + "9" * 5000)
+    path = tmp_path / "s.json"
+    path.write_text(text)
+    assert "a number with thousands of digits" in refused(path)
+
+
+def test_the_app_is_not_started_on_a_bad_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = saved(MOMENTUM)
+    state(document).update(momentum_buffer=0.5)
+    path = write(tmp_path, document)
+    code, out, err = invoke_main(capsys, "--load", str(path))
+    assert (
+        code == 2
+        and out == ""
+        and err.count("\n") == 1
+        and "argument --load:" in err
+        and "momentum_buffer" in err
+    )
+
+
+# ------------------------------------------------------------- good sessions still load
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(optimizer="adam", learning_rate=1e30),  # Adam's step overflows float32: NaN w_next
+        Settings(learning_rate=1.0),  # diverges to inf
+        Settings(optimizer="adagrad"),  # Adagrad has state before its first step
+        Settings(optimizer="rmsprop", momentum=0.5, model="linear"),
+    ],
+)
+@pytest.mark.parametrize("epochs", [0, 1, 40])
+def test_sessions_lrtui_writes_load_and_step_on_as_plain_torch(
+    tmp_path: Path, settings: Settings, epochs: int
+) -> None:
+    simulation = Simulation(settings)
+    history = History()
+    history.extend(simulation.run(epochs))
+    save_session(tmp_path / "s.json", Run(simulation.settings, simulation=simulation, history=history))
+    loaded, loaded_history = pair(load_session(tmp_path / "s.json"))
+    assert repr(list(loaded_history)) == repr(list(history))  # repr: NaN equals NaN
+    assert loaded.diverged_at == simulation.diverged_at
+    assert loaded.epoch == simulation.epoch
+    if not simulation.diverged:
+        assert repr(loaded.run(5)) == repr(simulation.run(5))
+
+
+def test_a_session_saved_after_switching_optimizer_loads(tmp_path: Path) -> None:
+    """The app's `o` key makes a fresh optimizer mid-run: its state is empty while the epoch is not."""
+    simulation = Simulation(Settings(momentum=0.9))
+    history = History()
+    history.extend(simulation.run(6))
+    simulation.apply(simulation.settings.with_changes(optimizer="adam"))
+    save_session(tmp_path / "s.json", Run(simulation.settings, simulation=simulation, history=history))
+    loaded, _ = pair(load_session(tmp_path / "s.json"))
+    history.extend(simulation.run(3))
+    assert loaded.run(3) == list(history)[-3:]
+    assert loaded.optimizer.state_dict()["state"][0]["step"] == torch.tensor(3.0)
+
+
+# ------------------------------------------------------------------------ the data's path
+def test_a_csv_session_loads_from_another_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "work" / "points.csv").write_text("x,y\n1,2\n2,4\n3,7\n")
+    monkeypatch.chdir(tmp_path / "work")
+    simulation = Simulation(Settings(data="points.csv"))
+    history = History()
+    history.extend(simulation.run(5))
+    save_session("s.json", Run(simulation.settings, simulation=simulation, history=history))
+    assert json.loads(Path("s.json").read_text())["settings"]["data"] == str(tmp_path / "work" / "points.csv")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    loaded, loaded_history = pair(load_session("../work/s.json"))
+    assert list(loaded_history) == list(history) and loaded.run(3) == simulation.run(3)
+
+
+def test_an_older_session_with_a_relative_path_finds_its_csv_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "points.csv").write_text("x,y\n1,2\n2,4\n3,7\n")
+    monkeypatch.chdir(tmp_path / "work")
+    simulation = Simulation(Settings(data="points.csv"))
+    history = History()
+    history.extend(simulation.run(5))
+    document = session_dict(Run(simulation.settings, simulation=simulation, history=history))
+    document["settings"]["data"] = "points.csv"  # as sessions were written before
+    write(tmp_path / "work", document)
+    monkeypatch.chdir(tmp_path)
+    loaded, _ = pair(load_session("work/s.json"))
+    assert loaded.run(3) == simulation.run(3)
+
+
+# ---------------------------------------------------------------------- not a file at all
+def test_a_named_pipe_as_session_is_refused_without_waiting(tmp_path: Path) -> None:
+    """A writer stands by: if the loader opened the pipe it would get a line of junk rather than hang."""
+    pipe = tmp_path / "pipe.json"
+    os.mkfifo(pipe)
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.is_set():
+            try:
+                handle = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # no reader yet
+                time.sleep(0.01)
+                continue
+            os.write(handle, b"junk\n")
+            os.close(handle)
+            return
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        assert "not a regular file" in refused(pipe)
+    finally:
+        done.set()
+        thread.join()
+
+
+async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -> None:
+    from app_support import make_app
+    from textual.widgets import Input
+
+    document = saved(MOMENTUM)
+    state(document).update(momentum_buffer=0.5)  # used to crash the chart's peek at the next frame
+    path = write(tmp_path, document)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("N", "ctrl+o")
+        app.screen.query_one("#prompt-path", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        notes = [n for n in app._notifications if n.title == "Session not loaded"]
+        assert notes and "momentum_buffer" in notes[0].message
+        await pilot.press("n")
+        assert app.leader.epoch == 11 and app.leader.settings == Settings()
