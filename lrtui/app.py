@@ -8,6 +8,7 @@ and files; ``app_base`` what they share.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from functools import partial
 from typing import Any
@@ -15,12 +16,13 @@ from typing import Any
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widgets import Input
 
 from .app_actions import FileActions, LessonActions, RaceActions, loaded_text
 from .engine import DataError, SettingsError
 from .engine.run import Run
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, field_text, label
-from .keys import KEYS
+from .keys import KEYS, TYPED_ACTIONS
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel
 
@@ -80,6 +82,11 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
             return True
         self.race.apply(new)
         self.log_event(f"from epoch {leader.epoch}: {change}")
+        if field == "zero_grad" and not value and self.lesson is None:
+            self.log_event(
+                ".grad now adds each epoch's fresh gradient to the ones before; lesson 4 (press l) "
+                "shows it with a learning rate so small that the fresh gradient barely changes"
+            )
         panel.show(new, self.pacer.speed)
         self.check_goal()
         self.refresh_views()
@@ -109,6 +116,8 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         self.stop_running()
         leader = self.leader
         if not self.race.undo():
+            if leader.epoch == leader.first_epoch == 0 and self.bring_back():
+                return
             first = leader.first_epoch
             if first:
                 message = f"This session was loaded before epoch {first}: undo goes back no further."
@@ -123,6 +132,12 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
     def action_reset(self) -> None:
         leader = self.leader
         self.start_over(Run(leader.settings, leader.dataset), "reset: back to epoch 0 with the same settings")
+
+    def action_save_screenshot(self) -> None:
+        """The screen as an SVG picture (for slides), named after the epoch, in this folder."""
+        name = f"lrtui-epoch-{self.leader.epoch}.svg"
+        path = self.save_screenshot(filename=name, path=os.getcwd())
+        self.log_event(f"saved a picture of the screen to {path}")
 
     def action_phase_step(self) -> None:
         if not self.run_screen.showing_code:
@@ -160,6 +175,21 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         self.refresh_views()
 
     # ------------------------------------------------------------ discovery
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """While a field has focus, the keys it types into are not the app's: the footer shows
+        only the keys that still work (ctrl+…, esc)."""
+        if isinstance(self.focused, Input):
+            written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
+            if written in TYPED_ACTIONS:
+                return False
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_help()))

@@ -24,6 +24,7 @@ REDRAW_RATE = 20
 LOG_FLUSH_RATE = 2
 CHART_RATE = 8
 CHART_SHARE = 0.25
+MAX_SET_ASIDE = 10
 
 
 class FrameTimer(Protocol):
@@ -64,6 +65,9 @@ class RunApp(App[None]):
         self._next_chart = 0.0
         self.run_screen = RunScreen()
         self._toasts: set[tuple[str, str]] = set()  # shown and not yet timed out
+        # The runs a restart set aside (a new problem, a reset, a lesson, a load), newest last,
+        # so that undo at the start of the new run can bring the last one back.
+        self.set_aside: list[list[Run]] = []
 
     def get_default_screen(self) -> Screen:
         return self.run_screen
@@ -209,16 +213,34 @@ class RunApp(App[None]):
         the race restarts on ``leader``, the log says why (and replays the epochs a loaded
         run brings), every view follows."""
         self.stop_running()
+        setting_aside = self.leader.last is not None and leader is not self.leader
+        if setting_aside:
+            self.set_aside = [*self.set_aside[-(MAX_SET_ASIDE - 1) :], list(self.race.runs)]
         self.race.restart(leader)
         self.run_screen.chart.reset_view()
         self.run_log.new_run()
         for text in events:
             self.log_event(text)
+        if setting_aside:
+            self.log_event("u brings the run before back")
         self.note_optimum()
         self.run_log.replay(self.race)
         self.run_screen.panel.show(leader.settings, self.pacer.speed)
         self.check_goal()
         self.refresh_views()
+
+    def bring_back(self) -> bool:
+        """Undo the last restart: the race set aside comes back as it was; False if none."""
+        if not self.set_aside:
+            return False
+        self.stop_running()
+        self.race.runs = self.set_aside.pop()
+        self.run_screen.chart.reset_view()
+        self.run_log.new_run()
+        self.log_event(f"undo: back to the run before the restart, {self.when()}")
+        self.run_screen.panel.show(self.leader.settings, self.pacer.speed)
+        self.refresh_views()
+        return True
 
     def note_optimum(self) -> None:
         optimum = self.leader.surface.optimum

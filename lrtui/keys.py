@@ -46,8 +46,20 @@ KEYS: list[Binding] = [
     key("l", "pick_lesson", "Lessons", "lessons",
         "guided lessons: the classic PyTorch lessons, each with a goal the app checks", show=False),
     key("L", "close_lesson", "Close lesson", "lesson-close", "close the lesson box (the run goes on)", show=False),
+    key("S", "save_screenshot", "Picture", "screenshot", "save a picture of the screen (SVG, for slides)", show=False),
     key("question_mark", "help", "Help", "help", "show this help"),
     key("escape", "focus_app", "Leave field", "focus-app", "leave a field and hand the keys back to the app",
         show=False),
     key("q", "quit", "Quit", "quit", "quit lrtui"),
 ]  # fmt: skip
+
+
+def _typed(key_name: str) -> bool:
+    """True for a key an input field takes as text (or as moving its cursor)."""
+    return len(key_name) == 1 or key_name in ("space", "plus", "minus", "question_mark", "left", "right")
+
+
+# The actions whose every key types into a focused input: the footer leaves them out then.
+TYPED_ACTIONS: frozenset[str] = frozenset(
+    binding.action for binding in KEYS if all(_typed(name.strip()) for name in binding.key.split(","))
+)

@@ -51,6 +51,13 @@ class ParameterPanel(VerticalScroll, can_focus=False):
     ParameterPanel .field {
         height: 1;
     }
+    ParameterPanel .field:focus-within {
+        background: $accent 20%;
+    }
+    ParameterPanel .field:focus-within .name {
+        color: $accent;
+        text-style: bold;
+    }
     ParameterPanel .field.-invalid .name {
         color: $error;
         text-style: bold;
@@ -167,8 +174,13 @@ class ParameterPanel(VerticalScroll, can_focus=False):
             return False
 
     def mark(self, field: str, reason: str) -> None:
-        """Show why the field's value was refused; the run keeps the last good value."""
+        """Show why the field's value was refused; the run keeps the last good value. A field
+        the learner has left shows the value in use again (the reason stays under it)."""
         kept = self._speed if field == "speed" else getattr(self._settings, field, None)
+        widget = self.query_one(f"#field-{field}")
+        if isinstance(widget, Input) and not widget.has_focus and widget.value != field_text(field, kept):
+            reason = f"{widget.value!r} refused: {reason}"
+            self._set(ROW_BY_NAME[field], kept)
         note = f"{reason}; keeping {field_text(field, kept) or 'default'}"
         self.query_one(f"#reason-{field}", Static).update(note)
         self.query_one(f"#row-{field}").add_class("-invalid")
@@ -176,7 +188,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
 
     def refuse(self, field: str, reason: str) -> None:
         """The app refused the field's new value: a switch or select goes back to the value
-        still in use; an input keeps what was typed so it can be corrected."""
+        still in use; an input keeps what was typed while it has focus, to be corrected."""
         widget = self.query_one(f"#field-{field}")
         if not isinstance(widget, Input):
             kept = self._speed if field == "speed" else getattr(self._settings, field)

@@ -119,7 +119,7 @@ def state_table(run: Run, note: bool = True) -> Group:
     epoch = "—" if record is None else str(record.epoch)
     headline = Text.assemble(
         ("epoch ", "bold"),
-        f"{epoch}/{settings.epochs}".ljust(12),
+        f"{epoch}/{settings.epochs}".ljust(max(12, len(f"{epoch}/{settings.epochs}") + 2)),
         ("cost ", "bold"),
         number(record and record.cost, 0),
     )

@@ -1,0 +1,125 @@
+"""What got in a newcomer's way (issue 12), each as the learner meets it: keys and focus, messages
+that agree on the epoch, prompts that keep what was typed, a restart that u takes back."""
+
+from __future__ import annotations
+
+import plain_torch as pt
+from app_support import log_text, make_app, shown_text
+from textual.widgets import Input
+from textual.widgets._footer import FooterKey
+
+from lrtui.engine import Settings
+from lrtui.engine.race import Race
+from lrtui.engine.settings import field_text
+from lrtui.widgets.prompt import PathPrompt
+from lrtui.widgets.state import state_table
+
+SIZE = (120, 40)
+
+
+def footer_actions(app) -> set[str]:
+    return {key.action for key in app.screen.query(FooterKey)}
+
+
+async def test_the_footer_shows_only_the_keys_that_work_while_a_field_has_focus() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert {"toggle_run", "step(1)", "quit"} <= footer_actions(app)
+        app.query_one("#field-learning_rate", Input).focus()
+        await pilot.pause()
+        shown = footer_actions(app)
+        assert "toggle_run" not in shown and "step(1)" not in shown and "quit" not in shown
+        await pilot.press("n")  # types into the field
+        assert app.leader.epoch == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert {"toggle_run", "step(1)"} <= footer_actions(app)
+
+
+async def test_leaving_a_field_with_a_refused_value_shows_the_value_in_use_and_why() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#field-learning_rate", Input)
+        field.focus()
+        await pilot.press("ctrl+a", "ctrl+k", *"abc")
+        assert field.value == "abc"  # kept while the learner corrects it
+        await pilot.press("escape")
+        await pilot.pause()
+        assert field.value == field_text("learning_rate", 0.01) and app.leader.settings.learning_rate == 0.01
+        reason = shown_text(app.query_one("#reason-learning_rate"))
+        assert "'abc' refused" in reason and "keeping 0.01" in reason
+
+
+async def test_a_data_file_the_app_refuses_is_replaced_by_the_data_in_use_on_leaving() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#field-data", Input)
+        field.focus()
+        await pilot.press("ctrl+a", "ctrl+k", *"linen+", "tab")
+        await pilot.pause()
+        assert field.value == "line" and app.leader.settings.data == "line"
+        assert "keeping line" in shown_text(app.query_one("#reason-data"))
+
+
+async def test_u_at_the_start_of_a_new_problem_brings_the_run_before_back_exactly() -> None:
+    app = make_app(Settings(log_every=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("N", "n", "n")
+        before = list(app.leader.history)
+        await pilot.press("b")  # bias off: a new problem
+        assert app.leader.epoch == 0 and not app.leader.settings.bias
+        assert "u brings the run before back" in log_text(app)
+        await pilot.press("u")
+        assert app.leader.settings.bias and app.leader.epoch == 12 and list(app.leader.history) == before
+        assert "undo: back to the run before the restart, after epoch 11 (next epoch 12)" in log_text(app)
+        await pilot.press("n")
+        plain = pt.raw_loop(*pt.line_data(), 12)
+        assert pt.FIELDS and [getattr(app.leader.last, k) for k in pt.FIELDS] == [
+            plain[12][k] for k in pt.FIELDS
+        ]
+        await pilot.press("u", "u")  # back within the run brought back, not past its start
+        assert app.leader.epoch == 11
+
+
+async def test_a_refused_contender_keeps_the_prompt_open_with_the_reason() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("a")
+        prompt = app.screen
+        assert isinstance(prompt, PathPrompt)
+        field = prompt.query_one(Input)
+        assert field.value == "optimizer=adam lr=0.1"
+        await pilot.press(*"zero-grad=of", "enter")  # typing replaced the selected example
+        await pilot.pause()
+        assert app.screen is prompt and field.value == "zero-grad=of"
+        assert "zero_grad must be on or off" in str(prompt.query_one("#prompt-error").render())
+        await pilot.press("f", "enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, PathPrompt)
+        assert [run.settings.zero_grad for run in app.race] == [True, False]
+
+
+async def test_capital_s_saves_a_picture_of_the_screen(tmp_path) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "S")
+        await pilot.pause()
+        picture = tmp_path / "lrtui-epoch-1.svg"
+        assert picture.read_text().startswith("<svg")
+        assert f"saved a picture of the screen to {picture}" in log_text(app)
+
+
+async def test_turning_zero_grad_off_outside_a_lesson_points_to_the_lesson() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("z")
+        assert "lesson 4 (press l)" in " ".join(log_text(app).split())
+
+
+def test_a_six_digit_epoch_keeps_its_distance_from_the_cost() -> None:
+    race = Race.of(Settings(epochs=100000, log_every=100000))
+    race.leader.simulation.resume_at(14612, None, None)  # as if far into a long run
+    race.step(1)
+    headline = state_table(race.leader).renderables[0].plain
+    assert "epoch 14612/100000  cost" in headline
