@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -109,7 +110,7 @@ def load_csv(path: str) -> Dataset:
     return from_tensors(os.path.basename(path), torch.tensor(xs), torch.tensor(ys))
 
 
-def _read_plain_rows(rows) -> tuple[list[float], list[float]] | None:
+def _read_plain_rows(rows: Iterator[list[str]]) -> tuple[list[float], list[float]] | None:
     """The fast path for a well-formed file; None at the first thing that needs explaining."""
     header = next(rows, None)
     if header is None or [cell.strip().lower() for cell in header] != ["x", "y"]:
@@ -131,7 +132,7 @@ def _fits_float32(value: float) -> bool:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-def _read_rows(path: str, rows) -> tuple[list[float], list[float]]:
+def _read_rows(path: str, rows: Iterator[list[str]]) -> tuple[list[float], list[float]]:
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError(f"{path}: the file is empty; it needs a header line x,y and at least one row")
