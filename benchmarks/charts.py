@@ -1,6 +1,4 @@
-"""Benchmarks of the chart: one frame of the surface view, and the cost map for a big dataset.
-
-    python -m lrtui.bench_charts
+"""The chart: one frame of the surface view, and the cost map for a big dataset.
 
 A frame is what the app does for each redraw of the chart: read the scene from the engine
 (``peek()`` included), draw it on a plotext figure and let plotext build the text. Each
@@ -9,29 +7,20 @@ figure is the best of several rounds, so a busy moment on the machine does not c
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
 
 import torch
 
-from .charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
-from .engine import CostSurface, Settings, Simulation
-from .engine.data import from_tensors
-from .engine.history import History
+from lrtui.charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
+from lrtui.engine import CostSurface, Settings, Simulation
+from lrtui.engine.data import from_tensors
+from lrtui.engine.history import History
+
+from .timing import best_milliseconds
 
 WIDTH, HEIGHT = 120, 40
 FRAME_TARGET = "< 25 ms"
 SURFACE_TARGET = "< 10 ms"
-
-
-def best_milliseconds(run: Callable[[], object], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
 
 
 def finished_run(epochs: int) -> tuple[Simulation, History]:
@@ -99,11 +88,5 @@ def report(title: str, milliseconds: float, target: str) -> str:
     return f"{title:<52} {milliseconds:8.2f} ms   (target {target})"
 
 
-def main() -> int:
-    for row in chart_benchmarks():
-        print(report(*row), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def chart_benchmark_lines() -> list[str]:
+    return [report(*row) for row in chart_benchmarks()]
