@@ -30,6 +30,7 @@ $(VENV)/pyvenv.cfg: $(NEW_VENV)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
 	  echo "lrtui needs Python 3.11 or newer; PYTHON=$(PYTHON) is $$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 || echo not installed). Name another: make $(or $(MAKECMDGOALS),run) PYTHON=python3.12" >&2; \
 	  exit 1; }
+	@if [ -e $(VENV) ]; then echo "rebuilding .venv with $(PYTHON): it was made by $$($(BIN)/python --version 2>/dev/null || echo a Python that no longer runs)"; fi
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 
