@@ -27,7 +27,7 @@ from .engine.script import script_for, write_script
 from .engine.session import SessionError, load_session, save_session
 from .engine.settings import FIELD, FIELDS
 from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
-from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons
+from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons, ui_text
 from .pacing import SPEEDS
 
 EXIT_BAD_INPUT = 2
@@ -123,7 +123,7 @@ def list_lessons(argv: list[str], out: TextIO | None = None) -> int:
     language = chosen_language(parser, parser.parse_args(argv))
     for lesson in lessons(language):
         out.write(f"{lesson.number}  {lesson.id:<12} {lesson.title}\n")
-    out.write("Start one with: lrtui --lesson N\n")
+    out.write(ui_text(language, "start_with") + "\n")
     return 0
 
 

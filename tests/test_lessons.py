@@ -222,6 +222,14 @@ def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
     assert len(lines) == 7
+    assert lines[-1] == "수업을 시작하려면: lrtui --lesson N"
+
+
+def test_lrtui_lessons_ends_with_how_to_start_one_in_english_by_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = invoke_main(capsys, "lessons", "--lang", "en")
+    assert code == 0 and out.splitlines()[-1] == "Start one with: lrtui --lesson N"
 
 
 @pytest.mark.parametrize(

@@ -263,6 +263,20 @@ def test_scripts_import_torch_and_the_standard_library_only(outcomes: dict[str, 
         assert "import lrtui" not in outcome.script and "from lrtui" not in outcome.script
 
 
+def test_scripts_import_only_what_they_use(outcomes: dict[str, Outcome]) -> None:
+    """A raw-tensor script has no use for nn or F, a preset's script none for csv."""
+    for case_id, outcome in outcomes.items():
+        tree = ast.parse(outcome.script)
+        bound = {
+            alias.asname or alias.name.split(".")[0]
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+        assert bound <= used, f"{case_id}: unused {sorted(bound - used)}"
+
+
 def test_scripts_run_alone(outcomes: dict[str, Outcome]) -> None:
     """``python train.py``, and ``python -I`` from another directory (no PYTHON* variables,
     neither the script's nor the working directory on sys.path), print the same lines."""

@@ -12,6 +12,7 @@ import csv
 import os
 import stat
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -167,7 +168,7 @@ def _too_many_rows(path: str) -> DataError:
     return DataError(f"{path}: more than {MAX_CSV_ROWS:,} data rows, lrtui's limit for a CSV file")
 
 
-def _read_plain_rows(path: str, rows) -> tuple[array, array] | None:
+def _read_plain_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array] | None:
     """The fast path for a well-formed file; None at the first thing that needs explaining."""
     header = next(rows, None)
     if header is None or [cell.strip().lower() for cell in header] != ["x", "y"]:
@@ -193,7 +194,7 @@ def _fits_float32(value: float) -> bool:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-def _read_rows(path: str, rows) -> tuple[array, array]:
+def _read_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array]:
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError(f"{path}: the file is empty; it needs a header line x,y and at least one row")

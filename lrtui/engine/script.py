@@ -56,15 +56,10 @@ def _imports(settings: Settings) -> list[str]:
     lines = []
     if settings.data not in PRESETS:
         lines.append("import csv")
-    lines += [
-        "import math",
-        "",
-        "import torch",
-        "import torch.nn as nn",
-        "import torch.nn.functional as F",
-        "import torch.optim as optim",
-        "",
-    ]
+    lines += ["import math", "", "import torch"]
+    if settings.model == "linear":
+        lines += ["import torch.nn as nn", "import torch.nn.functional as F"]
+    lines += ["import torch.optim as optim", ""]
     return lines
 
 

@@ -41,8 +41,8 @@ class CostSurface:
         """The cost at one point; b is ignored without bias."""
         return float(self.costs(np.float64(w), np.float64(b or 0.0)))
 
-    def costs(self, w: np.ndarray, b: np.ndarray | float = 0.0) -> np.ndarray:
-        """The cost at many points at once (numpy broadcasting)."""
+    def costs(self, w: np.ndarray | np.float64, b: np.ndarray | float = 0.0) -> np.ndarray:
+        """The cost at many points at once (numpy broadcasting), or at one for a float64 ``w``."""
         s = self.sums
         if not self.bias:
             b = 0.0

@@ -1,6 +1,4 @@
-"""Benchmarks of the chart: one frame of the surface view, and the cost map for a big dataset.
-
-    python -m lrtui.bench_charts
+"""The chart: one frame of the surface view, and the cost map for a big dataset.
 
 A frame is what the app does for each redraw of the chart: read the scene from the engine
 (``peek()`` included), draw it on a plotext figure and let plotext build the text. Each
@@ -9,40 +7,30 @@ figure is the best of several rounds, so a busy moment on the machine does not c
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Callable
 
 import torch
 
-from .charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
-from .engine import CostSurface, Settings, Simulation
-from .engine.data import from_tensors
-from .engine.history import History
+from lrtui.charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
+from lrtui.engine import CostSurface, Settings
+from lrtui.engine.data import from_tensors
+from lrtui.engine.race import Race
+
+from .timing import best_milliseconds
 
 WIDTH, HEIGHT = 120, 40
 FRAME_TARGET = "< 25 ms"
 SURFACE_TARGET = "< 10 ms"
 
 
-def best_milliseconds(run: Callable[[], object], rounds: int) -> float:
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return best * 1000
-
-
-def finished_run(epochs: int) -> tuple[Simulation, History]:
+def finished_run(epochs: int) -> Race:
     """A real run of the line preset through epochs 0..epochs, with its history."""
-    simulation = Simulation(Settings(epochs=epochs))
-    history = History()
-    simulation.run_to_end(history.append)
-    return simulation, history
+    race = Race.of(Settings(epochs=epochs))
+    race.run_to_end()
+    return race
 
 
-def frame_maker(simulation: Simulation, history: History, warm: bool) -> Callable[[], str]:
+def frame_maker(race: Race, warm: bool) -> Callable[[], str]:
     """One chart frame; ``warm`` keeps the range and the cost map from frame to frame, as the
     app's widget does while the point stays in view."""
     kept = (ViewRange(), SurfaceCache())
@@ -50,14 +38,14 @@ def frame_maker(simulation: Simulation, history: History, warm: bool) -> Callabl
     def frame() -> str:
         view, cache = kept if warm else (ViewRange(), SurfaceCache())
         figure = new_figure(WIDTH, HEIGHT)
-        draw_view(figure, "surface", scene_of(simulation, history), view, WIDTH, HEIGHT, COLOR, cache)
+        draw_view(figure, "surface", scene_of(race), view, WIDTH, HEIGHT, COLOR, cache)
         return figure.build()
 
     return frame
 
 
 def frame_benchmark(epochs: int, warm: bool = True, rounds: int = 15) -> float:
-    frame = frame_maker(*finished_run(epochs), warm)
+    frame = frame_maker(finished_run(epochs), warm)
     frame()
     return best_milliseconds(frame, rounds)
 
@@ -99,11 +87,5 @@ def report(title: str, milliseconds: float, target: str) -> str:
     return f"{title:<52} {milliseconds:8.2f} ms   (target {target})"
 
 
-def main() -> int:
-    for row in chart_benchmarks():
-        print(report(*row), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def chart_benchmark_lines() -> list[str]:
+    return [report(*row) for row in chart_benchmarks()]
