@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from textual.app import SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -32,7 +32,7 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
     TITLE = "lrtui"
     SUB_TITLE = "linear regression, one epoch at a time"
     AUTO_FOCUS = None
-    BINDINGS = KEYS
+    BINDINGS = list[BindingType](KEYS)
 
     def on_mount(self) -> None:
         self.start_frames()
@@ -178,11 +178,11 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a field has focus, the keys it types into are not the app's: the footer shows
         only the keys that still work (ctrl+…, esc)."""
-        if isinstance(self.focused, Input):
-            written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
-            if written in TYPED_ACTIONS:
-                return False
-        return True
+        typing = isinstance(self.focused, Input)
+        if action == "focus_app":
+            return typing
+        written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
+        return not (typing and written in TYPED_ACTIONS)
 
     def on_descendant_focus(self) -> None:
         self.refresh_bindings()

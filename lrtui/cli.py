@@ -14,7 +14,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from typing import NoReturn, TextIO
+from typing import Any, NoReturn, TextIO
 
 from . import __version__
 from .charts import render_for_terminal
@@ -217,7 +217,7 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
 
 def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
     """One validated Settings from parsed flags; a bad value ends with exit 2 naming its flag."""
-    values = {}
+    values: dict[str, Any] = {}
     for field in FIELDS:
         given = getattr(args, field.name)
         if given is None:

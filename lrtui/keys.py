@@ -48,8 +48,7 @@ KEYS: list[Binding] = [
     key("L", "close_lesson", "Close lesson", "lesson-close", "close the lesson box (the run goes on)", show=False),
     key("S", "save_screenshot", "Picture", "screenshot", "save a picture of the screen (SVG, for slides)", show=False),
     key("question_mark", "help", "Help", "help", "show this help"),
-    key("escape", "focus_app", "Leave field", "focus-app", "leave a field and hand the keys back to the app",
-        show=False),
+    key("escape", "focus_app", "Leave field", "focus-app", "leave a field and hand the keys back to the app"),
     key("q", "quit", "Quit", "quit", "quit lrtui"),
 ]  # fmt: skip
 

@@ -69,6 +69,12 @@ def log_text(app: LrtuiApp) -> str:
     return text
 
 
+def logged(app: LrtuiApp) -> str:
+    """The log's lines as the app keeps them, unwrapped: for lines holding a path, which the pane
+    wraps wherever the (machine-dependent) path length puts the edge."""
+    return "\n".join(line.text for line in app.run_log.lines)
+
+
 async def settle(pilot) -> None:
     """Freeze what could differ between two runs (cursor blink), then let the screen catch up."""
     from textual.widgets import Input

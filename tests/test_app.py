@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plain_torch as pt
 import pytest
-from app_support import FakeClock, log_text, make_app, shown_text
+from app_support import FakeClock, log_text, logged, make_app, shown_text
 from textual.widgets import Input, Select, Switch
 
 from lrtui.engine import Settings
@@ -489,13 +489,13 @@ async def test_ctrl_s_saves_and_ctrl_o_loads_a_session_that_steps_on_exactly(tmp
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N", "ctrl+s")
         await answer_prompt(pilot, path)
-        assert path.exists() and f"saved the session after epoch 9 (next epoch 10) to {path}" in log_text(app)
+        assert path.exists() and f"saved the session after epoch 9 (next epoch 10) to {path}" in logged(app)
         await pilot.press("N", "N")
         expected = list(app.leader.history)
         await pilot.press("r", "ctrl+o")
         await answer_prompt(pilot, path)
         assert app.leader.epoch == 10 and len(app.leader.history) == 10
-        assert f"loaded {path}" in log_text(app)
+        assert f"loaded {path}" in logged(app)
         await pilot.press("N", "N")
         assert list(app.leader.history) == expected
 
@@ -583,7 +583,7 @@ async def test_x_writes_the_pytorch_script_for_the_current_settings(tmp_path) ->
         await answer_prompt(pilot, path)
         script = path.read_text()
         assert "# optimizer.zero_grad()" in script and "optim.SGD([W, b], lr=0.01)" in script
-        assert f"wrote the PyTorch script for these settings to {path}" in log_text(app)
+        assert f"wrote the PyTorch script for these settings to {path}" in logged(app)
 
 
 # ------------------------------------------------------------------ code view and phases

@@ -24,7 +24,7 @@ from typing import TextIO
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; stale temp files are judged by age alone
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None; callers check
 
 # A temporary file is stale once no save holds its lock and it is older than this. The lock
 # alone would do but for the instant between creating the file and locking it; no save takes

@@ -100,7 +100,8 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
 
 def labels(race: Sequence[Settings]) -> list[str]:
     """Each contender described by what sets it apart from the others."""
-    return [describe(settings, race[:i] + race[i + 1 :]) for i, settings in enumerate(race)]
+    listed = list(race)
+    return [describe(settings, listed[:i] + listed[i + 1 :]) for i, settings in enumerate(listed)]
 
 
 def with_shared(settings: Settings, leader: Settings) -> Settings:

@@ -91,6 +91,7 @@ class Simulation:
             return record
         if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
             self._checkpoint()
+        self.phase = self.phase_numbers = None  # a whole epoch: no phase to show
         return self._finish(self.trainer.epoch(self.epoch, self.dataset, self.settings))
 
     def _finish(self, record: EpochRecord) -> EpochRecord:
@@ -232,8 +233,9 @@ class Simulation:
 
     @property
     def phase_cost(self) -> float | None:
-        """The cost computed by the forward phase of the epoch in progress (None between epochs)."""
-        return self.trainer.cost_value if self._phases is not None else None
+        """The cost computed by the forward phase of the epoch stepped through phase by phase
+        (None when no phase has been shown)."""
+        return self.trainer.cost_value if self.phase is not None else None
 
     def optimizer_state(self) -> list[tuple[str, str, object]]:
         """``optimizer.state`` as (parameter name, key, value) rows, one-element tensors as floats."""

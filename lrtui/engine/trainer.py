@@ -47,7 +47,9 @@ class EpochRecord:
         isfinite = math.isfinite
         if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
             return False
-        return self.b_next is None or (isfinite(self.grad_b) and isfinite(self.b_next))
+        return self.b_next is None or (
+            self.grad_b is not None and isfinite(self.grad_b) and isfinite(self.b_next)
+        )
 
 
 def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
@@ -127,14 +129,14 @@ class Trainer:
         yield "zero_grad"
         if settings.zero_grad:
             cost.backward()
-            grad_w = fresh_grad_w = W.grad.item()
-            grad_b = fresh_grad_b = b.grad.item() if b is not None else None
+            grad_w = fresh_grad_w = _grad(W)
+            grad_b = fresh_grad_b = _grad(b) if b is not None else None
         else:
             # torch accumulates into .grad itself; the fresh gradient is only read here.
             fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
             cost.backward()
-            grad_w = W.grad.item()
-            grad_b = b.grad.item() if b is not None else None
+            grad_w = _grad(W)
+            grad_b = _grad(b) if b is not None else None
             fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
         yield "backward"
@@ -174,3 +176,9 @@ class Trainer:
             "W.grad": W.grad.item() if W.grad is not None else None,
             "b.grad": b.grad.item() if b is not None and b.grad is not None else None,
         }
+
+
+def _grad(param: torch.Tensor) -> float:
+    """``param.grad`` as a float, right after ``backward()`` has filled it."""
+    assert param.grad is not None
+    return param.grad.item()

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..engine import Simulation
+from ..engine import EpochRecord, Simulation
 from ..engine.run import Run
 
 
@@ -15,20 +15,18 @@ def goal_met(goal: dict[str, Any], run: Run) -> bool:
     """True once the run does what the goal asks; a run that diverged meets no goal."""
     if run.diverged or run.last is None:
         return False
-    return CHECKS[goal["kind"]](goal, run)
+    return CHECKS[goal["kind"]](goal, run, run.last)
 
 
-def _cost_below(goal: dict[str, Any], run: Run) -> bool:
-    record = run.last
+def _cost_below(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
     return record.epoch >= goal["epoch"] and record.cost < goal["cost"]
 
 
-def _w_near(goal: dict[str, Any], run: Run) -> bool:
-    return run.last.epoch >= goal["epoch"] - 1 and abs(run.w - goal["w"]) <= goal["tolerance"]
+def _w_near(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    return record.epoch >= goal["epoch"] - 1 and abs(run.w - goal["w"]) <= goal["tolerance"]
 
 
-def _grad_grown(goal: dict[str, Any], run: Run) -> bool:
-    record = run.last
+def _grad_grown(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
     if run.settings.zero_grad or record.fresh_grad_w == 0:
         return False
     return record.grad_w / record.fresh_grad_w >= goal["times"] - 1e-3
@@ -37,11 +35,11 @@ def _grad_grown(goal: dict[str, Any], run: Run) -> bool:
 _mean_paths: dict[tuple, list[float]] = {}
 
 
-def _same_as_mean(goal: dict[str, Any], run: Run) -> bool:
+def _same_as_mean(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
     """With the sum loss, W at the goal's epoch equals the mean loss's run with the lesson's
     own learning rate (which the learner has to divide by n)."""
     settings = run.settings
-    epoch = run.last.epoch
+    epoch = record.epoch
     if settings.loss_reduction != "sum" or epoch < goal["epoch"]:
         return False
     mean = settings.with_changes(loss_reduction="mean", learning_rate=goal.get("learning_rate", 0.01))
@@ -49,7 +47,7 @@ def _same_as_mean(goal: dict[str, Any], run: Run) -> bool:
     if key not in _mean_paths:
         _mean_paths.clear()
         reference = Simulation(mean, dataset=run.dataset)
-        _mean_paths[key] = [record.w_next for record in reference.run(goal["epoch"] + 1)]
+        _mean_paths[key] = [step.w_next for step in reference.run(goal["epoch"] + 1)]
     if any(rate != settings.learning_rate for rate in run.history.columns["learning_rate"]):
         return False  # the learning rate was changed on the way
     index = bisect.bisect_left(run.history.epochs, goal["epoch"])
@@ -58,7 +56,7 @@ def _same_as_mean(goal: dict[str, Any], run: Run) -> bool:
     return abs(run.history.record(index).w_next - _mean_paths[key][goal["epoch"]]) <= goal["tolerance"]
 
 
-def _near_the_limit(goal: dict[str, Any], run: Run) -> bool:
+def _near_the_limit(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
     """Converged to the least-squares cost, every epoch at a learning rate close to the limit."""
     surface = run.surface
     best = surface.optimum.cost
@@ -66,10 +64,10 @@ def _near_the_limit(goal: dict[str, Any], run: Run) -> bool:
         return False
     lowest_rate = min(run.history.columns["learning_rate"], default=0.0)
     close_to_limit = lowest_rate >= goal["fraction"] * surface.stability_limit
-    return close_to_limit and run.last.cost <= best * (1 + goal["cost_margin"])
+    return close_to_limit and record.cost <= best * (1 + goal["cost_margin"])
 
 
-CHECKS: dict[str, Callable[[dict[str, Any], Run], bool]] = {
+CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
     "grad_grown": _grad_grown,

@@ -65,7 +65,7 @@ class CostChart(PlotextPlot):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.border_title = "Chart"
-        self._plot = ChartPlot()
+        self.chart_plot = self._plot = ChartPlot()
         self.race: Race | None = None
         self.view_range = ViewRange()
         self.surface_cache = SurfaceCache()
@@ -82,7 +82,7 @@ class CostChart(PlotextPlot):
     @property
     def build_seconds(self) -> float:
         """How long the last frame took to build (a race's paths or a big terminal take longer)."""
-        return self._plot.build_seconds
+        return self.chart_plot.build_seconds
 
     def next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]

@@ -3,6 +3,8 @@ being stepped through, and the optimizer's state as numbers."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Group
 from rich.syntax import Syntax
 from rich.table import Table
@@ -43,7 +45,7 @@ class CodeView(Horizontal):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "PyTorch code"
         self._script_key: tuple | None = None
@@ -56,13 +58,13 @@ class CodeView(Horizontal):
         yield Static(id="code-state")
 
     def show(self, run: Run) -> None:
-        highlight = self._lines.get(run.phase) if run.mid_epoch else None
+        highlight = self._lines.get(run.phase) if run.mid_epoch and run.phase else None
         key = (run.settings, highlight)
         if key != self._script_key:
             if self._script_key is None or self._script_key[0] != run.settings:
                 self._script = script_for(run.settings, run.dataset)
                 self._lines = phase_lines(self._script)
-                highlight = self._lines.get(run.phase) if run.mid_epoch else None
+                highlight = self._lines.get(run.phase) if run.mid_epoch and run.phase else None
             self._script_key = (run.settings, highlight)
             syntax = Syntax(
                 self._script,
@@ -81,20 +83,22 @@ class CodeView(Horizontal):
 
 
 def state_panel(run: Run) -> Group:
-    parts: list = [phase_table(run), Text("")]
+    parts: list[Group | Text] = [phase_table(run), Text("")]
     parts.append(optimizer_table(run))
     return Group(*parts)
 
 
 def phase_table(run: Run) -> Group:
-    if not run.mid_epoch or run.phase_numbers is None:
-        done = "no epoch in progress" if run.phase is None else "epoch done"
+    """The last phase done, with W, b, their .grad and the cost before → after it; the step
+    phase stays on show after it ends the epoch, until the next key moves the run."""
+    if run.phase is None or run.phase_numbers is None:
         return Group(
-            Text(f"phase: {done}", style="bold"),
+            Text("phase: no epoch in progress", style="bold"),
             Text("p runs the next epoch one phase at a time", style="dim"),
         )
     before, after = run.phase_numbers
     position = PHASES.index(run.phase) + 1
+    epoch = run.epoch if run.mid_epoch or run.last is None else run.last.epoch
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold")
     table.add_column(justify="right")
@@ -106,12 +110,16 @@ def phase_table(run: Run) -> Group:
         changed = before[name] != after[name]
         style = "bold yellow" if changed else ""
         table.add_row(name, number(before[name], 0), "→", Text(number(after[name], 0), style=style))
-    cost = run.phase_cost
+    cost = number(run.phase_cost, 0)
+    if run.phase == "forward":  # the phase that computes it
+        table.add_row("cost", number(None, 0), "→", Text(cost, style="bold yellow"))
+    else:
+        table.add_row("cost", cost, "→", cost)
+    done = "; the epoch is done" if run.phase == "step" and not run.mid_epoch else ""
     return Group(
-        Text(f"epoch {run.epoch}, phase {position}/4", style="bold"),
+        Text(f"epoch {epoch}, phase {position}/4{done}", style="bold"),
         Text(PHASE_TITLES[run.phase], style="bold cyan"),
         table,
-        Text.assemble(("cost ", "bold"), number(cost, 0)),
     )
 
 

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.suggester import SuggestFromList
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from ..engine import Settings, SettingsError, parse_field
@@ -126,7 +127,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
                     )
             yield Static("", classes="reason", id=f"reason-{field.name}")
 
-    def _widget(self, field: Row, value: Any):
+    def _widget(self, field: Row, value: Any) -> Switch | Select[Any] | Input:
         widget_id = f"field-{field.name}"
         if field.kind == "switch":
             return Switch(value=value, id=widget_id)
@@ -161,7 +162,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
                     widget.has_focus and self._parses_to(field.name, widget.value, value)
                 ):
                     widget.value = text
-            elif widget.value != value:
+            elif isinstance(widget, (Select, Switch)) and widget.value != value:
                 widget.value = value
         if field.kind == "switch":
             self.query_one(f"#state-{field.name}", Label).update(field_text(field.name, value))
@@ -212,7 +213,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
 
     # ------------------------------------------------------------ reading
     @staticmethod
-    def _field_of(widget) -> str:
+    def _field_of(widget: Widget) -> str:
         return (widget.id or "").removeprefix("field-")
 
     def _check(self, field: str, text: str) -> Any:

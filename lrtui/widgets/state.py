@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..charts.palette import COLOR
+from ..charts.palette import COLOR, Color
 from ..engine.race import Race
 from ..engine.run import Run
 
@@ -47,7 +48,7 @@ class LiveState(Static):
     }
     """
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "State"
 
@@ -90,7 +91,7 @@ def rival_line(rival: Run, label: str, index: int) -> Text:
     line.append(f"W {number(rival.w, 0)}  ")
     if rival.bias:
         line.append(f"b {number(rival.b, 0)}  ")
-    line.append(f"cost {number(record and record.cost, 0)}")
+    line.append(f"cost {number(record.cost if record else None, 0)}")
     return line
 
 
@@ -103,13 +104,59 @@ def race_summary(rivals: list[Run]) -> Text:
             line.append(f"✖{rival.diverged_at}  ", style="bold red")
         else:
             record = rival.last
-            line.append(f"{number(record and record.cost, 0)}  ")
+            line.append(f"{number(record.cost if record else None, 0)}  ")
     return line
 
 
-def _rgb(color: object) -> str:
-    red, green, blue = color  # type: ignore[misc]
+def _rgb(color: Color) -> str:
+    if isinstance(color, str):
+        return color
+    red, green, blue = color
     return f"rgb({red},{green},{blue})"
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+SPARK_EPOCHS = 12
+
+
+def sparkline(values: list[float]) -> str:
+    """Sizes as bar heights, the largest a full block (an empty or all-zero list: flat)."""
+    top = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if not top:
+        return SPARKS[0] * len(values)
+    return "".join(
+        SPARKS[min(len(SPARKS) - 1, int(abs(v) / top * (len(SPARKS) - 1) + 0.5))] if math.isfinite(v) else "!"
+        for v in values
+    )
+
+
+def fresh_grads_summed(run: Run) -> int | None:
+    """How many epochs' fresh gradients ``.grad`` holds now: the n for which the last n fresh
+    gradients of W add up to the W.grad the last step used (None if no n does)."""
+    history = run.history
+    if run.last is None or not len(history):
+        return None
+    used = run.last.grad_w
+    fresh = history.columns["fresh_grad_w"]
+    total = 0.0
+    for count in range(1, min(len(history), 10_000) + 1):
+        total += fresh[-count]
+        if math.isclose(total, used, rel_tol=1e-4, abs_tol=1e-12):
+            return count
+    return None
+
+
+def accumulation_line(run: Run) -> Text:
+    """zero_grad off: how the .grad the step used was made, in numbers."""
+    record = run.last
+    count = fresh_grads_summed(run) if record is not None else None
+    if record is None or count is None:
+        return Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow")
+    ratio = record.grad_w / record.fresh_grad_w if record.fresh_grad_w else math.inf
+    return Text(
+        f"zero_grad() is off: W.grad = sum of the last {count} fresh grads = {ratio:.3g} × this epoch's",
+        style="italic yellow",
+    )
 
 
 def state_table(run: Run, note: bool = True) -> Group:
@@ -121,7 +168,7 @@ def state_table(run: Run, note: bool = True) -> Group:
         ("epoch ", "bold"),
         f"{epoch}/{settings.epochs}".ljust(max(12, len(f"{epoch}/{settings.epochs}") + 2)),
         ("cost ", "bold"),
-        number(record and record.cost, 0),
+        number(record.cost if record else None, 0),
     )
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -130,17 +177,25 @@ def state_table(run: Run, note: bool = True) -> Group:
     header = ["", "value", ".grad (used)" if accumulating else ".grad"]
     if accumulating:
         table.add_column(justify="right")
-        header.append("fresh grad")
+        table.add_column()
+        header += ["fresh grad", f"|.grad|, last {SPARK_EPOCHS} epochs"]
     table.add_row(*(Text(cell, style="dim") for cell in header))
-    rows = [("W", run.w, record and record.grad_w, record and record.fresh_grad_w)]
-    if run.bias:
-        rows.append(("b", run.b, record and record.grad_b, record and record.fresh_grad_b))
-    for name, value, grad, fresh in rows:
+    rows: list[tuple[str, float | None, float | None, float | None, str]] = []
+    if record is None:
+        rows.append(("W", run.w, None, None, "grad_w"))
+        if run.bias:
+            rows.append(("b", run.b, None, None, "grad_b"))
+    else:
+        rows.append(("W", run.w, record.grad_w, record.fresh_grad_w, "grad_w"))
+        if run.bias:
+            rows.append(("b", run.b, record.grad_b, record.fresh_grad_b, "grad_b"))
+    for name, value, grad, fresh, column in rows:
         cells = [name, number(value), number(grad)]
         if accumulating:
-            cells.append(number(fresh))
+            recent = list(run.history.columns[column][-SPARK_EPOCHS:])
+            cells += [number(fresh), sparkline(recent)]
         table.add_row(*cells)
-    parts = [headline, table]
+    parts: list[Text | Table] = [headline, table]
     if accumulating and note:
-        parts.append(Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow"))
+        parts.append(accumulation_line(run))
     return Group(*parts)
