@@ -49,6 +49,7 @@ run: $(APP_STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check lrtui tests benchmarks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
