@@ -170,6 +170,13 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
             self.action_toggle_code()
         self.run_screen.chart.next_view()
 
+    def on_resize(self) -> None:
+        # the screen's layout follows its size first (RunScreen.on_resize), then the panes
+        self.call_after_refresh(self.refresh_views)
+
+    def action_toggle_panel(self) -> None:
+        self.run_screen.toggle_panel()
+
     def action_toggle_code(self) -> None:
         self.run_screen.toggle_code()
         self.refresh_views()

@@ -132,6 +132,7 @@ class RunApp(App[None]):
             # four, a huge terminal) is given at most a CHART_SHARE of the time.
             self._next_chart = now + max(1 / CHART_RATE, screen.chart.build_seconds / CHART_SHARE)
             screen.chart.show(self.race)
+        screen.show_summary(self.leader.settings, self.pacer.speed)
         limit = self.leader.surface.stability_limit
         screen.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
 

@@ -11,7 +11,7 @@ def key(keys: str, action: str, description: str, id: str, tooltip: str, show: b
 
 
 KEYS: list[Binding] = [
-    key("space", "toggle_run", "Run/Pause", "run", "run or pause: epochs keep coming at the chosen speed"),
+    key("space", "toggle_run", "Run", "run", "run or pause: epochs keep coming at the chosen speed"),
     key("n,right", "step(1)", "Step", "step-1", "run one epoch: forward, cost, zero_grad, backward, step"),
     key("u,left", "step_back", "Undo", "step-back",
         "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit)"),
@@ -20,15 +20,17 @@ KEYS: list[Binding] = [
     key("r", "reset", "Reset", "reset", "start again from epoch 0 with the same settings"),
     key("z", "toggle_zero_grad", "zero_grad", "zero-grad",
         "turn optimizer.zero_grad() on or off (off: .grad accumulates)"),
-    key("plus", "scale_learning_rate(2)", "lr×2", "lr-double", "double the learning rate (from the next epoch)"),
+    key("plus", "scale_learning_rate(2)", "lr×2", "lr-double", "double the learning rate (from the next epoch)", show=False),
     key("minus", "scale_learning_rate(0.5)", "lr÷2", "lr-halve", "halve the learning rate (from the next epoch)",
         show=False),
-    key("o", "next_optimizer", "Optim", "optimizer",
+    key("o", "next_optimizer", "Opt", "optimizer",
         "next optimizer: SGD, Adagrad, RMSprop, Adam (a fresh one, empty state)"),
     key("b", "toggle_bias", "Bias", "bias", "fit with or without b (a new problem: the run resets)", show=False),
     key("d", "next_dataset", "Data", "dataset",
         "next dataset: line, double, noisy (a new problem: the run resets)", show=False),
     key("v", "next_view", "View", "view", "switch the chart: cost surface, cost per epoch, data and fitted line"),
+    key("s", "toggle_panel", "Params", "panel",
+        "show or hide the parameter panel on a small screen (tab moves between its fields)", show=False),
     key("c", "toggle_code", "Code", "code",
         "show the plain PyTorch code being run, and optimizer.state (c again: the chart)"),
     key("p", "phase_step", "Phase", "phase",

@@ -15,7 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
 from .engine.run_log import LogLine
-from .engine.settings import Settings
+from .engine.settings import OPTIMIZER_NAMES, Settings
+from .pacing import speed_label
 from .widgets.chart import CostChart
 from .widgets.code import CodeView
 from .widgets.lessons import LessonBox
@@ -44,6 +45,7 @@ class RunScreen(Screen[None]):
                 yield LessonBox(id="lesson")
             with Vertical(id="main"):
                 yield Static(id="too-small")
+                yield Static(id="summary")
                 yield LiveState(id="state")
                 yield CostChart(id="chart")
                 yield CodeView(id="code")
@@ -81,11 +83,19 @@ class RunScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.fit_layout(event.size)
 
+    @property
+    def compact(self) -> bool:
+        return self.has_class("-compact")
+
     def fit_layout(self, size: Size) -> None:
         width, height = size
         tiny = width < TINY_WIDTH or height < TINY_HEIGHT
-        self.set_class(width < COMPACT_WIDTH or height < COMPACT_HEIGHT, "-compact")
+        compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
+        self.set_class(compact, "-compact")
         self.set_class(tiny, "-tiny")
+        footer = self.query_one(Footer)
+        footer.compact = compact
+        footer.show_command_palette = not compact
         if tiny:
             self.query_one("#too-small", Static).update(
                 f"{width}x{height} is too small for the panel and the chart: enlarge the terminal to "
@@ -98,6 +108,21 @@ class RunScreen(Screen[None]):
             self.log_pane.clear()
         for line in lines:
             self.log_pane.write(Text(f"» {line.text}", style="cyan") if line.event else line.text)
+
+    def show_summary(self, settings: Settings, speed: int) -> None:
+        """On a small screen the parameter panel folds into this one line (s opens it)."""
+        model = "nn.Linear" if settings.model == "linear" else "raw W, b" if settings.bias else "raw W"
+        parts = [
+            settings.data,
+            model,
+            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}",
+            f"zero_grad {'on' if settings.zero_grad else 'off'}",
+            speed_label(speed),
+        ]
+        self.query_one("#summary", Static).update(" · ".join(parts) + " · s: parameters", layout=False)
+
+    def toggle_panel(self) -> None:
+        self.toggle_class("-panel")
 
     @property
     def showing_code(self) -> bool:

@@ -164,7 +164,7 @@ async def test_a_small_screen_shows_the_race_on_one_line_and_keeps_the_chart() -
         adam = pt.raw_loop(*pt.line_data(), 29, optimizer="Adam", lr=0.1, zero_grad=False)  # as A: off
         diverged = app.race.rivals[1].simulation.diverged_at
         assert f"cost B {adam[29]['cost']:.6f}" in state and f"C ✖{diverged}" in state and diverged
-        assert app.run_screen.state_view.size.height == 5 and app.run_screen.chart.size.height == chart_height
+        assert app.run_screen.state_view.size.height == 4 and app.run_screen.chart.size.height == chart_height
         await pilot.resize_terminal(120, 40)
         await pilot.press("n")
         assert (

@@ -72,7 +72,7 @@ class CodeView(Horizontal):
                 line_numbers=True,
                 highlight_lines={highlight} if highlight else set(),
                 theme="monokai",
-                word_wrap=False,
+                word_wrap=True,  # a long line wraps onto the next rather than being cut
             )
             self.query_one("#code-script", Static).update(syntax)
             if highlight:

@@ -59,20 +59,26 @@ class LiveState(Static):
         compact = self.screen.has_class("-compact")
         lines: list[Text] = []
         if rivals and compact:
-            # in the line of the zero_grad note: a small screen has no row to spare for the chart
             lines.append(race_summary(rivals))
         elif rivals:
             names = race.labels()[1:]
             lines = [
                 rival_line(rival, name, i) for i, (rival, name) in enumerate(zip(rivals, names, strict=True))
             ]
-        # The height is fixed, and changes only when contenders join or leave, so a new
-        # state never needs a layout pass.
-        height = BASE_HEIGHT + (0 if compact else len(lines))
+        # The height changes only when contenders join or leave or the screen changes size,
+        # so a new state never needs a layout pass.
+        if compact:
+            # a small screen gives the chart every row it can: the numbers in two lines, the
+            # second one every rival's cost when racing
+            first, grads = compact_state(leader)
+            body: Group = Group(first, *(lines or [grads]))
+            height = 2 + len(body.renderables)
+        else:
+            body = Group(state_table(leader), *lines) if lines else state_table(leader)
+            height = BASE_HEIGHT + len(lines)
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
-        table = state_table(leader, note=not (rivals and compact))
-        self.update(Group(table, *lines) if lines else table, layout=False)
+        self.update(body, layout=False)
         self.border_subtitle = status
         self.set_class(leader.diverged, "-diverged")
 
@@ -157,6 +163,31 @@ def accumulation_line(run: Run) -> Text:
         f"zero_grad() is off: W.grad = sum of the last {count} fresh grads = {ratio:.3g} × this epoch's",
         style="italic yellow",
     )
+
+
+def compact_state(run: Run) -> list[Text]:
+    """The state in two lines for a small screen: epoch, cost, W and b; then the gradients
+    (with zero_grad off, how many fresh gradients .grad holds)."""
+    record = run.last
+    epoch = "—" if record is None else str(record.epoch)
+    first = Text.assemble(
+        ("epoch ", "bold"),
+        f"{epoch}/{run.settings.epochs}  ",
+        ("cost ", "bold"),
+        number(record.cost if record else None, 0),
+        ("  W ", "bold"),
+        number(run.w, 0),
+    )
+    if run.bias:
+        first.append_text(Text.assemble(("  b ", "bold"), number(run.b, 0)))
+    grads = Text.assemble((".grad ", "bold"), f"W {number(record.grad_w if record else None, 0)}")
+    if run.bias:
+        grads.append(f"  b {number(record.grad_b if record else None, 0)}")
+    if not run.settings.zero_grad and record is not None:
+        count = fresh_grads_summed(run)
+        held = f"sum of {count} fresh" if count else "accumulated"
+        grads.append(f"  ({held}; fresh W {number(record.fresh_grad_w, 0)})", style="italic yellow")
+    return [first, grads]
 
 
 def state_table(run: Run, note: bool = True) -> Group:
