@@ -293,21 +293,22 @@ class Progress:
             self._next_draw = 0.0
 
 
-def _writer(
-    output_format: str, out: TextIO, epochs: int, racing: bool
-) -> Callable[[str, EpochRecord], object]:
-    """How one logged epoch is written; in a race, each row names its contender."""
+def _writer(output_format: str, out: TextIO, epochs: int, race: Race) -> Callable[[str, EpochRecord], object]:
+    """How one logged epoch is written; in a race, each row names its contender (letter and
+    what sets it apart)."""
+    racing = len(race) > 1
+    described = dict(zip((run.letter for run in race), race.labels(), strict=True))
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("contender", *COLUMNS) if racing else COLUMNS)
+        writer.writerow(("contender", "description", *COLUMNS) if racing else COLUMNS)
         cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
         if racing:
-            return lambda letter, record: writer.writerow([letter, *cells(record)])
+            return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
         return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
         if racing:
             return lambda letter, record: out.write(
-                json.dumps({"contender": letter, **json_row(record)}) + "\n"
+                json.dumps({"contender": letter, "description": described[letter], **json_row(record)}) + "\n"
             )
         return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
     return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
@@ -330,7 +331,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     optimum = race.leader.surface.optimum
     if not optimum.unique:
         err.write(f"lrtui run: note: {optimum.reason}; gradient descent still runs\n")
-    write = _writer(args.format, out, settings.epochs, racing)
+    write = _writer(args.format, out, settings.epochs, race)
     if racing and args.format == "text":
         for run_, name in zip(race, race.labels(), strict=True):
             out.write(f"{run_.letter} = {name}\n")

@@ -238,7 +238,12 @@ def test_compare_csv_and_jsonl_carry_the_contender(capsys: pytest.CaptureFixture
     assert float(rows[3]["w_next"]) == plain_b[5]["w_next"] and rows[3]["b"] == ""
     code, out, _ = invoke(capsys, *argv, "--format", "jsonl")
     objects = [json.loads(line) for line in out.splitlines()]
-    assert objects[1] == {"contender": "B", **{k: plain_b[0][k] for k in pt.FIELDS}}
+    assert objects[1] == {
+        "contender": "B",
+        "description": "SGD lr 0.05",
+        **{k: plain_b[0][k] for k in pt.FIELDS},
+    }
+    assert rows[0]["description"] == "SGD lr 0.15" and rows[1]["description"] == "SGD lr 0.05"
 
 
 def test_compare_with_a_diverging_contender_exits_3_naming_it(capsys: pytest.CaptureFixture[str]) -> None:

@@ -87,13 +87,14 @@ class LessonBox(Static):
     """
 
     def show(self, lesson: Lesson, language: str, met_at: int | None) -> None:
-        self.border_title = f"{lesson.number}. {lesson.title}"
+        self.border_title = ui_text(language, "lesson", number=lesson.number)
         if met_at is None:
             state = Text(ui_text(language, "open"), style="yellow")
         else:
             state = Text(ui_text(language, "met", epoch=met_at), style="bold green")
         self.update(
             Group(
+                Text(lesson.title, style="bold"),  # in the box, where it wraps: a border cuts it
                 Text(lesson.text["exercise"]),
                 Text.assemble((f"{ui_text(language, 'goal')}: ", "bold"), lesson.text["goal"]),
                 state,
