@@ -8,14 +8,13 @@ import os
 import resource
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from cli_support import invoke
+from pipe_support import pipe_with_a_writer
 
 import lrtui
 from lrtui.engine import DataError, Settings, SettingsError, Simulation
@@ -30,29 +29,10 @@ def test_a_named_pipe_as_data_is_refused_without_waiting(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A writer stands by: if the loader opened the pipe for reading it would get a CSV, not hang."""
-    pipe = tmp_path / "points.csv"
-    os.mkfifo(pipe)
-    done = threading.Event()
-
-    def writer() -> None:
-        while not done.is_set():
-            try:
-                handle = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:  # no reader yet
-                time.sleep(0.01)
-                continue
-            os.write(handle, b"x,y\n1,2\n")
-            os.close(handle)
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
+    with pipe_with_a_writer(tmp_path / "points.csv", b"x,y\n1,2\n") as pipe:
         with pytest.raises(DataError, match="not a regular file"):
             load_csv(str(pipe))
         code, out, err = invoke(capsys, "--data", str(pipe), "--epochs", "0")
-    finally:
-        done.set()
-        thread.join()
     assert code == 2 and out == "" and err.count("\n") == 1 and "argument --data:" in err
 
 

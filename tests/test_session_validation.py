@@ -5,9 +5,6 @@ session must agree with itself. Each is refused with one SessionError line namin
 from __future__ import annotations
 
 import json
-import os
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +12,7 @@ from typing import Any
 import pytest
 import torch
 from cli_support import invoke_main
+from pipe_support import pipe_with_a_writer
 
 from lrtui.engine import Settings, Simulation
 from lrtui.engine.history import History
@@ -346,28 +344,8 @@ def test_an_older_session_with_a_relative_path_finds_its_csv_beside_it(
 # ---------------------------------------------------------------------- not a file at all
 def test_a_named_pipe_as_session_is_refused_without_waiting(tmp_path: Path) -> None:
     """A writer stands by: if the loader opened the pipe it would get a line of junk rather than hang."""
-    pipe = tmp_path / "pipe.json"
-    os.mkfifo(pipe)
-    done = threading.Event()
-
-    def writer() -> None:
-        while not done.is_set():
-            try:
-                handle = os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError:  # no reader yet
-                time.sleep(0.01)
-                continue
-            os.write(handle, b"junk\n")
-            os.close(handle)
-            return
-
-    thread = threading.Thread(target=writer, daemon=True)
-    thread.start()
-    try:
+    with pipe_with_a_writer(tmp_path / "pipe.json", b"junk\n") as pipe:
         assert "not a regular file" in refused(pipe)
-    finally:
-        done.set()
-        thread.join()
 
 
 async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -> None:
