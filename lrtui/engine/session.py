@@ -10,7 +10,6 @@ target, so a crash mid-write leaves the previous file intact.
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 from pathlib import Path
@@ -24,98 +23,22 @@ from .data import DataError
 from .files import write_atomically
 from .history import History
 from .run import Run
-from .settings import FLOAT32_MAX, MAX_EPOCHS, PRESETS, Settings, SettingsError
+from .session_json import (
+    MAX_BYTES,
+    SessionError,
+    json_number,
+    read_float,
+    read_whole,
+    shown,
+    tensor_from_json,
+    tensor_to_json,
+)
+from .settings import MAX_EPOCHS, PRESETS, Settings, SettingsError
 from .simulation import Simulation
 from .trainer import EpochRecord
 
 FORMAT = "lrtui-session"
 VERSION = 1
-MAX_BYTES = 512 * 1024 * 1024
-
-
-class SessionError(ValueError):
-    """A session file that cannot be used, and why."""
-
-
-# ------------------------------------------------------------------ numbers
-def _number(value: float) -> float | str:
-    """JSON has no infinity or NaN; those are written as strings."""
-    return value if math.isfinite(value) else repr(value)
-
-
-def _shown(value: Any) -> str:
-    """A value as an error message quotes it: short, whatever the file holds."""
-    text = repr(value) if not isinstance(value, (list, dict)) else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _float(value: Any, where: str) -> float:
-    if isinstance(value, bool):
-        raise SessionError(f"{where}: expected a number, got {value!r}")
-    if isinstance(value, int):
-        try:
-            return float(value)
-        except OverflowError:
-            raise SessionError(f"{where}: {len(str(abs(value)))}-digit number is out of range") from None
-    if isinstance(value, float):
-        return value
-    if isinstance(value, str) and value in ("inf", "-inf", "nan"):
-        return float(value)
-    raise SessionError(f"{where}: expected a number, got {_shown(value)}")
-
-
-def _whole(value: Any, where: str, low: int, high: int) -> int:
-    """A whole number from low to high (bools are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SessionError(f"{where}: expected a whole number, got {_shown(value)}")
-    if value < 0 <= low:
-        raise SessionError(f"{where}: must not be negative (got {_shown(value)})")
-    if not low <= value <= high:
-        raise SessionError(f"{where}: {_shown(value)} is out of range ({low} to {high})")
-    return value
-
-
-def _tensor_to_json(tensor: torch.Tensor) -> dict[str, Any]:
-    return {
-        "dtype": str(tensor.dtype).removeprefix("torch."),
-        "shape": list(tensor.shape),
-        "values": [_number(v) for v in tensor.detach().flatten().tolist()],
-    }
-
-
-_DTYPES = {"float32": torch.float32, "float64": torch.float64, "int64": torch.int64}
-
-
-_INT64 = (-(2**63), 2**63 - 1)
-MAX_DIMENSIONS = 8
-
-
-def _tensor_from_json(value: Any, where: str) -> torch.Tensor:
-    if not isinstance(value, dict) or set(value) != {"dtype", "shape", "values"}:
-        raise SessionError(f"{where}: not a tensor record")
-    name = value["dtype"]
-    dtype = _DTYPES.get(name) if isinstance(name, str) else None
-    if dtype is None:
-        raise SessionError(f"{where}: unsupported dtype {_shown(name)}")
-    shape = value["shape"]
-    values = value["values"]
-    if (
-        not isinstance(shape, list)
-        or len(shape) > MAX_DIMENSIONS
-        or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_BYTES for n in shape)
-    ):
-        raise SessionError(f"{where}: bad shape {_shown(shape)}")
-    if not isinstance(values, list) or len(values) != math.prod(shape):
-        raise SessionError(
-            f"{where}: {len(values) if isinstance(values, list) else 'no'} values for shape {shape}"
-        )
-    if dtype == torch.int64:
-        numbers: list[float] | list[int] = [_whole(v, where, *_INT64) for v in values]
-    else:
-        numbers = [_float(v, where) for v in values]
-        if dtype == torch.float32 and any(math.isfinite(v) and abs(v) > FLOAT32_MAX for v in numbers):
-            raise SessionError(f"{where}: a value is beyond float32's range (±3.4e38)")
-    return torch.tensor(numbers, dtype=dtype).reshape(shape)
 
 
 # ------------------------------------------------------------------- saving
@@ -137,12 +60,12 @@ def session_dict(run: Run) -> dict[str, Any]:
         "settings": _settings_to_json(simulation.settings),
         "epoch": simulation.epoch,
         "diverged_at": simulation.diverged_at,
-        "parameters": [_tensor_to_json(p) for p in trainer.params],
-        "grads": [None if p.grad is None else _tensor_to_json(p.grad) for p in trainer.params],
+        "parameters": [tensor_to_json(p) for p in trainer.params],
+        "grads": [None if p.grad is None else tensor_to_json(p.grad) for p in trainer.params],
         "optimizer": {
             "state": {
                 str(index): {
-                    key: _tensor_to_json(value) if isinstance(value, torch.Tensor) else _number(value)
+                    key: tensor_to_json(value) if isinstance(value, torch.Tensor) else json_number(value)
                     for key, value in state.items()
                 }
                 for index, state in optimizer_state["state"].items()
@@ -151,7 +74,7 @@ def session_dict(run: Run) -> dict[str, Any]:
         "history": {
             "bias": history.bias,
             "epoch": list(history.epochs),
-            **{name: [_number(v) for v in column] for name, column in history.columns.items()},
+            **{name: [json_number(v) for v in column] for name, column in history.columns.items()},
         },
     }
 
@@ -250,7 +173,7 @@ def _settings(document: dict[str, Any]) -> Settings:
     saved = _field(document, "settings", dict)
     for name, value in saved.items():
         if isinstance(value, int) and not isinstance(value, bool):
-            _float(value, f"settings {name}")  # beyond any float: refused here, by name
+            read_float(value, f"settings {name}")  # beyond any float: refused here, by name
     try:
         return Settings.from_dict(saved)
     except (SettingsError, TypeError, ValueError, OverflowError) as error:
@@ -259,11 +182,11 @@ def _settings(document: dict[str, Any]) -> Settings:
 
 def _epochs(document: dict[str, Any]) -> tuple[int, int | None]:
     """The next epoch to run and the epoch the run diverged at (None if it did not)."""
-    epoch = _whole(document.get("epoch"), "epoch", 0, MAX_EPOCHS + 1)
+    epoch = read_whole(document.get("epoch"), "epoch", 0, MAX_EPOCHS + 1)
     diverged_at = document.get("diverged_at")
     if diverged_at is None:
         return epoch, None
-    diverged_at = _whole(diverged_at, "diverged_at", 0, MAX_EPOCHS)
+    diverged_at = read_whole(diverged_at, "diverged_at", 0, MAX_EPOCHS)
     if diverged_at != epoch - 1:
         raise SessionError(
             f"diverged_at: a run stops at the epoch it diverged at, so {diverged_at} must be"
@@ -304,7 +227,7 @@ def _restore_trainer(simulation: Simulation, document: dict[str, Any], epoch: in
 
 
 def _tensor_like(param: torch.Tensor, saved: Any, where: str) -> torch.Tensor:
-    value = _tensor_from_json(saved, where)
+    value = tensor_from_json(saved, where)
     if value.shape != param.shape or value.dtype != param.dtype:
         raise SessionError(
             f"{where}: a {_dtype_name(value)} tensor of shape {list(value.shape)},"
@@ -369,11 +292,11 @@ def _optimizer_state(
     restored: dict[int, dict[str, Any]] = {}
     for key, entries in saved_state.items():
         if not key.isdigit() or int(key) >= len(params) or not isinstance(entries, dict):
-            raise SessionError(f"malformed optimizer state for parameter {_shown(key)}")
+            raise SessionError(f"malformed optimizer state for parameter {shown(key)}")
         restored[int(key)] = {
-            name: _tensor_from_json(value, f"optimizer state {name} of parameter {key}")
+            name: tensor_from_json(value, f"optimizer state {name} of parameter {key}")
             if isinstance(value, dict)
-            else _float(value, f"optimizer state {name} of parameter {key}")
+            else read_float(value, f"optimizer state {name} of parameter {key}")
             for name, value in entries.items()
         }
     before, after = _reference_layouts(optimizer, params)
@@ -429,7 +352,7 @@ def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at:
         raise SessionError(f"the history is empty but the session is at epoch {epoch}")
     previous = -1
     for position, value in enumerate(epochs):
-        number = _whole(value, f"history epoch {position}", 0, MAX_EPOCHS)
+        number = read_whole(value, f"history epoch {position}", 0, MAX_EPOCHS)
         if number <= previous:
             raise SessionError(f"history epoch {position}: {number} does not come after {previous}")
         previous = number
@@ -449,7 +372,7 @@ def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at:
         values = saved.get(name)
         if not isinstance(values, list) or len(values) != len(epochs):
             raise SessionError(f"history column {name!r} is missing or has the wrong length")
-        column.extend(_float(v, f"history {name}") for v in values)
+        column.extend(read_float(v, f"history {name}") for v in values)
     _check_divergence(history, diverged_at)
     return history
 
