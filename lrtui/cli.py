@@ -237,6 +237,13 @@ def serve_parser() -> argparse.ArgumentParser:
         help=f"close a page after this long without a key from it; 0: never (default {served.DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--spares",
+        type=served.spare_count,
+        default=served.DEFAULT_SPARES,
+        metavar="N",
+        help=f"keep N apps started ahead, so the next N pages show at once (default {served.DEFAULT_SPARES})",
+    )
+    parser.add_argument(
         "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
     )
     return parser
@@ -256,7 +263,9 @@ def serve(argv: list[str]) -> int:
     ]
     try:
         door = served.Door(args.host, args.port, served.choose_token(args.no_token), args.public_url)
-        return served.serve(app_argv, door, served.Classroom(args.max_sessions, args.idle_timeout))
+        return served.serve(
+            app_argv, door, served.Classroom(args.max_sessions, args.idle_timeout, args.spares)
+        )
     except served.ServeError as error:
         parser.error(str(error))
 

@@ -30,26 +30,26 @@ import signal
 import socket
 import sys
 from argparse import ArgumentTypeError
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TextIO
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
-from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from . import forkserver
+from .learner_app import AppProcess, LearnerApp, Spares, Subprocess
 
 log = logging.getLogger("lrtui.serve")
 
 TOKEN_VARIABLE = "LRTUI_SERVE_TOKEN"
 DEFAULT_MAX_SESSIONS = 30
 DEFAULT_IDLE_TIMEOUT = 1800.0
+DEFAULT_SPARES = 4
 MOST_SESSIONS = 1000
-QUIT_SECONDS = 2.0  # an app that has not quit this long after its page closed is killed
 HEARTBEAT_SECONDS = 15.0
 FULL_RETRY_SECONDS = 20
 # A browser asks for its terminal's size; more than this is not a screen but a way to make the
@@ -96,6 +96,13 @@ def session_count(text: str) -> int:
     count = _number(text, int, "a whole number")
     if not 1 <= count <= MOST_SESSIONS:
         raise ArgumentTypeError(f"must be a whole number from 1 to {MOST_SESSIONS} (got {count})")
+    return count
+
+
+def spare_count(text: str) -> int:
+    count = _number(text, int, "a whole number")
+    if not 0 <= count <= MOST_SESSIONS:
+        raise ArgumentTypeError(f"must be a whole number from 0 to {MOST_SESSIONS} (got {count})")
     return count
 
 
@@ -237,85 +244,6 @@ def _same_origin(one: str, other: str) -> bool:
     return key(one) is not None and key(one) == key(other)
 
 
-# One learner's app.
-
-
-class AppProcess(Protocol):
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
-
-    def kill(self) -> None: ...
-    async def wait(self) -> object: ...
-    def close(self) -> None: ...
-
-
-@dataclass
-class _Subprocess:
-    """``python -m lrtui`` per learner, where there is no fork server (not Linux)."""
-
-    process: asyncio.subprocess.Process
-    stdin: asyncio.StreamWriter = field(init=False)
-    stdout: asyncio.StreamReader = field(init=False)
-    stderr: asyncio.StreamReader = field(init=False)
-
-    def __post_init__(self) -> None:
-        assert self.process.stdin and self.process.stdout and self.process.stderr
-        self.stdin, self.stdout, self.stderr = self.process.stdin, self.process.stdout, self.process.stderr
-
-    def kill(self) -> None:
-        try:
-            self.process.kill()
-        except ProcessLookupError:
-            pass
-
-    async def wait(self) -> object:
-        return await self.process.wait()
-
-    def close(self) -> None:
-        pass
-
-
-class LearnerApp(AppService):
-    """textual-serve's AppService with the app forked from the fork server, and an end that
-    does not wait for an app that will not quit."""
-
-    def __init__(self, start: Callable[[int, int], Awaitable[Any]], **kwargs: Any) -> None:
-        super().__init__("lrtui", **kwargs)
-        self._start = start
-        self.process: AppProcess | None = None
-
-    async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
-        self.process = self._process = await self._start(width, height)
-        self._stdin = self.process.stdin
-        return self.process
-
-    @property
-    def running(self) -> asyncio.Task[None] | None:
-        """Reads the app's output until the app ends."""
-        return self._task
-
-    async def end(self) -> None:
-        """Ask the app to quit; kill it if it has not within QUIT_SECONDS."""
-        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
-        if self.process is None:
-            return
-        try:
-            await self.send_meta({"type": "quit"})
-            await asyncio.wait_for(self.process.wait(), QUIT_SECONDS)
-        except (TimeoutError, OSError):
-            self.process.kill()
-            await self.process.wait()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, QUIT_SECONDS)
-            except TimeoutError:
-                pass  # the pipe is held open by something else; the app itself is gone
-            self._task = None
-        self.process.close()
-        self.process = None
-
-
 # The server.
 
 
@@ -325,6 +253,7 @@ class Classroom:
 
     max_sessions: int = DEFAULT_MAX_SESSIONS
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # 0: never
+    spares: int = DEFAULT_SPARES  # apps started ahead of the learners who will take them
 
 
 class LrtuiServer(Server):
@@ -337,6 +266,9 @@ class LrtuiServer(Server):
         self.classroom = classroom
         self.forks = forks  # None: `python -m lrtui` per learner
         self.sessions: set[web.WebSocketResponse] = set()
+        self.spares = Spares(
+            classroom.spares, self.new_app, lambda: self.classroom.max_sessions - len(self.sessions)
+        )
         self._stopping = False
 
     # Starting and stopping.
@@ -355,7 +287,10 @@ class LrtuiServer(Server):
             stderr=asyncio.subprocess.PIPE,
             env=environment,
         )
-        return _Subprocess(process)
+        return Subprocess(process)
+
+    def new_app(self) -> LearnerApp:
+        return LearnerApp(self.start_app, self.download_manager)
 
     async def close_sessions(self) -> None:
         self._stopping = True
@@ -378,8 +313,12 @@ class LrtuiServer(Server):
                 web.static("/static", self.statics_path, name="static"),
             ]
         )
+        app.on_startup.append(self._start_spares)
         app.on_shutdown.append(lambda _app: self.close_sessions())
         return app
+
+    async def _start_spares(self, _app: web.Application) -> None:
+        self.spares.start()
 
     # The page.
 
@@ -441,18 +380,15 @@ class LrtuiServer(Server):
             await websocket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"the class is full")
             return websocket
         self.sessions.add(websocket)
-        app = LearnerApp(
-            self.start_app,
-            write_bytes=websocket.send_bytes,
-            write_str=websocket.send_str,
-            close=websocket.close,
-            download_manager=self.download_manager,
-        )
+        width = _whole(request.query.get("width"), 80, 1, MOST_COLUMNS)
+        height = _whole(request.query.get("height"), 24, 1, MOST_ROWS)
+        app = self.spares.take()
         try:
-            await app.start(
-                _whole(request.query.get("width"), 80, 1, MOST_COLUMNS),
-                _whole(request.query.get("height"), 24, 1, MOST_ROWS),
-            )
+            if app is None:
+                app = self.new_app()
+                with self.spares.waiting():
+                    await app.start(width, height)
+            await app.show_on(websocket, width, height)
             relay = asyncio.create_task(self._relay(websocket, app))
             assert app.running is not None
             await asyncio.wait({relay, app.running}, return_when=asyncio.FIRST_COMPLETED)
@@ -463,9 +399,11 @@ class LrtuiServer(Server):
             await websocket.close(code=WSCloseCode.INTERNAL_ERROR, message=b"could not start the app")
         finally:
             try:
-                await asyncio.shield(app.end())
+                if app is not None:
+                    await asyncio.shield(app.end())
             finally:
                 self.sessions.discard(websocket)
+                self.spares.changed()
         return websocket
 
     async def _relay(self, websocket: web.WebSocketResponse, app: LearnerApp) -> None:
@@ -607,6 +545,9 @@ def _print_ready(out: TextIO, door: Door, classroom: Classroom) -> None:
         if classroom.idle_timeout
         else "pages never time out"
     )
-    out.write(f"lrtui serve: up to {classroom.max_sessions} learners at once; {idle}.\n")
+    out.write(
+        f"lrtui serve: up to {classroom.max_sessions} learners at once, "
+        f"{classroom.spares} app{'' if classroom.spares == 1 else 's'} started ahead; {idle}.\n"
+    )
     out.write(f"lrtui serve: open {door.link()} in a browser (ctrl+c stops)\n")
     out.flush()

@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, test_utils
 from cli_support import invoke_main
 
 from lrtui import forkserver
+from lrtui.learner_app import Spares
 from lrtui.serve import Classroom, Door, LrtuiServer, is_loopback, url_host, warnings
 
 APP_ARGV = ["--data", "noisy", "--speed", "10"]
@@ -55,7 +56,9 @@ async def serving(
     door: Door | None = None,
     classroom: Classroom | None = None,
 ) -> AsyncIterator[tuple[LrtuiServer, test_utils.TestClient]]:
-    server = LrtuiServer(APP_ARGV, door or Door("127.0.0.1", 8000, TOKEN), classroom or Classroom(), forks)
+    server = LrtuiServer(
+        APP_ARGV, door or Door("127.0.0.1", 8000, TOKEN), classroom or Classroom(spares=0), forks
+    )
     client = test_utils.TestClient(test_utils.TestServer(await server.make_app(), host="127.0.0.1"))
     await client.start_server()
     try:
@@ -71,19 +74,22 @@ class Learner:
     def __init__(self, websocket) -> None:
         self.websocket = websocket
         self.screen = ""
-        self.closed: object = None
+        self.raw = b""
 
     async def wait_for(self, pattern: str) -> re.Match[str]:
         deadline = time.monotonic() + DEADLINE
         while not (found := re.search(pattern, self.screen)):
-            message = await self.websocket.receive(timeout=deadline - time.monotonic())
-            if message.type == WSMsgType.BINARY:
-                self.screen += ANSI.sub("", message.data.decode("utf-8", "replace"))
-            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
-                raise AssertionError(
-                    f"closed ({message.extra}) before {pattern!r}; saw {self.screen[-300:]!r}"
-                )
+            await self.read(deadline)
         return found
+
+    async def read(self, deadline: float) -> None:
+        """One more message from the app."""
+        message = await self.websocket.receive(timeout=deadline - time.monotonic())
+        if message.type == WSMsgType.BINARY:
+            self.raw += message.data
+            self.screen += ANSI.sub("", message.data.decode("utf-8", "replace"))
+        elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+            raise AssertionError(f"closed ({message.extra}); saw {self.screen[-300:]!r}")
 
     async def press(self, keys: str) -> None:
         for key in keys:
@@ -277,7 +283,7 @@ async def test_an_app_that_quits_closes_its_page(forks: forkserver.ForkServer) -
 
 @needs_fork_server
 async def test_a_full_class_says_so_on_the_page_and_in_the_terminal(forks: forkserver.ForkServer) -> None:
-    async with serving(forks, classroom=Classroom(max_sessions=1)) as (server, client):
+    async with serving(forks, classroom=Classroom(max_sessions=1, spares=0)) as (server, client):
         first = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
         await first.wait_for("epoch")
         full = await client.get(f"/?token={TOKEN}")
@@ -295,11 +301,73 @@ async def test_a_full_class_says_so_on_the_page_and_in_the_terminal(forks: forks
 
 @needs_fork_server
 async def test_an_idle_page_is_closed_and_its_app_ends(forks: forkserver.ForkServer) -> None:
-    async with serving(forks, classroom=Classroom(idle_timeout=0.5)) as (server, client):
+    async with serving(forks, classroom=Classroom(idle_timeout=0.5, spares=0)) as (server, client):
         before = apps_of(forks)
         learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
         assert await learner.wait_closed() == "idle"
         await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+
+
+@needs_fork_server
+async def test_a_spare_app_shows_at_once_and_then_at_the_pages_size(forks: forkserver.ForkServer) -> None:
+    async with serving(forks, classroom=Classroom(spares=1)) as (server, client):
+        await until(lambda: len(server.spares.ready) == 1, "a spare to be ready")
+        (spare,) = server.spares.ready
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}?width=120&height=40"))
+        await learner.wait_for("epoch")
+        assert server.spares.ready == [] or spare not in server.spares.ready
+        await learner.wait_for(r"noisy")
+        deadline = time.monotonic() + DEADLINE
+        while b"\x1b[40;" not in learner.raw:  # drawn again, down to the page's 40th row
+            await learner.read(deadline)
+        await learner.press("nnn")
+        await learner.wait_for(r"epoch 2/1000")
+        await until(lambda: len(server.spares.ready) == 1, "the next spare")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+class FakeApp:
+    """Starts, draws and ends at once: enough for the spares' bookkeeping."""
+
+    made = 0
+    draws = True
+
+    def __init__(self) -> None:
+        FakeApp.made += 1
+        self.drawn = asyncio.Event()
+        self.alive = False
+        self.held_bytes = 0
+
+    async def start(self, width: int, height: int) -> None:
+        self.alive = True
+        if FakeApp.draws:
+            self.drawn.set()
+
+    async def end(self) -> None:
+        self.alive = False
+
+
+async def test_spares_never_take_a_place_a_learner_could_have() -> None:
+    FakeApp.made, FakeApp.draws = 0, True
+    places = [2]
+    spares = Spares(5, FakeApp, lambda: places[0])
+    spares.start()
+    await until(lambda: len(spares.ready) == 2, "two spares")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert FakeApp.made == 2  # five wanted, but only two places
+    taken = spares.take()
+    places[0] = 1  # the learner who took it holds a place
+    spares.changed()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert taken is not None and len(spares.ready) == 1 and FakeApp.made == 2
+    places[0] = 3
+    spares.changed()
+    await until(lambda: len(spares.ready) == 3, "a third spare")
+    await spares.close()
+    assert FakeApp.made == 4 and not spares.ready
 
 
 async def test_without_a_fork_server_each_learner_gets_python_m_lrtui() -> None:
@@ -335,7 +403,18 @@ def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
     """The served command is printed whole, whatever the checkout's path or the terminal's width."""
     port = free_port()
     server = lrtui_serve(
-        "--port", str(port), "--data", "noisy", "--max-sessions", "4", "--idle-timeout", "60"
+        *(
+            "--port",
+            str(port),
+            "--data",
+            "noisy",
+            "--max-sessions",
+            "4",
+            "--idle-timeout",
+            "60",
+            "--spares",
+            "1",
+        )
     )
     try:
         lines = []
@@ -359,7 +438,10 @@ def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
             output, errors = server.communicate()
     assert server.returncode == 0 and "Traceback" not in output + errors
     assert "lrtui serve: each learner gets: lrtui --data noisy --speed 10\n" in "".join(lines)
-    assert "up to 4 learners at once; a page without a key for 60 s closes." in "".join(lines)
+    assert (
+        "lrtui serve: up to 4 learners at once, 1 app started ahead; a page without a key for 60 s closes.\n"
+        in lines
+    )
 
 
 def test_a_port_in_use_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -397,3 +479,32 @@ def test_a_bad_shared_token_is_refused(
     monkeypatch.setenv("LRTUI_SERVE_TOKEN", "short")
     code, _out, errors = invoke_main(capsys, "serve", "--port", str(free_port()))
     assert code == 2 and "error: LRTUI_SERVE_TOKEN: a token needs at least 16 characters" in errors
+
+
+async def test_a_learner_takes_a_spare_that_is_still_drawing() -> None:
+    FakeApp.made, FakeApp.draws = 0, False
+    spares = Spares(1, FakeApp, lambda: 5)
+    spares.start()
+    await until(lambda: spares.starting is not None and spares.starting.alive, "a spare to start")
+    drawing = spares.starting
+    assert spares.take() is drawing and spares.starting is None
+    drawing.drawn.set()  # what LearnerApp.show_on does
+    FakeApp.draws = True
+    await until(lambda: len(spares.ready) == 1, "the next spare")
+    assert FakeApp.made == 2 and drawing not in spares.ready
+    await spares.close()
+
+
+def test_the_load_benchmark_runs_a_small_class() -> None:
+    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py")]
+        + ["--learners", "2", "--burst", "2", "--spares", "1", "--timeout", "240"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "learners who saw their own run: 2/2\n" in result.stdout
+    assert re.search(r"apps gone after their pages closed: 2/2, ", result.stdout)
