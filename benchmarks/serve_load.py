@@ -229,15 +229,14 @@ async def load_test(url: str, server_pid: int, count: int, burst: int, spares: i
         for session in learner.sessions:
             await session.close()
 
-    first_wave = [learner.first_frame for learner in waves[0] if learner.first_frame is not None]
-    every_frame = [learner.first_frame for learner in learners if learner.first_frame is not None]
     marginal = (total - idle_total) / max(len(apps) - spare_apps, 1)
     print(
         f"lrtui serve load test: {count} learners in waves of {burst}, {spare_apps} apps started ahead, "
         f"{os.cpu_count()} CPUs, load average before {load_before:.1f}"
     )
-    print(f"first frame, first wave of {len(waves[0])} at once: {describe(first_wave, 's')}  (target <= 3 s)")
-    print(f"first frame, all {count}: {describe(every_frame, 's')}")
+    for number, wave in enumerate(waves, 1):
+        frames = [learner.first_frame for learner in wave if learner.first_frame is not None]
+        print(f"first frame, wave {number} ({len(wave)} at once): {describe(frames, 's')}  (target <= 3 s)")
     print(
         f"CPU per app up to its first frame: {describe(startup_cpu, 's')}; "
         f"server {cpu_seconds(server_pid):.1f} s in all"

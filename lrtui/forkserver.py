@@ -14,6 +14,7 @@ import asyncio
 import ctypes
 import gc
 import json
+import logging
 import os
 import signal
 import socket
@@ -23,6 +24,8 @@ import threading
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger("lrtui.serve")
 
 # What textual-serve puts in the app's environment (textual_serve.app_service), set once in the
 # fork server because Textual reads these when it is imported.
@@ -41,6 +44,17 @@ WARM_MODULES = ("numpy.ma", "rich.ansi", "textual.layouts.horizontal", "textual.
 
 class ForkServerError(RuntimeError):
     """The fork server could not start or could not fork an app."""
+
+
+class ForkServerGone(ForkServerError):
+    """The fork server is not there to ask (it died, or was never started)."""
+
+
+def app_environment(hidden: tuple[str, ...] = ()) -> dict[str, str]:
+    """The server's environment as a served app gets it, without the hidden variables."""
+    environment = {name: value for name, value in os.environ.items() if name not in hidden}
+    environment.update(SERVED_ENVIRONMENT)
+    return environment
 
 
 def available() -> bool:
@@ -79,17 +93,19 @@ class ForkedApp:
 class ForkServer:
     """The server's end: starts the fork server and asks it for apps."""
 
-    def __init__(self, app_argv: list[str]) -> None:
+    def __init__(self, app_argv: list[str], hidden: tuple[str, ...] = ()) -> None:
         self.app_argv = app_argv
+        self.hidden = hidden  # environment variables the apps must not see
         self._socket: socket.socket | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
+        self._restarting: asyncio.Lock | None = None
 
     def start(self) -> None:
         """Start the fork server and wait until it has imported the app (seconds)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         package_root = str(Path(__file__).resolve().parent.parent)
-        environment = dict(os.environ, **SERVED_ENVIRONMENT)
+        environment = app_environment(self.hidden)
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, [package_root, os.environ.get("PYTHONPATH")])
         )
@@ -129,25 +145,52 @@ class ForkServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+            self._process = None
 
     def _fork(self, columns: int, rows: int, fds: list[int]) -> int:
-        if self._socket is None:
-            raise ForkServerError("the fork server is not running")
         request = json.dumps({"columns": columns, "rows": rows}).encode()
         with self._lock:  # one request and its answer at a time
+            if self._socket is None:
+                raise ForkServerGone("the fork server is not running")
             try:
                 socket.send_fds(self._socket, [request], fds)
                 answer, pidfds, _flags, _address = socket.recv_fds(self._socket, 1024, 1)
             except OSError as error:
-                raise ForkServerError(f"the fork server is gone: {error}") from None
+                raise ForkServerGone(f"the fork server is gone: {error}") from None
+        if not answer:
+            raise ForkServerGone("the fork server is gone")
         if answer != b"ok" or len(pidfds) != 1:
             for fd in pidfds:
                 os.close(fd)
             raise ForkServerError(f"the fork server could not fork an app: {answer.decode(errors='replace')}")
         return pidfds[0]
 
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
     async def fork_app(self, columns: int, rows: int) -> ForkedApp:
-        """A new app on a terminal of this size, wired to pipes this process reads and writes."""
+        """A new app on a terminal of this size. If the fork server has died, start another
+        (its apps died with it) and try once more."""
+        asked = self._socket
+        try:
+            return await self._fork_app(columns, rows)
+        except ForkServerGone:
+            if self._restarting is None:
+                self._restarting = asyncio.Lock()
+            async with self._restarting:
+                if self._socket is asked:  # not already restarted for another learner
+                    log.warning("the fork server has gone; starting another")
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(None, self.restart)
+            return await self._fork_app(columns, rows)
+
+    def restart(self) -> None:
+        with self._lock:
+            self.stop()
+            self.start()
+
+    async def _fork_app(self, columns: int, rows: int) -> ForkedApp:
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()

@@ -48,7 +48,7 @@ log = logging.getLogger("lrtui.serve")
 TOKEN_VARIABLE = "LRTUI_SERVE_TOKEN"
 DEFAULT_MAX_SESSIONS = 30
 DEFAULT_IDLE_TIMEOUT = 1800.0
-DEFAULT_SPARES = 4
+DEFAULT_SPARES = 10
 MOST_SESSIONS = 1000
 HEARTBEAT_SECONDS = 15.0
 FULL_RETRY_SECONDS = 20
@@ -276,7 +276,10 @@ class LrtuiServer(Server):
     async def start_app(self, width: int, height: int) -> AppProcess:
         if self.forks is not None:
             return await self.forks.fork_app(width, height)
-        environment = dict(os.environ, **forkserver.SERVED_ENVIRONMENT, COLUMNS=str(width), ROWS=str(height))
+        environment = forkserver.app_environment((TOKEN_VARIABLE,)) | {
+            "COLUMNS": str(width),
+            "ROWS": str(height),
+        }
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -372,7 +375,10 @@ class LrtuiServer(Server):
             return refusal
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=1 << 20)
         await websocket.prepare(request)
-        if self._stopping or len(self.sessions) >= self.classroom.max_sessions:
+        if self._stopping:
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the server is stopping")
+            return websocket
+        if len(self.sessions) >= self.classroom.max_sessions:
             await websocket.send_bytes(
                 f"\r\n  The class is full: all {self.classroom.max_sessions} places are taken. "
                 "Try again in a minute.\r\n".encode()
@@ -517,7 +523,7 @@ def serve(
     err = sys.stderr if err is None else err
     logging.basicConfig(level=logging.INFO, format="lrtui serve: %(message)s", stream=err)
     sock = listen(door.host, door.port)
-    forks = forkserver.ForkServer(app_argv) if forkserver.available() else None
+    forks = forkserver.ForkServer(app_argv, hidden=(TOKEN_VARIABLE,)) if forkserver.available() else None
     server = LrtuiServer(app_argv, door, classroom, forks)
     with sock:
         for warning in warnings(door):

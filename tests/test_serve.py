@@ -327,6 +327,16 @@ async def test_a_spare_app_shows_at_once_and_then_at_the_pages_size(forks: forks
         await until(lambda: not server.sessions, "the session to end")
 
 
+@needs_fork_server
+async def test_a_fork_server_that_died_is_started_again(forks: forkserver.ForkServer) -> None:
+    async with serving(forks) as (_server, client):
+        assert forks.pid is not None
+        os.kill(forks.pid, signal.SIGKILL)
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.websocket.close()
+
+
 class FakeApp:
     """Starts, draws and ends at once: enough for the spares' bookkeeping."""
 
@@ -388,8 +398,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def lrtui_serve(*argv: str, columns: str = "40") -> subprocess.Popen[str]:
-    environment = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS=columns)
+def lrtui_serve(*argv: str, **environ: str) -> subprocess.Popen[str]:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="40", **environ)
     return subprocess.Popen(
         [sys.executable, "-m", "lrtui", "serve", *argv],
         stdout=subprocess.PIPE,
@@ -400,22 +410,11 @@ def lrtui_serve(*argv: str, columns: str = "40") -> subprocess.Popen[str]:
 
 
 def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
-    """The served command is printed whole, whatever the checkout's path or the terminal's width."""
+    """The served command is printed whole, whatever the checkout's path or the terminal's width;
+    a shared token goes in the link, and not to the apps."""
     port = free_port()
-    server = lrtui_serve(
-        *(
-            "--port",
-            str(port),
-            "--data",
-            "noisy",
-            "--max-sessions",
-            "4",
-            "--idle-timeout",
-            "60",
-            "--spares",
-            "1",
-        )
-    )
+    flags = ["--port", str(port), "--data", "noisy", "--max-sessions", "4", "--idle-timeout", "60"]
+    server = lrtui_serve(*flags, "--spares", "1", LRTUI_SERVE_TOKEN=TOKEN)
     try:
         lines = []
         deadline = time.monotonic() + DEADLINE
@@ -423,7 +422,9 @@ def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
             assert server.poll() is None and time.monotonic() < deadline, lines
             lines.append(server.stdout.readline())
         link = re.search(r"open (\S+) in a browser", lines[-1]).group(1)
-        assert link.startswith(f"http://127.0.0.1:{port}/?token=")
+        assert link == f"http://127.0.0.1:{port}/?token={TOKEN}"
+        (fork_server,) = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert b"LRTUI_SERVE_TOKEN" not in Path(f"/proc/{fork_server}/environ").read_bytes()
         with urllib.request.urlopen(link, timeout=30) as page:
             assert page.status == 200 and "textual.js" in page.read().decode()
         with pytest.raises(urllib.error.HTTPError) as refused:
