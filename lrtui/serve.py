@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import os
+import re
 import secrets
 import shlex
 import signal
@@ -57,6 +58,7 @@ FULL_RETRY_SECONDS = 20
 MOST_COLUMNS = 500
 MOST_ROWS = 200
 WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+HOST_NAME = re.compile(r"[A-Za-z0-9._-]+(:[0-9]+)?|\[[0-9A-Fa-f:.]+\](:[0-9]+)?")
 
 
 class ServeError(Exception):
@@ -79,7 +81,7 @@ def port_number(text: str) -> int:
 def public_url(text: str) -> str:
     """``http(s)://host[:port]`` as learners' browsers reach the server, e.g. through a proxy."""
     parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not HOST_NAME.fullmatch(parts.netloc):
         raise ArgumentTypeError(f"give it as http://host:port or https://host (got {text!r})")
     try:
         parts.port  # noqa: B018  (urlsplit checks the port only when it is read)
@@ -209,6 +211,8 @@ class Door:
         if self.public_url:
             return self.public_url
         host = request.host
+        if not HOST_NAME.fullmatch(host):
+            return None  # not a name a browser sends; and it would go into the page
         parts = urlsplit(f"http://{host}")
         try:
             name = parts.hostname

@@ -206,6 +206,8 @@ async def test_listening_on_every_address_the_page_uses_the_name_the_browser_use
         assert f"ws://127.0.0.1:{client.port}/ws/{TOKEN}" in page and "0.0.0.0" not in page
         named = await client.get(f"/?token={TOKEN}", headers={"Host": "teacher.example:8000"})
         assert "ws://teacher.example:8000/ws/" in await named.text()
+        quoted = await client.get(f"/?token={TOKEN}", headers={"Host": 'teacher"><script>x</script>'})
+        assert quoted.status == 403 and "<script>" not in await quoted.text()
 
 
 async def test_an_ipv6_host_gives_bracketed_page_urls() -> None:
@@ -467,6 +469,7 @@ def test_a_port_in_use_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]
         (["--idle-timeout", "-5"], "--idle-timeout"),
         (["--public-url", "lrtui.school.example"], "--public-url"),
         (["--public-url", "https://school.example/lrtui"], "--public-url"),
+        (["--public-url", 'https://school.example"><script>'], "--public-url"),
     ],
 )
 def test_serve_refuses_bad_flags(capsys: pytest.CaptureFixture[str], argv: list[str], flag: str) -> None:
