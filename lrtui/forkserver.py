@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -242,6 +243,7 @@ def main(argv: list[str]) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     sock.sendall(READY)
+    fork_server = os.getpid()
     while True:
         try:
             request, fds, _flags, _address = socket.recv_fds(sock, 4096, 3)
@@ -258,7 +260,7 @@ def main(argv: list[str]) -> None:
             sock.sendall(f"error: {error}".encode())
             continue
         if pid == 0:
-            _run_app(sock, fds, size, app_argv, lrtui.cli.main)
+            _run_app(sock, fds, size, app_argv, lrtui.cli.main, fork_server)
         for fd in fds:
             os.close(fd)
         try:
@@ -291,14 +293,21 @@ def _warm_up() -> None:
             pass  # another version of textual or numpy: the apps import what they need
 
 
-def _run_app(sock: socket.socket, fds: list[int], size: dict, app_argv: list[str], main) -> None:
+def _run_app(
+    sock: socket.socket,
+    fds: list[int],
+    size: dict[str, int],
+    app_argv: list[str],
+    main: Callable[[list[str]], int],
+    fork_server: int,
+) -> None:
     """In the forked child: become ``python -m lrtui APP_ARGV`` on the given pipes. Never returns."""
     code = 1
     try:
         sock.close()
         for signum in (signal.SIGINT, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
-        _die_with_parent()
+        _die_with(fork_server)
         for target, fd in zip((0, 1, 2), fds, strict=True):
             os.dup2(fd, target)
             os.close(fd)
@@ -318,12 +327,11 @@ def _run_app(sock: socket.socket, fds: list[int], size: dict, app_argv: list[str
             os._exit(code if isinstance(code, int) else 1)
 
 
-def _die_with_parent() -> None:
+def _die_with(fork_server: int) -> None:
     """If the fork server dies (its server died), the apps go too instead of lingering."""
-    parent = os.getppid()
     try:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:
+    if os.getppid() != fork_server:  # it died before the line above
         os._exit(1)

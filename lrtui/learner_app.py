@@ -156,6 +156,8 @@ class LearnerApp(AppService):
                 await asyncio.wait_for(self._task, QUIT_SECONDS)
             except TimeoutError:
                 pass  # the pipe is held open by something else; the app itself is gone
+            except (OSError, RuntimeError) as error:  # its page went away mid-write
+                log.debug("the app's output ended with %r", error)
             self._task = None
         self.process.close()
         self.process = None

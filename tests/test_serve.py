@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import WSMsgType, test_utils
 from cli_support import invoke_main
@@ -411,6 +412,52 @@ def lrtui_serve(*argv: str, **environ: str) -> subprocess.Popen[str]:
     )
 
 
+def started(server: subprocess.Popen[str]) -> list[str]:
+    """What the server printed up to its link."""
+    lines: list[str] = []
+    deadline = time.monotonic() + DEADLINE
+    while not (lines and "open http" in lines[-1]):
+        assert server.poll() is None and time.monotonic() < deadline, lines
+        lines.append(server.stdout.readline())
+    return lines
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def gone(pid: int) -> bool:
+    """Ended: no such process, or only its exit status left for a parent to collect."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@needs_fork_server
+async def test_when_the_server_is_killed_its_apps_go_too() -> None:
+    port = free_port()
+    server = lrtui_serve("--port", str(port), "--spares", "0", "--no-token")
+    try:
+        started(server)
+        (fork_server,) = children(server.pid)
+        async with aiohttp.ClientSession() as session:
+            websocket = await session.ws_connect(
+                f"ws://127.0.0.1:{port}/ws", headers={"Origin": f"http://127.0.0.1:{port}"}
+            )
+            await Learner(websocket).wait_for("epoch")
+            (app,) = children(fork_server)
+            server.kill()
+            await until(lambda: gone(fork_server), "the fork server to go")
+            await until(lambda: gone(app), "the app to go")
+    finally:
+        server.kill()
+        server.communicate()
+
+
 def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
     """The served command is printed whole, whatever the checkout's path or the terminal's width;
     a shared token goes in the link, and not to the apps."""
@@ -418,11 +465,7 @@ def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
     flags = ["--port", str(port), "--data", "noisy", "--max-sessions", "4", "--idle-timeout", "60"]
     server = lrtui_serve(*flags, "--spares", "1", LRTUI_SERVE_TOKEN=TOKEN)
     try:
-        lines = []
-        deadline = time.monotonic() + DEADLINE
-        while not (lines and "open http" in lines[-1]):
-            assert server.poll() is None and time.monotonic() < deadline, lines
-            lines.append(server.stdout.readline())
+        lines = started(server)
         link = re.search(r"open (\S+) in a browser", lines[-1]).group(1)
         assert link == f"http://127.0.0.1:{port}/?token={TOKEN}"
         (fork_server,) = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
