@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import shlex
 import shutil
 import sys
 import time
@@ -171,12 +170,48 @@ def script_parser() -> argparse.ArgumentParser:
 
 
 def serve_parser() -> argparse.ArgumentParser:
+    from . import serve as served
+
     parser = _parser(
         "lrtui serve",
-        "Serve the app to a web browser on this machine (textual-serve); each page gets its own app.",
+        "Serve the app to web browsers, one app per page: a classroom on one machine (textual-serve).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--port", type=served.port_number, default=8000, help="port to listen on (default 8000)"
+    )
+    parser.add_argument(
+        "--public-url",
+        type=served.public_url,
+        metavar="URL",
+        help="the address learners' browsers use, e.g. https://lrtui.school.example behind a proxy",
+    )
+    parser.add_argument(
+        "--no-token",
+        action="store_true",
+        help="open the app without the link's token (any program or page that reaches the port can drive it)",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        type=served.session_count,
+        default=served.DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"at most N apps at once; later pages are told the class is full (default {served.DEFAULT_MAX_SESSIONS})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=served.seconds,
+        default=served.DEFAULT_IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help=f"close a page after this long without a key from it; 0: never (default {served.DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--spares",
+        type=served.spare_count,
+        default=served.DEFAULT_SPARES,
+        metavar="N",
+        help=f"keep N apps started ahead, so the next N pages show at once (default {served.DEFAULT_SPARES})",
+    )
     parser.add_argument(
         "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
     )
@@ -184,19 +219,20 @@ def serve_parser() -> argparse.ArgumentParser:
 
 
 def serve(argv: list[str]) -> int:
+    from . import serve as served
+
     parser = serve_parser()
     args = parser.parse_args(argv)
-    if not 0 < args.port < 65536:
-        parser.error(f"argument --port: must be between 1 and 65535 (got {args.port})")
     settings = settings_from_args(parser, args)
     load_race(parser, settings)  # bad data is refused here, not in every browser tab
-    flags = [*flag_words(args), "--speed", str(args.speed)]
-    from textual_serve.server import Server
-
-    command = shlex.join([sys.executable, "-m", "lrtui", *flags])
-    print(f"lrtui serve: open http://{args.host}:{args.port} in a browser (ctrl+c stops)", flush=True)
-    Server(command, host=args.host, port=args.port, title="lrtui").serve()
-    return 0
+    app_argv = [*flag_words(args), "--speed", str(args.speed)]
+    try:
+        door = served.Door(args.host, args.port, served.choose_token(args.no_token), args.public_url)
+        return served.serve(
+            app_argv, door, served.Classroom(args.max_sessions, args.idle_timeout, args.spares)
+        )
+    except served.ServeError as error:
+        parser.error(str(error))
 
 
 def export_script(argv: list[str], out: TextIO | None = None) -> int:

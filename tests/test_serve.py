@@ -1,15 +1,398 @@
-"""`lrtui serve`: the app served to a browser on a loopback port."""
+"""`lrtui serve`: the door (token, origin, host), the classroom limits and the forked apps.
+
+Everything listens on 127.0.0.1 only. Waits are bounded by deadlines far above what they take,
+never asserted on: a loaded machine makes them slower, not wrong.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
+import aiohttp
 import pytest
+from aiohttp import WSMsgType, test_utils
+from cli_support import invoke_main
+
+from lrtui import forkserver
+from lrtui.learner_app import Spares
+from lrtui.serve import Classroom, Door, LrtuiServer, is_loopback, url_host, warnings
+
+APP_ARGV = ["--data", "noisy", "--speed", "10"]
+TOKEN = "a-token-for-the-tests-only"
+DEADLINE = 120.0  # seconds; far above what any step takes, so a busy machine only waits longer
+ANSI = re.compile(r"\x1b\[[0-9;?<>=$]*[ -/]*[@-~]|\x1b[=>]")
+ROOT = Path(__file__).resolve().parent.parent
+
+needs_fork_server = pytest.mark.skipif(
+    not forkserver.available(), reason="the fork server needs Linux pidfds"
+)
+
+
+@pytest.fixture(scope="module")
+def forks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[forkserver.ForkServer]:
+    if not forkserver.available():
+        pytest.skip("the fork server needs Linux pidfds")
+    server = forkserver.ForkServer(APP_ARGV)
+    with contextlib.chdir(tmp_path_factory.mktemp("apps")):  # where the apps would write files
+        server.start()
+    yield server
+    server.stop()
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    forks: forkserver.ForkServer | None,
+    door: Door | None = None,
+    classroom: Classroom | None = None,
+) -> AsyncIterator[tuple[LrtuiServer, test_utils.TestClient]]:
+    server = LrtuiServer(
+        APP_ARGV, door or Door("127.0.0.1", 8000, TOKEN), classroom or Classroom(spares=0), forks
+    )
+    client = test_utils.TestClient(test_utils.TestServer(await server.make_app(), host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield server, client
+    finally:
+        await server.close_sessions()
+        await client.close()
+
+
+class Learner:
+    """A browser's side of one session: what its terminal has shown, as plain text."""
+
+    def __init__(self, websocket) -> None:
+        self.websocket = websocket
+        self.screen = ""
+        self.raw = b""
+
+    async def wait_for(self, pattern: str) -> re.Match[str]:
+        deadline = time.monotonic() + DEADLINE
+        while not (found := re.search(pattern, self.screen)):
+            await self.read(deadline)
+        return found
+
+    async def read(self, deadline: float) -> None:
+        """One more message from the app."""
+        message = await self.websocket.receive(timeout=deadline - time.monotonic())
+        if message.type == WSMsgType.BINARY:
+            self.raw += message.data
+            self.screen += ANSI.sub("", message.data.decode("utf-8", "replace"))
+        elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+            raise AssertionError(f"closed ({message.extra}); saw {self.screen[-300:]!r}")
+
+    async def press(self, keys: str) -> None:
+        for key in keys:
+            await self.websocket.send_json(["stdin", key])
+
+    async def wait_closed(self) -> object:
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            message = await self.websocket.receive(timeout=deadline - time.monotonic())
+            if message.type == WSMsgType.BINARY:
+                self.screen += ANSI.sub("", message.data.decode("utf-8", "replace"))
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                return message.extra
+
+
+def apps_of(forks: forkserver.ForkServer) -> set[int]:
+    assert forks._process is not None
+    pid = forks._process.pid
+    return {int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+async def until(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+# The door: token, origin, host.
+
+
+async def test_the_page_needs_the_token_and_hands_it_to_its_websocket() -> None:
+    async with serving(None) as (_server, client):
+        for query in ("", "?token=", "?token=wrong"):
+            refused = await client.get(f"/{query}")
+            assert refused.status == 403 and "needs its token" in await refused.text()
+        page = await client.get(f"/?token={TOKEN}")
+        text = await page.text()
+        assert page.status == 200 and "textual.js" in text
+        assert f'data-session-websocket-url="ws://127.0.0.1:{client.port}/ws/{TOKEN}"' in text
+        assert page.headers["Referrer-Policy"] == "no-referrer"
+
+
+async def test_a_websocket_without_the_token_or_from_another_site_is_refused() -> None:
+    """The hijack: a page on evil.example opening the app's websocket in the learner's browser."""
+    async with serving(None) as (server, client):
+        own = f"http://127.0.0.1:{client.port}"
+        for path, origin in (
+            (f"/ws/{TOKEN}", "http://evil.example"),
+            (f"/ws/{TOKEN}", f"http://127.0.0.1:{client.port + 1}"),
+            (f"/ws/{TOKEN}", f"https://127.0.0.1:{client.port}"),
+            ("/ws/wrong", own),
+            ("/ws", own),
+        ):
+            response = await client.get(
+                path, headers={"Origin": origin, "Connection": "Upgrade", "Upgrade": "websocket"}
+            )
+            assert response.status in (403, 404), (path, origin)
+        assert not server.sessions
+
+
+async def test_a_page_from_another_site_or_for_another_host_name_is_refused() -> None:
+    """DNS rebinding: evil.example resolving to 127.0.0.1 reaches the port with its own name."""
+    async with serving(None) as (_server, client):
+        rebound = await client.get(f"/?token={TOKEN}", headers={"Host": f"evil.example:{client.port}"})
+        assert rebound.status == 403 and "does not answer" in await rebound.text()
+        cross = await client.get(f"/?token={TOKEN}", headers={"Origin": "http://evil.example"})
+        assert cross.status == 403 and "another site" in await cross.text()
+        other_name = await client.get(f"/?token={TOKEN}", headers={"Host": f"localhost:{client.port}"})
+        assert f"ws://localhost:{client.port}/ws/" in await other_name.text()
+
+
+async def test_no_token_is_an_explicit_choice_and_the_origin_check_stays() -> None:
+    async with serving(None, Door("127.0.0.1", 8000, None)) as (_server, client):
+        page = await client.get("/")
+        assert page.status == 200 and f'"ws://127.0.0.1:{client.port}/ws"' in await page.text()
+        cross = await client.get(
+            "/ws", headers={"Origin": "http://evil.example", "Connection": "Upgrade", "Upgrade": "websocket"}
+        )
+        assert cross.status == 403
+    assert any("--no-token" in warning for warning in warnings(Door("127.0.0.1", 8000, None)))
+
+
+def test_a_warning_when_listening_beyond_this_machine() -> None:
+    assert warnings(Door("127.0.0.1", 8000, TOKEN)) == []
+    assert warnings(Door("::1", 8000, TOKEN)) == []
+    assert warnings(Door("localhost", 8000, TOKEN)) == []
+    (everywhere,) = warnings(Door("0.0.0.0", 8000, TOKEN))
+    assert "every address" in everywhere and "other machines" in everywhere
+    (one_address,) = warnings(Door("192.0.2.7", 8000, TOKEN))
+    assert "192.0.2.7" in one_address
+
+
+# Addresses: public URL, every address, IPv6.
+
+
+def test_links_bracket_ipv6_and_never_point_at_every_address() -> None:
+    assert url_host("::1") == "[::1]" and url_host("127.0.0.1") == "127.0.0.1"
+    assert Door("::1", 8001, TOKEN).link() == f"http://[::1]:8001/?token={TOKEN}"
+    assert Door("127.0.0.1", 8001, None).link() == "http://127.0.0.1:8001/"
+    assert "0.0.0.0" not in Door("0.0.0.0", 8001, TOKEN).link()
+    assert Door("0.0.0.0", 8001, TOKEN, "https://lrtui.school.example").link() == (
+        f"https://lrtui.school.example/?token={TOKEN}"
+    )
+    assert (
+        is_loopback("::1") and is_loopback("[::1]") and is_loopback("127.0.0.2") and is_loopback("LOCALHOST")
+    )
+    assert not is_loopback("0.0.0.0") and not is_loopback("evil.example")
+
+
+async def test_listening_on_every_address_the_page_uses_the_name_the_browser_used() -> None:
+    async with serving(None, Door("0.0.0.0", 8000, TOKEN)) as (_server, client):
+        page = await (await client.get(f"/?token={TOKEN}")).text()
+        assert f"ws://127.0.0.1:{client.port}/ws/{TOKEN}" in page and "0.0.0.0" not in page
+        named = await client.get(f"/?token={TOKEN}", headers={"Host": "teacher.example:8000"})
+        assert "ws://teacher.example:8000/ws/" in await named.text()
+        quoted = await client.get(f"/?token={TOKEN}", headers={"Host": 'teacher"><script>x</script>'})
+        assert quoted.status == 403 and "<script>" not in await quoted.text()
+
+
+async def test_an_ipv6_host_gives_bracketed_page_urls() -> None:
+    async with serving(None, Door("::1", 8000, TOKEN)) as (_server, client):
+        page = await client.get(f"/?token={TOKEN}", headers={"Host": "[::1]:8000"})
+        text = await page.text()
+        assert page.status == 200
+        assert (
+            f'"ws://[::1]:8000/ws/{TOKEN}"' in text
+            and 'href="http://[::1]:8000/static/css/xterm.css"' in text
+        )
+
+
+async def test_behind_a_proxy_the_page_uses_the_public_url_and_only_its_origin() -> None:
+    public = "https://lrtui.school.example"
+    async with serving(None, Door("127.0.0.1", 8000, TOKEN, public)) as (_server, client):
+        page = await (await client.get(f"/?token={TOKEN}", headers={"Host": "backend:8001"})).text()
+        assert f'"wss://lrtui.school.example/ws/{TOKEN}"' in page
+        upgrade = {"Connection": "Upgrade", "Upgrade": "websocket"}
+        local = await client.get(
+            f"/ws/{TOKEN}", headers={"Origin": f"http://127.0.0.1:{client.port}", **upgrade}
+        )
+        assert local.status == 403
+
+
+# The apps: one per page, forked, gone when the page goes.
+
+
+@needs_fork_server
+async def test_each_learner_drives_an_app_of_their_own(forks: forkserver.ForkServer) -> None:
+    """Three learners at once, each pressing n a different number of times."""
+    async with serving(forks) as (server, client):
+        origin = {"Origin": f"http://127.0.0.1:{client.port}"}
+        learners = [
+            Learner(await client.ws_connect(f"/ws/{TOKEN}?width=100&height=30", headers=origin))
+            for _ in range(3)
+        ]
+        await asyncio.gather(*(learner.wait_for(r"epoch") for learner in learners))
+        assert len(server.sessions) == 3
+
+        async def steps(learner: Learner, count: int) -> None:
+            await learner.press("n" * count)
+            await learner.wait_for(rf"epoch {count - 1}/1000")
+
+        await asyncio.gather(*(steps(learner, number + 2) for number, learner in enumerate(learners)))
+        assert "noisy" in learners[0].screen  # the app got the server's flags
+        for learner in learners:
+            await learner.websocket.close()
+        await until(lambda: not server.sessions, "the sessions to end")
+
+
+@needs_fork_server
+async def test_an_app_is_gone_soon_after_its_page_closes_even_if_it_will_not_quit(
+    forks: forkserver.ForkServer,
+) -> None:
+    async with serving(forks) as (server, client):
+        before = apps_of(forks)
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        (app,) = apps_of(forks) - before
+        os.kill(app, signal.SIGSTOP)  # deaf to the quit message
+        await learner.websocket.close()
+        await until(lambda: app not in apps_of(forks) and not server.sessions, "the stopped app to be killed")
+
+
+@needs_fork_server
+async def test_an_app_that_quits_closes_its_page(forks: forkserver.ForkServer) -> None:
+    async with serving(forks) as (server, client):
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.press("q")
+        await learner.wait_closed()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+@needs_fork_server
+async def test_a_full_class_says_so_on_the_page_and_in_the_terminal(forks: forkserver.ForkServer) -> None:
+    async with serving(forks, classroom=Classroom(max_sessions=1, spares=0)) as (server, client):
+        first = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await first.wait_for("epoch")
+        full = await client.get(f"/?token={TOKEN}")
+        assert full.status == 503 and "The class is full" in await full.text()
+        assert full.headers["Retry-After"]
+        late = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await late.wait_for("The class is full")
+        assert late.websocket.close_code is None or late.websocket.close_code == 1013
+        await late.wait_closed()
+        assert late.websocket.close_code == 1013 and len(server.sessions) == 1
+        await first.websocket.close()
+        await until(lambda: not server.sessions, "the place to be free")
+        assert (await client.get(f"/?token={TOKEN}")).status == 200
+
+
+@needs_fork_server
+async def test_an_idle_page_is_closed_and_its_app_ends(forks: forkserver.ForkServer) -> None:
+    async with serving(forks, classroom=Classroom(idle_timeout=0.5, spares=0)) as (server, client):
+        before = apps_of(forks)
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        assert await learner.wait_closed() == "idle"
+        await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+
+
+@needs_fork_server
+async def test_a_spare_app_shows_at_once_and_then_at_the_pages_size(forks: forkserver.ForkServer) -> None:
+    async with serving(forks, classroom=Classroom(spares=1)) as (server, client):
+        await until(lambda: len(server.spares.ready) == 1, "a spare to be ready")
+        (spare,) = server.spares.ready
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}?width=120&height=40"))
+        await learner.wait_for("epoch")
+        assert server.spares.ready == [] or spare not in server.spares.ready
+        await learner.wait_for(r"noisy")
+        deadline = time.monotonic() + DEADLINE
+        while b"\x1b[40;" not in learner.raw:  # drawn again, down to the page's 40th row
+            await learner.read(deadline)
+        await learner.press("nnn")
+        await learner.wait_for(r"epoch 2/1000")
+        await until(lambda: len(server.spares.ready) == 1, "the next spare")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+@needs_fork_server
+async def test_a_fork_server_that_died_is_started_again(forks: forkserver.ForkServer) -> None:
+    async with serving(forks) as (_server, client):
+        assert forks.pid is not None
+        os.kill(forks.pid, signal.SIGKILL)
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.websocket.close()
+
+
+class FakeApp:
+    """Starts, draws and ends at once: enough for the spares' bookkeeping."""
+
+    made = 0
+    draws = True
+
+    def __init__(self) -> None:
+        FakeApp.made += 1
+        self.drawn = asyncio.Event()
+        self.alive = False
+        self.held_bytes = 0
+
+    async def start(self, width: int, height: int) -> None:
+        self.alive = True
+        if FakeApp.draws:
+            self.drawn.set()
+
+    async def end(self) -> None:
+        self.alive = False
+
+
+async def test_spares_never_take_a_place_a_learner_could_have() -> None:
+    FakeApp.made, FakeApp.draws = 0, True
+    places = [2]
+    spares = Spares(5, FakeApp, lambda: places[0])
+    spares.start()
+    await until(lambda: len(spares.ready) == 2, "two spares")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert FakeApp.made == 2  # five wanted, but only two places
+    taken = spares.take()
+    places[0] = 1  # the learner who took it holds a place
+    spares.changed()
+    for _ in range(50):
+        await asyncio.sleep(0)
+    assert taken is not None and len(spares.ready) == 1 and FakeApp.made == 2
+    places[0] = 3
+    spares.changed()
+    await until(lambda: len(spares.ready) == 3, "a third spare")
+    await spares.close()
+    assert FakeApp.made == 4 and not spares.ready
+
+
+async def test_without_a_fork_server_each_learner_gets_python_m_lrtui() -> None:
+    """Where there are no pidfds (not Linux), the app starts as its own process."""
+    async with serving(None) as (server, client):
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+# The command.
 
 
 def free_port() -> int:
@@ -18,41 +401,157 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def fetch(url: str, deadline: float) -> str:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                return response.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def test_serve_answers_with_the_page_and_stops() -> None:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "lrtui", "serve", "--port", str(port), "--data", "noisy"],
+def lrtui_serve(*argv: str, **environ: str) -> subprocess.Popen[str]:
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="40", **environ)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lrtui", "serve", *argv],
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
+        env=environment,
     )
+
+
+def started(server: subprocess.Popen[str]) -> list[str]:
+    """What the server printed up to its link."""
+    lines: list[str] = []
+    deadline = time.monotonic() + DEADLINE
+    while not (lines and "open http" in lines[-1]):
+        assert server.poll() is None and time.monotonic() < deadline, lines
+        lines.append(server.stdout.readline())
+    return lines
+
+
+def children(pid: int) -> list[int]:
     try:
-        page = fetch(f"http://127.0.0.1:{port}/", time.monotonic() + 30)
-        assert "textual.js" in page and "xterm.css" in page
-        assert f"ws://127.0.0.1:{port}/ws" in page
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def gone(pid: int) -> bool:
+    """Ended: no such process, or only its exit status left for a parent to collect."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@needs_fork_server
+async def test_when_the_server_is_killed_its_apps_go_too() -> None:
+    port = free_port()
+    server = lrtui_serve("--port", str(port), "--spares", "0", "--no-token")
+    try:
+        started(server)
+        (fork_server,) = children(server.pid)
+        async with aiohttp.ClientSession() as session:
+            websocket = await session.ws_connect(
+                f"ws://127.0.0.1:{port}/ws", headers={"Origin": f"http://127.0.0.1:{port}"}
+            )
+            await Learner(websocket).wait_for("epoch")
+            (app,) = children(fork_server)
+            server.kill()
+            await until(lambda: gone(fork_server), "the fork server to go")
+            await until(lambda: gone(app), "the app to go")
+    finally:
+        server.kill()
+        server.communicate()
+
+
+def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
+    """The served command is printed whole, whatever the checkout's path or the terminal's width;
+    a shared token goes in the link, and not to the apps."""
+    port = free_port()
+    flags = ["--port", str(port), "--data", "noisy", "--max-sessions", "4", "--idle-timeout", "60"]
+    server = lrtui_serve(*flags, "--spares", "1", LRTUI_SERVE_TOKEN=TOKEN)
+    try:
+        lines = started(server)
+        link = re.search(r"open (\S+) in a browser", lines[-1]).group(1)
+        assert link == f"http://127.0.0.1:{port}/?token={TOKEN}"
+        (fork_server,) = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert b"LRTUI_SERVE_TOKEN" not in Path(f"/proc/{fork_server}/environ").read_bytes()
+        with urllib.request.urlopen(link, timeout=30) as page:
+            assert page.status == 200 and "textual.js" in page.read().decode()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30)
+        assert refused.value.code == 403
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            output, _ = server.communicate(timeout=15)
+            output, errors = server.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-            output, _ = server.communicate()
-    assert "Traceback" not in output
-    assert "-m lrtui --data noisy --speed 10" in output
+            output, errors = server.communicate()
+    assert server.returncode == 0 and "Traceback" not in output + errors
+    assert "lrtui serve: each learner gets: lrtui --data noisy --speed 10\n" in "".join(lines)
+    assert (
+        "lrtui serve: up to 4 learners at once, 1 app started ahead; a page without a key for 60 s closes.\n"
+        in lines
+    )
 
 
-@pytest.mark.parametrize(("argv", "flag"), [(["--port", "0"], "--port"), (["--lr", "-1"], "--lr")])
-def test_serve_refuses_bad_flags(argv: list[str], flag: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "lrtui", "serve", *argv], capture_output=True, text=True)
-    assert result.returncode == 2 and flag in result.stderr
+def test_a_port_in_use_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, _out, errors = invoke_main(capsys, "serve", "--port", str(port))
+    assert code == 2 and errors == (
+        f"lrtui serve: error: argument --port: 127.0.0.1:{port} is in use by another program"
+        " (see lrtui serve --help)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["--port", "0"], "--port"),
+        (["--port", "http"], "--port"),
+        (["--lr", "-1"], "--lr"),
+        (["--max-sessions", "0"], "--max-sessions"),
+        (["--idle-timeout", "-5"], "--idle-timeout"),
+        (["--public-url", "lrtui.school.example"], "--public-url"),
+        (["--public-url", "https://school.example/lrtui"], "--public-url"),
+        (["--public-url", 'https://school.example"><script>'], "--public-url"),
+    ],
+)
+def test_serve_refuses_bad_flags(capsys: pytest.CaptureFixture[str], argv: list[str], flag: str) -> None:
+    code, _out, errors = invoke_main(capsys, "serve", "--port", str(free_port()), *argv)
+    assert code == 2 and f"argument {flag}:" in errors and len(errors.splitlines()) == 1
+
+
+def test_a_bad_shared_token_is_refused(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LRTUI_SERVE_TOKEN", "short")
+    code, _out, errors = invoke_main(capsys, "serve", "--port", str(free_port()))
+    assert code == 2 and "error: LRTUI_SERVE_TOKEN: a token needs at least 16 characters" in errors
+
+
+async def test_a_learner_takes_a_spare_that_is_still_drawing() -> None:
+    FakeApp.made, FakeApp.draws = 0, False
+    spares = Spares(1, FakeApp, lambda: 5)
+    spares.start()
+    await until(lambda: spares.starting is not None and spares.starting.alive, "a spare to start")
+    drawing = spares.starting
+    assert spares.take() is drawing and spares.starting is None
+    drawing.drawn.set()  # what LearnerApp.show_on does
+    FakeApp.draws = True
+    await until(lambda: len(spares.ready) == 1, "the next spare")
+    assert FakeApp.made == 2 and drawing not in spares.ready
+    await spares.close()
+
+
+def test_the_load_benchmark_runs_a_small_class() -> None:
+    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "serve_load.py")]
+        + ["--learners", "2", "--burst", "2", "--spares", "1", "--timeout", "240"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "learners who saw their own run: 2/2\n" in result.stdout
+    assert re.search(r"apps gone after their pages closed: 2/2, ", result.stdout)
