@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
+from pathlib import Path
 
 import pytest
 import textual.app
@@ -11,14 +13,18 @@ from app_support import FakeClock, make_app, shown_text
 from textual.widgets import Input
 
 from lrtui.engine import Settings, parse_field
+from lrtui.engine.run import Run
+from lrtui.engine.session import session_dict
 from lrtui.engine.settings import field_text
 from lrtui.pacing import FULL_SPEED
 from lrtui.widgets.state import number
 
 KEYS = [
     "space", "n", "right", "N", "ctrl+n", "u", "left", "r", "z", "plus", "minus",
-    "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A", "l", "L", "down",
+    "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A", "l", "L", "down", "s",
 ]  # fmt: skip
+# Session files a masher may load: the one ctrl+s writes, and broken ones written before the keys.
+BROKEN_SESSIONS = ["truncated.json", "deep.json", "negative.json", "missing.json"]
 INPUTS = ["learning_rate", "momentum", "init_w", "init_b", "seed", "epochs", "log_every", "data"]
 CONTENDERS = ["lr=0.5", "optimizer=adam", "zero-grad=off", "momentum=0.9 lr=2", "momentum=2", "data=noisy"]
 JUNK = [
@@ -82,12 +88,27 @@ def random_keys(rng: random.Random, count: int) -> list[str]:
             keys.append(rng.choice(["tab", "shift+tab", "backspace", "ctrl+a"]))
         elif roll < 0.75:  # a contender for the race (or a refused one)
             keys += ["a", "ctrl+a", *rng.choice(CONTENDERS), "enter"]
+        elif roll < 0.78:  # save, load it back or load a broken file, then undo
+            opened = rng.choice([["ctrl+s"], ["ctrl+o"], ["ctrl+o", *rng.choice(BROKEN_SESSIONS)]])
+            keys += [*opened, "enter", "u"]
         else:
             keys += [*rng.choice(JUNK), rng.choice(["enter", "escape", "tab"])]
     return keys
 
 
+def write_broken_sessions() -> None:
+    """In the test's own folder: files a learner might try to load, each refused with a reason."""
+    Path("truncated.json").write_text('{"format": "lrtui-session", "version": 1, "settings": {')
+    Path("deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    good = Run(Settings(epochs=400, log_every=7))
+    good.follow(5)
+    document = session_dict(good)
+    document["epoch"] = -7
+    Path("negative.json").write_text(json.dumps(document))
+
+
 async def mash(seed: int, presses: int, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
+    write_broken_sessions()
     rng = random.Random(seed)
     clock = FakeClock(tick=0.0005)
     app = make_app(Settings(epochs=400, log_every=7), speed=rng.choice([10, FULL_SPEED]), clock=clock)
