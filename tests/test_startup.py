@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import lrtui.cli
+from benchmarks.startup import FIRST_FRAME_TEXT, line, python, seconds_to_text
 from lrtui.engine.race import CONTENDER_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,3 +121,27 @@ def test_compare_help_names_every_contender_key(capsys: pytest.CaptureFixture[st
         lrtui.cli.run(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "(keys: " + ", ".join(CONTENDER_KEYS) + ")" in help_text
+
+
+# ------------------------------------------------------------------ the benchmark's measures
+def test_the_pty_measure_sees_text_through_colour_escapes_on_a_120x40_terminal() -> None:
+    size = "import os; size = os.get_terminal_size(); print(f'\\x1b[1m{size.columns}x\\x1b[0m{size.lines}')"
+    assert seconds_to_text(python("-c", size), "120x40") > 0
+
+
+def test_the_pty_measure_gives_up_when_the_text_never_comes() -> None:
+    with pytest.raises(TimeoutError, match="'120x40' did not appear"):
+        seconds_to_text(python("-c", "print('80x24')"), "120x40")
+
+
+def test_the_app_paints_the_text_the_benchmark_waits_for() -> None:
+    from lrtui.app import LrtuiApp
+
+    assert FIRST_FRAME_TEXT == LrtuiApp.SUB_TITLE
+    assert seconds_to_text(python("-m", "lrtui"), FIRST_FRAME_TEXT, timeout=120) > 0
+
+
+def test_a_startup_line_puts_the_figure_beside_its_floor() -> None:
+    assert line("lrtui --help", 0.25, "python", 0.05, "<= 0.3 s") == (
+        "lrtui --help                             0.25 s   beside python  0.05 s   (+0.20 s; target <= 0.3 s)"
+    )

@@ -1,0 +1,138 @@
+"""Start-up: `lrtui --help` and the app's first frame, each beside the floor it cannot beat.
+
+Each figure is the best of a few launches of a fresh ``python``, from this checkout:
+
+- ``lrtui --help`` (and ``lrtui lessons``) beside ``python -c pass``, the interpreter alone;
+- the app's first frame, from launching ``python -m lrtui`` in a pseudo-terminal of 120x40
+  until the header's text appears on it, beside ``python -c "import torch, textual, plotext"``,
+  the import floor of a process that trains and draws.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]  # `python -m lrtui` runs this checkout's lrtui
+SIZE = (120, 40)
+# The header's subtitle: in the first frame the app paints.
+FIRST_FRAME_TEXT = "linear regression, one epoch at a time"
+# Escape sequences (CSI, OSC, charset and keypad switches), removed to read a terminal's text.
+ESCAPES = re.compile(
+    rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78]"
+)
+# The text can be cut by a read, or by the escapes that colour it, so this much of the end of
+# what was read is kept to be searched again with the next read.
+KEEP = 4096
+
+
+def python(*args: str) -> list[str]:
+    return [sys.executable, *args]
+
+
+def seconds_to_exit(argv: Sequence[str], rounds: int) -> float:
+    """The best wall time of ``argv`` run to its end, its output discarded."""
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def seconds_to_text(
+    argv: Sequence[str], text: str, size: tuple[int, int] = SIZE, timeout: float = 60.0
+) -> float:
+    """Seconds from launching ``argv`` on a new pseudo-terminal of ``size`` (columns, rows) until
+    ``text`` appears on it; the process is then killed. TimeoutError if it never appears."""
+    import fcntl
+    import pty
+    import termios
+
+    wanted = text.encode()
+    start = time.perf_counter()
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: set the window's size, then become argv
+        try:
+            os.chdir(ROOT)
+            fcntl.ioctl(pty.STDOUT_FILENO, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
+            os.execv(argv[0], list(argv))
+        finally:
+            os._exit(127)
+    seen = b""
+    try:
+        while (left := start + timeout - time.perf_counter()) > 0:
+            ready, _, _ = select.select([terminal], [], [], left)
+            if not ready:
+                continue
+            try:
+                data = os.read(terminal, 65536)
+            except OSError:  # the child closed the terminal (it ended)
+                data = b""
+            if not data:
+                raise TimeoutError(f"{text!r} did not appear: {' '.join(argv)} ended first")
+            seen += data
+            if wanted in ESCAPES.sub(b"", seen):
+                return time.perf_counter() - start
+            seen = seen[-KEEP:]
+        raise TimeoutError(f"{text!r} did not appear within {timeout:.0f} s of launching {' '.join(argv)}")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(terminal)
+
+
+def best_seconds_to_text(argv: Sequence[str], text: str, rounds: int) -> float:
+    return min(seconds_to_text(argv, text) for _ in range(rounds))
+
+
+def line(name: str, seconds: float, floor_name: str, floor: float, target: str) -> str:
+    return (
+        f"{name:<38} {seconds:6.2f} s   beside {floor_name} {floor:5.2f} s"
+        f"   (+{seconds - floor:.2f} s; target {target})"
+    )
+
+
+def startup_benchmarks(rounds: int = 5) -> list[str]:
+    bare = seconds_to_exit(python("-c", "pass"), rounds)
+    floor = seconds_to_exit(python("-c", "import torch, textual, plotext"), rounds)
+    first_frame = best_seconds_to_text(python("-m", "lrtui"), FIRST_FRAME_TEXT, rounds)
+    return [
+        line(
+            "lrtui --help",
+            seconds_to_exit(python("-m", "lrtui", "--help"), rounds),
+            "python",
+            bare,
+            "<= 0.3 s",
+        ),
+        line(
+            "lrtui lessons",
+            seconds_to_exit(python("-m", "lrtui", "lessons"), rounds),
+            "python",
+            bare,
+            "<= 0.3 s",
+        ),
+        line(
+            "lrtui run --help",
+            seconds_to_exit(python("-m", "lrtui", "run", "--help"), rounds),
+            "python",
+            bare,
+            "<= 0.3 s",
+        ),
+        line(
+            f"app first frame, {SIZE[0]}x{SIZE[1]} pty",
+            first_frame,
+            "import torch, textual, plotext",
+            floor,
+            "<= 0.8 s",
+        ),
+        f"(best of {rounds} launches each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpu(s))",
+    ]
