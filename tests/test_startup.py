@@ -145,3 +145,4 @@ def test_a_startup_line_puts_the_figure_beside_its_floor() -> None:
     assert line("lrtui --help", 0.25, "python", 0.05, "<= 0.3 s") == (
         "lrtui --help                             0.25 s   beside python  0.05 s   (+0.20 s; target <= 0.3 s)"
     )
+    assert line("", 1.5, "a floor", 1.75).endswith("beside a floor  1.75 s   (-0.25 s)")
