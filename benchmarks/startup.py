@@ -1,11 +1,13 @@
 """Start-up: `lrtui --help` and the app's first frame, each beside the floor it cannot beat.
 
-Each figure is the best of a few launches of a fresh ``python``, from this checkout:
+Each figure is the best of a few launches of a fresh ``python`` from this checkout, taken in turn:
 
-- ``lrtui --help`` (and ``lrtui lessons``) beside ``python -c pass``, the interpreter alone;
+- ``lrtui --help``, ``lrtui lessons`` and ``lrtui run --help``, to their end, beside
+  ``python -c pass``, the interpreter alone;
 - the app's first frame, from launching ``python -m lrtui`` in a pseudo-terminal of 120x40
-  until the header's text appears on it, beside ``python -c "import torch, textual, plotext"``,
-  the import floor of a process that trains and draws.
+  until the header's text appears on it, beside ``import torch, textual, plotext``, and that
+  with a first torch optimizer made (which imports torch._dynamo), each timed until it
+  prints on a pseudo-terminal too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  # `python -m lrtui` runs this checkout's lrtui
@@ -38,14 +41,11 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def seconds_to_exit(argv: Sequence[str], rounds: int) -> float:
-    """The best wall time of ``argv`` run to its end, its output discarded."""
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        best = min(best, time.perf_counter() - start)
-    return best
+def seconds_to_exit(argv: Sequence[str]) -> float:
+    """The wall time of ``argv`` run to its end, its output discarded."""
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
 
 
 def seconds_to_text(
@@ -90,8 +90,14 @@ def seconds_to_text(
         os.close(terminal)
 
 
-def best_seconds_to_text(argv: Sequence[str], text: str, rounds: int) -> float:
-    return min(seconds_to_text(argv, text) for _ in range(rounds))
+def best_seconds(measures: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
+    """The best of ``rounds`` of each measure, taken in turn so that a change in the machine's
+    load touches a figure and its floor alike."""
+    best = dict.fromkeys(measures, float("inf"))
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            best[name] = min(best[name], measure())
+    return best
 
 
 # Commands that run nothing: they should answer about as fast as the interpreter starts.
@@ -100,6 +106,9 @@ IMPORT_FLOOR = "import torch, textual, plotext"
 # A torch optimizer's first construction imports torch._dynamo (and sympy): the bare lesson
 # loop pays this too, so it belongs to the floor of a process that trains.
 OPTIMIZER_FLOOR = IMPORT_FLOOR + "; torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.01)"
+# The floors are timed, as the first frame is, to their text on the terminal: a process that
+# imported torch takes a while more to end, which no one waits for.
+READY = "; print('ready')"
 
 
 def line(name: str, seconds: float, floor_name: str, floor: float, target: str = "") -> str:
@@ -110,23 +119,25 @@ def line(name: str, seconds: float, floor_name: str, floor: float, target: str =
 
 
 def startup_benchmarks(rounds: int = 5) -> list[str]:
-    bare = seconds_to_exit(python("-c", "pass"), rounds)
-    lines = [
-        line(
-            f"lrtui {' '.join(argv)}",
-            seconds_to_exit(python("-m", "lrtui", *argv), rounds),
-            "python",
-            bare,
-            "<= 0.3 s",
-        )
-        for argv in QUICK_COMMANDS
-    ]
-    floor = seconds_to_exit(python("-c", IMPORT_FLOOR), rounds)
-    with_optimizer = seconds_to_exit(python("-c", OPTIMIZER_FLOOR), rounds)
-    first_frame = best_seconds_to_text(python("-m", "lrtui"), FIRST_FRAME_TEXT, rounds)
+    quick = {
+        " ".join(argv): partial(seconds_to_exit, python("-m", "lrtui", *argv)) for argv in QUICK_COMMANDS
+    }
+    best = best_seconds(
+        {
+            "python": partial(seconds_to_exit, python("-c", "pass")),
+            **quick,
+            "floor": partial(seconds_to_text, python("-c", IMPORT_FLOOR + READY), "ready"),
+            "with optimizer": partial(seconds_to_text, python("-c", OPTIMIZER_FLOOR + READY), "ready"),
+            "first frame": partial(seconds_to_text, python("-m", "lrtui"), FIRST_FRAME_TEXT),
+        },
+        rounds,
+    )
+    first_frame = best["first frame"]
     return [
-        *lines,
-        line(f"app first frame, {SIZE[0]}x{SIZE[1]} pty", first_frame, IMPORT_FLOOR, floor, "<= 0.8 s"),
-        line("", first_frame, "and a first torch optimizer", with_optimizer),
-        f"(best of {rounds} launches each; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpu(s))",
+        *(line(f"lrtui {name}", best[name], "python", best["python"], "<= 0.3 s") for name in quick),
+        line(
+            f"app first frame, {SIZE[0]}x{SIZE[1]} pty", first_frame, IMPORT_FLOOR, best["floor"], "<= 0.8 s"
+        ),
+        line("", first_frame, "and a first torch optimizer", best["with optimizer"]),
+        f"(best of {rounds} launches each, in turn; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cpu(s))",
     ]

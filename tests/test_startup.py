@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import lrtui.cli
-from benchmarks.startup import FIRST_FRAME_TEXT, line, python, seconds_to_text
+from benchmarks.startup import FIRST_FRAME_TEXT, best_seconds, line, python, seconds_to_text
 from lrtui.engine.race import CONTENDER_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,3 +146,15 @@ def test_a_startup_line_puts_the_figure_beside_its_floor() -> None:
         "lrtui --help                             0.25 s   beside python  0.05 s   (+0.20 s; target <= 0.3 s)"
     )
     assert line("", 1.5, "a floor", 1.75).endswith("beside a floor  1.75 s   (-0.25 s)")
+
+
+def test_best_seconds_takes_each_measure_in_turn_and_keeps_its_best() -> None:
+    taken: list[str] = []
+    figures = {"a": iter([3.0, 1.0]), "b": iter([2.0, 4.0])}
+
+    def measure(name: str) -> float:
+        taken.append(name)
+        return next(figures[name])
+
+    best = best_seconds({"a": lambda: measure("a"), "b": lambda: measure("b")}, rounds=2)
+    assert best == {"a": 1.0, "b": 2.0} and taken == ["a", "b", "a", "b"]
