@@ -13,6 +13,7 @@ from .charts import chart_benchmark_lines
 from .data import data_benchmarks
 from .engine import engine_benchmarks
 from .memory import memory_benchmarks
+from .startup import startup_benchmarks
 
 GROUPS: dict[str, Callable[[], list[str]]] = {
     "engine": engine_benchmarks,
@@ -20,6 +21,7 @@ GROUPS: dict[str, Callable[[], list[str]]] = {
     "charts": chart_benchmark_lines,
     "data": data_benchmarks,
     "memory": memory_benchmarks,
+    "startup": startup_benchmarks,
 }
 
 

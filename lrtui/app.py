@@ -26,6 +26,9 @@ from .keys import KEYS, TYPED_ACTIONS
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel
 
+# The first words the log shows, on every screen size (the first frame has painted them).
+START_HINT = "n: step, space: run, ?: keys."
+
 
 class LrtuiApp(FileActions, LessonActions, RaceActions):
     CSS_PATH = "lrtui.tcss"
@@ -43,7 +46,7 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         self.log_event(
             f"{dataset.name} ({dataset.size} points), {model}, "
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
-            "n: step, space: run, ?: keys."
+            f"{START_HINT}"
         )
         if self.session_path is not None:
             self.start_over(leader, loaded_text(self.session_path, leader))

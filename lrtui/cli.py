@@ -13,21 +13,20 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from . import __version__
-from .charts import render_for_terminal
-from .engine import DataError, EpochRecord, Settings, SettingsError, parse_field
 from .engine.files import TargetError, writable_target
-from .engine.race import CONTENDER_KEYS, MAX_CONTENDERS, Race, Row, contender_settings
-from .engine.report import COLUMNS, divergence_of, json_row, log_line, logged, row
-from .engine.run import Run
-from .engine.script import script_for, write_script
-from .engine.session import SessionError, load_session, save_session
-from .engine.settings import FIELD, FIELDS
+from .engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
 from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons, ui_text
 from .pacing import SPEEDS
+
+# torch (about a second to import), numpy, plotext and textual are imported inside the
+# functions that run something, so --help, --version, `lrtui lessons` and bad flags answer at once.
+if TYPE_CHECKING:
+    from .engine.race import Race, Row
+    from .engine.trainer import EpochRecord
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -154,7 +153,7 @@ def _add_compare(parser: argparse.ArgumentParser) -> None:
         help=(
             "race another contender on the same data, given as changes to the other flags, e.g."
             " 'optimizer=adam lr=0.1' or 'zero-grad=off'; up to 3 times (keys: "
-            + ", ".join(CONTENDER_KEYS)
+            + ", ".join(key for field in FIELDS for key in field.race_keys)
             + ")"
         ),
     )
@@ -241,6 +240,8 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     check_output(parser, "--output", args.output)
     race = load_race(parser, settings_from_args(parser, args))
+    from .engine.script import script_for, write_script
+
     if args.output is None:
         out.write(script_for(race.leader.settings, race.leader.dataset))
         return 0
@@ -292,6 +293,9 @@ def load_race(
 ) -> Race:
     """The race of these settings and contenders (a single run when there are none); data that
     cannot be loaded ends with exit 2 naming --data."""
+    from .engine.data import DataError
+    from .engine.race import Race
+
     try:
         return Race.of(settings, contenders or [])
     except DataError as error:
@@ -332,6 +336,8 @@ class Progress:
 def _writer(output_format: str, out: TextIO, epochs: int, race: Race) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written; in a race, each row names its contender (letter and
     what sets it apart)."""
+    from .engine.report import COLUMNS, json_row, log_line, row
+
     racing = len(race) > 1
     described = dict(zip((run.letter for run in race), race.labels(), strict=True))
     if output_format == "csv":
@@ -362,6 +368,9 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     contenders = compared_settings(parser, args.compare, settings)
     if args.save and contenders:
         parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
+    from .engine.report import divergence_of, logged
+    from .engine.session import save_session
+
     race = load_race(parser, settings, contenders)
     racing = len(race) > 1
     optimum = race.leader.surface.optimum
@@ -389,6 +398,8 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
             if progress is not None:
                 progress.clear()
         if args.plot:
+            from .charts import render_for_terminal
+
             width, height = shutil.get_terminal_size()
             out.write(render_for_terminal(race, width, max(height - 2, 24), color=out.isatty()))
         out.flush()
@@ -410,7 +421,10 @@ def compared_settings(
     parser: argparse.ArgumentParser, compare: list[str] | None, leader: Settings
 ) -> list[Settings]:
     """One contender's settings per --compare, as changes to the leader's."""
-    compare = compare or []
+    if not compare:
+        return []
+    from .engine.race import MAX_CONTENDERS, contender_settings
+
     if len(compare) > MAX_CONTENDERS - 1:
         parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
     contenders = []
@@ -438,10 +452,16 @@ def app_start(
             lesson = find_lesson(args.lesson, language)
         except LessonError as error:
             parser.error(f"argument --lesson: {error}")
+        from .engine.race import Race
+        from .engine.run import Run
+
         race = Race(Run(lesson.settings))
     elif args.load:
         if given:
             parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
+        from .engine.race import Race
+        from .engine.session import SessionError, load_session
+
         try:
             race = Race(load_session(args.load))
         except SessionError as error:

@@ -20,39 +20,53 @@ The layers, each importing only those below it::
     canvas     the plotext figure: the one module that touches plotext's internals
     palette    colours and glyphs
 
-This package re-exports what the rest of lrtui and the tests use.
+This package re-exports what the rest of lrtui and the tests use, each name loaded on first
+use (PEP 562): the charts need plotext, numpy and the engine (torch), which `lrtui --help`
+and the first frame of the app should not wait for.
 """
 
-from .canvas import CellPainting, ChartFigure, new_figure
-from .geometry import ViewRange, clip_segment, frame
-from .marks import SurfaceCache, level_grid
-from .palette import COLOR, FRESH_HEADS, MONO, NOW, OPTIMUM, STEP_HEADS, Palette
-from .scene import RivalScene, Scene, Track, scene_of, thin_indices
-from .titles import diverged_titles
-from .views import (
-    VIEW_TITLES,
-    VIEWS,
-    build_chart,
-    draw_view,
-    render_for_terminal,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .canvas import CellPainting, ChartFigure, new_figure
+    from .geometry import ViewRange, clip_segment, frame
+    from .marks import SurfaceCache, level_grid
+    from .palette import COLOR, FRESH_HEADS, MONO, NOW, OPTIMUM, STEP_HEADS, Palette
+    from .scene import RivalScene, Scene, Track, scene_of, thin_indices
+    from .titles import diverged_titles
+    from .views import VIEW_TITLES, VIEWS, build_chart, draw_view, render_for_terminal
+
+# The modules (in this package) that hold the public names.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "canvas": ("CellPainting", "ChartFigure", "new_figure"),
+    "geometry": ("ViewRange", "clip_segment", "frame"),
+    "marks": ("SurfaceCache", "level_grid"),
+    "palette": ("COLOR", "FRESH_HEADS", "MONO", "NOW", "OPTIMUM", "STEP_HEADS", "Palette"),
+    "scene": ("RivalScene", "Scene", "Track", "scene_of", "thin_indices"),
+    "titles": ("diverged_titles",),
+    "views": ("VIEW_TITLES", "VIEWS", "build_chart", "draw_view", "render_for_terminal"),
+}
+_HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 
 __all__ = [
     "COLOR",
+    "CellPainting",
+    "ChartFigure",
     "FRESH_HEADS",
     "MONO",
     "NOW",
     "OPTIMUM",
-    "STEP_HEADS",
-    "VIEWS",
-    "VIEW_TITLES",
-    "CellPainting",
-    "ChartFigure",
     "Palette",
     "RivalScene",
+    "STEP_HEADS",
     "Scene",
     "SurfaceCache",
     "Track",
+    "VIEWS",
+    "VIEW_TITLES",
     "ViewRange",
     "build_chart",
     "clip_segment",
@@ -65,3 +79,16 @@ __all__ = [
     "scene_of",
     "thin_indices",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME_OF.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

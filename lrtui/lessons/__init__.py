@@ -1,4 +1,12 @@
-"""Guided lessons: the classic introductory PyTorch lessons as presets with goals."""
+"""Guided lessons: the classic introductory PyTorch lessons as presets with goals.
+
+The catalog needs only the settings; ``goal_met`` (which reads a run, so needs torch) is
+loaded on first use (PEP 562), so ``lrtui lessons`` answers without importing torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from .catalog import (
     DEFAULT_LANGUAGE,
@@ -10,7 +18,9 @@ from .catalog import (
     lessons,
     ui_text,
 )
-from .goals import goal_met
+
+if TYPE_CHECKING:
+    from .goals import goal_met
 
 __all__ = [
     "DEFAULT_LANGUAGE",
@@ -23,3 +33,16 @@ __all__ = [
     "lessons",
     "ui_text",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name != "goal_met":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .goals import goal_met
+
+    globals()[name] = goal_met  # later look-ups skip this function
+    return goal_met
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
