@@ -108,8 +108,7 @@ class RunApp(App[None]):
             # four, a huge terminal) is given at most a CHART_SHARE of the time.
             self._next_chart = now + max(1 / CHART_RATE, screen.chart.build_seconds / CHART_SHARE)
             screen.chart.show(self.race)
-        limit = self.leader.surface.stability_limit
-        screen.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
+        screen.panel.show_hint("learning_rate", self.leader.surface.limit_for(self.leader.settings).hint)
 
     def log_event(self, text: str) -> None:
         """An event line (setting changed, reset, ...), written after any epoch lines still pending."""
