@@ -88,7 +88,7 @@ def test_without_zero_grad_plain_sgd_never_settles(lr: float) -> None:
     """.grad sums every gradient: below the plain limit the run circles round the optimum."""
     settings = Settings(zero_grad=False, learning_rate=lr)
     limit = limit_of(settings)
-    assert limit.limit is None and limit.text() == "zero_grad off: no lr ever settles"
+    assert limit.limit is None and limit.text() == "zero_grad off: no lr converges"
     costs = last_costs("line", lr, 3000, zero_grad=False)
     assert all(math.isfinite(cost) for cost in costs) and max(costs) > 0.1
 
@@ -104,7 +104,7 @@ def test_without_zero_grad_momentum_blows_up_even_at_a_tiny_lr() -> None:
         (Settings(), "stable below 0.1803"),
         (Settings(momentum=0.9), "stable below 0.3426"),
         (Settings(optimizer="adam", learning_rate=0.1), "no fixed lr limit"),
-        (Settings(zero_grad=False), "no lr ever settles"),
+        (Settings(zero_grad=False), "no lr converges"),
     ],
 )
 async def test_the_app_shows_the_limit_that_applies_under_the_learning_rate(

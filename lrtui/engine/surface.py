@@ -125,7 +125,7 @@ class CostSurface:
         if settings.optimizer != "sgd":
             return LearningRateLimit(None, "adaptive step", "no fixed lr limit")
         if not settings.zero_grad:
-            return LearningRateLimit(None, "zero_grad off", "no lr ever settles")
+            return LearningRateLimit(None, "zero_grad off", "no lr converges")
         plain = self.stability_limit
         beta = settings.momentum
         if beta == 0:
