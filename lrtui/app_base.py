@@ -133,8 +133,7 @@ class RunApp(App[None]):
             self._next_chart = now + max(1 / CHART_RATE, screen.chart.build_seconds / CHART_SHARE)
             screen.chart.show(self.race)
         screen.show_summary(self.leader.settings, self.pacer.speed)
-        limit = self.leader.surface.stability_limit
-        screen.panel.show_hint("learning_rate", f"stable below {limit:.4g}")
+        screen.panel.show_hint("learning_rate", self.leader.surface.limit_for(self.leader.settings).hint)
 
     def when(self) -> str:
         """Where the leader stands, in the one wording every message uses: after the last

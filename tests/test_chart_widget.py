@@ -129,3 +129,21 @@ async def test_an_empty_history_and_a_tiny_size_are_fine() -> None:
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert chart.view_range.contains(0.0, 0.0)
+
+
+async def test_the_view_follows_the_run_frame_by_frame() -> None:
+    """Issue 12: zero_grad off on the line data, shown after each of 150 epochs: the point and
+    the end of its next step always in view, the view re-ranged in a few frames only."""
+    app = ChartApp(Settings(zero_grad=False), 0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        chart = app.query_one(CostChart)
+        ranges = []
+        for _ in range(150):
+            app.leader.step()
+            chart.show(app.race)
+            peeked = app.leader.peek()
+            assert chart.view_range.contains(app.leader.w, app.leader.b)
+            assert chart.view_range.contains(peeked.w_next, peeked.b_next)
+            ranges.append((chart.view_range.w, chart.view_range.b))
+        assert len(set(ranges)) <= 6

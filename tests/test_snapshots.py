@@ -28,6 +28,15 @@ class TestAppScreens:
         app = make_app(Settings(zero_grad=False))
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys(*"nnnnn"))
 
+    def test_zero_grad_off_on_noisy_data_keys_both_arrows_above_the_plot(self, snap_compare) -> None:
+        """Epoch 9 of issue 12: the point and its next step inside the plot, the key in the title."""
+        app = make_app(Settings(data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, zero_grad=False))
+        assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys(*"n" * 9))
+
+    def test_zero_grad_off_on_noisy_data_at_80x24(self, snap_compare) -> None:
+        app = make_app(Settings(data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, zero_grad=False))
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_keys(*"n" * 9))
+
     def test_bias_off(self, snap_compare) -> None:
         app = make_app(Settings(bias=False, learning_rate=0.15, epochs=10, log_every=1))
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys(*"nnnn"))

@@ -23,8 +23,8 @@ class CellPainting:
 
     ``paint_cells(painter)`` registers ``painter(cols, rows)``, which returns one row of colours
     per canvas row, bottom row first; ``build`` calls it with the canvas size plotext settled
-    on and paints under whatever was drawn (plotext's legend box is left alone). A cell
-    coloured this way costs nothing in plotext's per-point pipeline.
+    on and paints under whatever was drawn. A cell coloured this way costs nothing in
+    plotext's per-point pipeline.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -46,22 +46,16 @@ class CellPainting:
 
 
 def _paint(monitor: Any, painter: Painter) -> None:
-    """Paint the painter's colours under plotext's canvas, leaving the legend box's cells
-    (the bottom-left rows, one per label) on the theme's background."""
+    """Paint the painter's colours under plotext's canvas. (The charts give plotext no labels,
+    so it draws no legend box over the map: every key is in a title.)"""
     matrix = monitor.matrix
     cols, rows = matrix.Cols_canvas, matrix.Rows_canvas
     if len(cols) < 1 or len(rows) < 1:
         return
     colors = painter(len(cols), len(rows))
-    labels = [label for label in monitor.label if label is not None]
-    legend_rows = len(labels)
-    legend_cols = 3 + max((len(label) + 2 for label in labels), default=0)
     background = matrix.background
     for index, row in enumerate(rows):
-        line = background[row]
-        painted = colors[index]
-        skip = legend_cols if index >= len(rows) - legend_rows else 0
-        line[cols.start + skip : cols.stop] = painted[skip:]
+        background[row][cols.start : cols.stop] = colors[index]
 
 
 class ChartFigure(CellPainting, PlotextFigure):

@@ -16,6 +16,10 @@ from .scene import Scene
 
 Span = tuple[float, float]
 MARGIN = 0.12  # room around what a view must hold, as a fraction of its span
+LEAD = 0.25  # more room on the side a point left the view by, as a fraction of the new span
+SOON = 8  # a re-range this many frames after the last one finds the run in a hurry
+CALM = 2  # quick re-ranges in a row that are only a run starting out
+MAX_HURRY = 3  # the room ahead doubles with each hurried re-range, up to 2**MAX_HURRY times
 
 
 # ------------------------------------------------------------------------ the view range
@@ -41,34 +45,40 @@ def _floats(values: Sequence[float | None] | np.ndarray) -> np.ndarray:
     return np.array([np.nan if value is None else value for value in values], dtype=np.float64)
 
 
+Points = tuple[np.ndarray, np.ndarray | None]  # W values, and b values or None without bias
+
+
 class ViewRange:
     """The part of the (W, b) plane a chart shows, steady from frame to frame.
 
-    ``update`` fits the range to the points it must hold (start, optimum, path, next point)
-    with a margin, and then keeps it while the current point stays inside: the picture does
-    not jitter as the run moves. It re-ranges when the point leaves, or after ``reset``.
-    Non-finite points are ignored. Without bias ``b`` is None and only W is ranged.
+    ``keep`` holds the range while the points that must be seen (the current point, the end
+    of its next step) are inside it. When one would leave, it widens the range to hold them
+    and everything worth seeing (the path, the optimum), with a margin, and with ``lead``
+    times the width more room on the side it left by, so that a run moving outwards gets
+    many frames before the next re-range. A run that keeps leaving (a third re-range in a row
+    each within ``SOON`` frames of the one before: a run blowing up) gets twice the room, on
+    both sides, and twice more each time, so that even then the view changes only every few
+    frames. The range only grows, until ``reset``. Non-finite points are ignored. Without
+    bias ``b`` is None and only W is ranged.
     """
 
-    def __init__(self, margin: float = MARGIN) -> None:
+    def __init__(self, margin: float = MARGIN, lead: float = LEAD) -> None:
         self.margin = margin
+        self.lead = lead
         self.w: Span | None = None
         self.b: Span | None = None
+        self.frames = 0  # frames kept since the last re-range
+        self.hurried = 0  # re-ranges in a row that each came soon after the one before
 
     def reset(self) -> None:
         self.w = None
         self.b = None
+        self.frames = self.hurried = 0
 
     def contains(self, w: float, b: float | None = None) -> bool:
         if self.w is None or not self.w[0] <= w <= self.w[1]:
             return False
         return b is None or self.b is None or self.b[0] <= b <= self.b[1]
-
-    def needs_update(self, w: float, b: float | None = None) -> bool:
-        """True with no range yet, or when a finite current point has left the range."""
-        if self.w is None:
-            return True
-        return finite(w, 0.0 if b is None else b) and not self.contains(w, b)
 
     def fit(
         self, ws: Sequence[float] | np.ndarray, bs: Sequence[float | None] | np.ndarray | None = None
@@ -77,26 +87,54 @@ class ViewRange:
         self.w = padded(_floats(ws), self.margin)
         self.b = None if bs is None else padded(_floats(bs), self.margin)
 
-    def update(
-        self,
-        current: tuple[float, float | None],
-        ws: Sequence[float] | np.ndarray,
-        bs: Sequence[float | None] | np.ndarray | None = None,
-    ) -> bool:
-        """Keep the range while ``current`` is inside; else fit it to ws/bs. True if it changed."""
-        if not self.needs_update(*current):
+    def keep(self, must: Points, held: Points) -> bool:
+        """Keep the range while every finite ``must`` point is inside; else (or with no range
+        yet) range it to hold ``must`` and ``held``. True if it changed."""
+        must_w, must_b = _floats(must[0]), None if must[1] is None else _floats(must[1])
+        finite_must = np.isfinite(must_w) & (np.isfinite(must_b) if must_b is not None else True)
+        must_w = must_w[finite_must]
+        must_b = None if must_b is None else must_b[finite_must]
+        every_w = np.concatenate([_floats(held[0]), must_w])
+        every_b = None if must_b is None or held[1] is None else np.concatenate([_floats(held[1]), must_b])
+        if self.w is None:
+            self.fit(every_w, every_b)
+            self.frames = self.hurried = 0
+            return True
+        inside_b = must_b is None or self.b is None or _inside(self.b, must_b)
+        if _inside(self.w, must_w) and inside_b:
+            self.frames += 1
             return False
-        w, b = current
-        self.fit(
-            np.append(_floats(ws), w),
-            None if bs is None else np.append(_floats(bs), np.nan if b is None else b),
-        )
+        self.hurried = self.hurried + 1 if self.frames < SOON else 0
+        hurry = min(max(self.hurried - CALM, 0), MAX_HURRY)
+        lead = self.lead * 2**hurry
+        self.w = _widened(self.w, padded(every_w, self.margin), must_w, lead, both=hurry > 0)
+        if self.b is not None and every_b is not None and must_b is not None:
+            self.b = _widened(self.b, padded(every_b, self.margin), must_b, lead, both=hurry > 0)
+        self.frames = 0
         return True
 
 
-def held_points(scene: Scene) -> tuple[np.ndarray, np.ndarray | None]:
-    """What the view must hold: the whole path (the track's bounds hold the epochs thinned
-    out of it), where the last step landed, the next point, the optimum and the rivals' paths."""
+def _inside(span: Span, values: np.ndarray) -> bool:
+    return bool(((values >= span[0]) & (values <= span[1])).all())
+
+
+def _widened(span: Span, wanted: Span, must: np.ndarray, lead: float, both: bool) -> Span:
+    """``span`` itself while every ``must`` value is inside it; else grown to hold ``wanted``,
+    with ``lead`` times the new width more on the side a ``must`` value left by (on both
+    sides if ``both``)."""
+    low, high = span
+    below, above = bool((must < low).any()), bool((must > high).any())
+    if not (below or above):
+        return span
+    low, high = min(low, wanted[0]), max(high, wanted[1])
+    extra = lead * (high - low)
+    return (low - extra if below or both else low, high + extra if above or both else high)
+
+
+def held_points(scene: Scene) -> Points:
+    """What the view should hold when it re-ranges: the whole path (the track's bounds hold
+    the epochs thinned out of it), where the last step landed, the next point, the optimum
+    and the rivals' paths."""
     track = scene.track
     held_w: list[float | None] = [*(track.w_bounds or ())]
     held_b: list[float | None] = [*(track.b_bounds or ())]
@@ -118,19 +156,25 @@ def held_points(scene: Scene) -> tuple[np.ndarray, np.ndarray | None]:
     return ws, np.concatenate([_floats(held_b), *(_floats(rival_bs) for _, rival_bs in racing)])
 
 
+def must_points(scene: Scene) -> Points:
+    """What must always be in view: the current point, the end of its next step and where
+    each racing rival stands."""
+    ws: list[float | None] = [scene.w]
+    bs: list[float | None] = [scene.b]
+    if scene.next is not None:
+        ws.append(scene.next.w_next)
+        bs.append(scene.next.b_next)
+    for rival in scene.rivals:
+        if rival.diverged_at is None:
+            ws.append(rival.w)
+            bs.append(rival.b)
+    return _floats(ws), _floats(bs) if scene.bias else None
+
+
 def follow(view: ViewRange, scene: Scene) -> bool:
-    """Re-range the view if it must (the current point, or a rival's, has left it); True if it did."""
-    b = scene.b if scene.bias else None
-    left = view.needs_update(scene.w, b) or any(
-        view.needs_update(rival.w, rival.b if scene.bias else None)
-        for rival in scene.rivals
-        if rival.diverged_at is None
-    )
-    if not left:
-        return False
-    ws, bs = held_points(scene)
-    view.fit(np.append(ws, scene.w), None if bs is None else np.append(bs, np.nan if b is None else b))
-    return True
+    """Re-range the view if the current point, the end of its next step or a rival would
+    leave it; True if it did."""
+    return view.keep(must_points(scene), held_points(scene))
 
 
 # ------------------------------------------------------------------- ticks and the frame

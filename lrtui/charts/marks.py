@@ -14,8 +14,18 @@ import numpy as np
 from ..engine import CostSurface
 from .canvas import Plt
 from .geometry import Frame, Span, clip_segment, finite
-from .palette import FRESH_HEADS, LEVELS, STEP_HEADS, Color, Palette
+from .palette import DASHED, DOTTED, FRESH_HEADS, LEVELS, SOLID, STEP_HEADS, Color, Dashes, Palette
 from .scene import Scene
+
+STEP_LINE = SOLID  # the step the optimizer takes
+FRESH_LINE = DASHED  # -lr x this epoch's own gradient, with zero_grad off
+PATH_LINE = SOLID  # the run being driven
+RIVAL_LINE = DASHED  # a race's other contenders, labelled with their letter
+TANGENT_LINE = DOTTED  # the tangent of J(W) at the current W
+FIT_LINE = SOLID  # the line H(x) = Wx + b being fitted
+LEAST_SQUARES_LINE = DOTTED  # the best line
+LABEL_EVERY = 24.0  # columns along a rival's path between two of its letters
+DOT_SPACING = 0.5  # columns between the points of a dashed line: a braille dot is half a column
 
 
 # -------------------------------------------------------------------- markers and arrows
@@ -36,35 +46,40 @@ def draw_arrow(
     chart: Frame,
     color: Color,
     heads: str,
-    label: str | None = None,
+    dashes: Dashes = SOLID,
+    head_cells: int = 1,
 ) -> None:
-    """A braille line from start to end with a head at the end, clipped to the frame."""
+    """A braille line from start to end, in this line style, with a head at the end (or
+    ``head_cells`` out for a short arrow, see ``head_position``), clipped to the frame."""
     clipped = clip_segment(start, end, chart)
     if clipped is None:
         return
     (x0, y0), (x1, y1) = clipped
-    plt.plot([x0, x1], [y0, y1], marker="braille", color=color, label=label)
-    head = head_position(start, (x1, y1), chart)
+    if dashes is None:
+        draw_line(plt, [x0, x1], [y0, y1], chart, color)
+    else:
+        draw_line(plt, [x1, x0], [y1, y0], chart, color, dashes)  # from the head: a dash reaches it
+    head = head_position(start, (x1, y1), chart, head_cells)
     if head is not None and inside(chart, *head):
         xs, ys = chart.snap([head[0]], [head[1]])
         plt.scatter(xs, ys, marker=head_for(start, end, chart, heads), color=color)
 
 
 def head_position(
-    start: tuple[float, float], end: tuple[float, float], chart: Frame
+    start: tuple[float, float], end: tuple[float, float], chart: Frame, cells: int = 1
 ) -> tuple[float, float] | None:
-    """Where the head goes: at the end, or, when the arrow is shorter than two cells, in the
-    next cell in its direction, so that the direction shows under the current point's
-    marker. None for an arrow of length 0."""
+    """Where the head goes: at the end, or, when the arrow is shorter than ``cells`` + 1
+    cells, ``cells`` cells out in its direction, so that the direction shows beside the
+    current point's marker. None for an arrow of length 0."""
     cell_x, cell_y = chart.cell_size()
     across = (end[0] - start[0]) / cell_x if cell_x else 0.0
     up = (end[1] - start[1]) / cell_y if cell_y else 0.0
     longest = max(abs(across), abs(up))
     if longest == 0 or not math.isfinite(longest):
         return None
-    if longest >= 2:
+    if longest >= cells + 1:
         return end
-    return (start[0] + across / longest * cell_x, start[1] + up / longest * cell_y)
+    return (start[0] + cells * across / longest * cell_x, start[1] + cells * up / longest * cell_y)
 
 
 def inside(chart: Frame, x: float, y: float) -> bool:
@@ -166,10 +181,6 @@ def draw_levels(plt: Plt, surface: CostSurface, chart: Frame, palette: Palette, 
 
 
 # ------------------------------------------------------------------------- the next step
-FRESH_LABEL = "-lr × fresh gradient (this epoch)"
-STEP_LABEL = "step with the accumulated .grad"
-
-
 def step_arrows(
     plt: Plt,
     scene: Scene,
@@ -179,25 +190,43 @@ def step_arrows(
     colors: tuple[Color, Color],
 ) -> None:
     """The step about to be taken, from ``start`` to where ``peek()`` says the optimizer
-    lands; with zero_grad off also this epoch's own gradient, drawn at the scale of a plain
-    SGD step (-lr x gradient) so that the learner can compare it with the ``.grad`` step.
-    ``end_of(w, b)`` places a (W, b) point on the chart."""
+    lands (solid, ``STEP_HEADS``); with zero_grad off also this epoch's own gradient, drawn
+    at the scale of a plain SGD step (-lr x gradient) so that the learner can compare it
+    with the ``.grad`` step (dashed, ``FRESH_HEADS``). ``end_of(w, b)`` places a (W, b) point
+    on the chart."""
     peeked = scene.next
     if peeked is None:
         return
     step_color, fresh_color = colors
-    accumulating = not scene.settings.zero_grad
-    if accumulating and finite(peeked.fresh_grad_w, peeked.fresh_grad_b if scene.bias else 0.0):
-        lr = peeked.learning_rate
-        fresh = end_of(
-            peeked.w - lr * peeked.fresh_grad_w, (peeked.b or 0.0) - lr * (peeked.fresh_grad_b or 0.0)
-        )
-        draw_arrow(plt, start, fresh, chart, fresh_color, FRESH_HEADS, FRESH_LABEL)
     end = end_of(peeked.w_next, peeked.b_next or 0.0)
-    draw_arrow(plt, start, end, chart, step_color, STEP_HEADS, STEP_LABEL if accumulating else None)
+    fresh_w, fresh_b = peeked.fresh_grad_w, (peeked.fresh_grad_b or 0.0) if scene.bias else 0.0
+    if scene.settings.zero_grad or not finite(fresh_w, fresh_b):
+        draw_arrow(plt, start, end, chart, step_color, STEP_HEADS, STEP_LINE)
+        return
+    lr = peeked.learning_rate
+    fresh = end_of(peeked.w - lr * fresh_w, (peeked.b or 0.0) - lr * fresh_b)
+    # two short arrows the same way would put their heads in one cell: the longer one's goes on
+    step_cells, fresh_cells = 1, 1
+    if same_cell(chart, head_position(start, end, chart), head_position(start, fresh, chart)):
+        longer_step = (
+            screen_lengths([start[0], end[0]], [start[1], end[1]], chart)[0]
+            >= screen_lengths([start[0], fresh[0]], [start[1], fresh[1]], chart)[0]
+        )
+        step_cells, fresh_cells = (2, 1) if longer_step else (1, 2)
+    draw_arrow(plt, start, end, chart, step_color, STEP_HEADS, STEP_LINE, step_cells)
+    # over the step: once .grad has piled up it is the shorter one, and often points the same way
+    draw_arrow(plt, start, fresh, chart, fresh_color, FRESH_HEADS, FRESH_LINE, fresh_cells)
 
 
-# --------------------------------------------------------------------------------- paths
+def same_cell(chart: Frame, one: tuple[float, float] | None, other: tuple[float, float] | None) -> bool:
+    """True when two points are drawn in the same cell."""
+    if one is None or other is None:
+        return False
+    xs, ys = chart.snap([one[0], other[0]], [one[1], other[1]])
+    return xs[0] == xs[1] and ys[0] == ys[1]
+
+
+# ----------------------------------------------------------------------- lines and paths
 def clipped_runs(ws: list[float], bs: list[float], chart: Frame) -> list[tuple[list[float], list[float]]]:
     """The parts of a path inside the frame (plotext would rasterise a far-off segment point by point)."""
     runs: list[tuple[list[float], list[float]]] = []
@@ -212,3 +241,92 @@ def clipped_runs(ws: list[float], bs: list[float], chart: Frame) -> list[tuple[l
         else:
             runs.append(([w0, w1], [b0, b1]))
     return runs
+
+
+def screen_lengths(xs: list[float], ys: list[float], chart: Frame) -> np.ndarray:
+    """The length of each segment of a path as it looks on screen, in columns (a row is about
+    two columns tall)."""
+    cell_x, cell_y = chart.cell_size()
+    across = np.diff(np.asarray(xs, dtype=float)) / (cell_x or 1.0)
+    up = np.diff(np.asarray(ys, dtype=float)) / (cell_y or 1.0)
+    return np.hypot(across, 2 * up)
+
+
+def dash_dots(
+    xs: list[float], ys: list[float], chart: Frame, dashes: tuple[float, ...]
+) -> tuple[list[float], list[float]]:
+    """Points along a path where the pattern ``dashes`` (on, off, on, ... lengths in columns,
+    measured along the path from its first point) draws: close enough together (half a
+    column, the width of a braille dot) to draw each dash without gaps."""
+    lengths = screen_lengths(xs, ys, chart)
+    along = np.concatenate([[0.0], np.cumsum(lengths)])
+    steps = np.arange(0.0, along[-1] + 1e-9, DOT_SPACING)
+    part = np.searchsorted(np.cumsum(dashes), steps % sum(dashes), side="right")
+    drawn = steps[part % 2 == 0]
+    return np.interp(drawn, along, xs).tolist(), np.interp(drawn, along, ys).tolist()
+
+
+def draw_line(
+    plt: Plt, xs: list[float], ys: list[float], chart: Frame, color: Color, dashes: Dashes = SOLID
+) -> None:
+    """A braille path in a line style, clipped to the frame: a solid one as plotext lines, a
+    dashed one as the braille dots of its dashes in a single call (plotext's cost is per call,
+    and a long dashed path has hundreds of dashes)."""
+    runs = clipped_runs(xs, ys, chart)
+    if dashes is None:
+        for run_x, run_y in runs:
+            plt.plot(run_x, run_y, marker="braille", color=color)
+        return
+    dots_x: list[float] = []
+    dots_y: list[float] = []
+    for run_x, run_y in runs:
+        run_dots = dash_dots(run_x, run_y, chart, dashes)
+        dots_x += run_dots[0]
+        dots_y += run_dots[1]
+    if dots_x:
+        plt.scatter(dots_x, dots_y, marker="braille", color=color)
+
+
+def label_along(
+    plt: Plt,
+    xs: list[float],
+    ys: list[float],
+    chart: Frame,
+    label: str,
+    color: Color,
+    first: float = LABEL_EVERY / 2,
+    every: float = LABEL_EVERY,
+) -> None:
+    """``label`` on a path every ``every`` columns along it, as on a map's contour lines, the
+    first ``first`` from its start, none in the last few columns (where a rival's own marker
+    stands); half way along a path too short for that."""
+    if len(xs) < 2:
+        return
+    lengths = screen_lengths(xs, ys, chart)
+    along = np.concatenate([[0.0], np.cumsum(lengths)])
+    marks = np.arange(first, along[-1] - 3, every)
+    if marks.size == 0:  # a short path still gets one, half way, if there is room for it
+        if along[-1] < 6:
+            return
+        marks = np.array([along[-1] / 2])
+    label_x = np.interp(marks, along, xs)
+    label_y = np.interp(marks, along, ys)
+    shown = [(x, y) for x, y in zip(label_x.tolist(), label_y.tolist(), strict=True) if inside(chart, x, y)]
+    if shown:
+        snapped = chart.snap([x for x, _ in shown], [y for _, y in shown])
+        plt.scatter(*snapped, marker=label, color=color)
+
+
+def draw_rival_path(plt: Plt, xs: list[float], ys: list[float], chart: Frame, color: Color) -> None:
+    """A rival's path, dashed (``label_rival_path`` letters it, over what is drawn after)."""
+    draw_line(plt, xs, ys, chart, color, RIVAL_LINE)
+
+
+def label_rival_path(
+    plt: Plt, xs: list[float], ys: list[float], chart: Frame, letter: str, color: Color
+) -> None:
+    """A rival's letter in lower case along its path; B's, C's and D's a little apart, since a
+    race's contenders often start together."""
+    first = LABEL_EVERY / 2 + (ord(letter.upper()) - ord("B")) % 3 * LABEL_EVERY / 3
+    for run_x, run_y in clipped_runs(xs, ys, chart):
+        label_along(plt, run_x, run_y, chart, letter.lower(), color, first)

@@ -1,6 +1,7 @@
-"""The colours and characters of the charts: the two palettes (``COLOR``, ``MONO``) and the
+"""The colours and characters of the charts: the two palettes (``COLOR``, ``MONO``), the
 glyphs that mark the current point, the optimum, a divergence, earlier points, the lowest
-possible cost and the arrow heads.
+possible cost and the arrow heads, and the line styles. Every mark differs from the others
+by its glyph or its line style, so that the charts read without colour (``MONO``).
 
 This bottom layer knows nothing of plotext or of the engine.
 """
@@ -21,6 +22,14 @@ OPTIMUM = "◆"
 DIVERGED = "✖"
 EARLIER = "•"
 FLOOR = "┈"
+
+# Line styles, so that no mark is told apart by colour alone: the lengths of a line's dashes
+# and gaps in columns along it (a row counts two), None for a solid line; and each one's key.
+Dashes = tuple[float, ...] | None
+SOLID: Dashes = None
+DASHED: Dashes = (2.0, 1.5)
+DOTTED: Dashes = (0.5, 1.5)
+LINE_KEYS: dict[Dashes, str] = {SOLID: "─", DASHED: "╌", DOTTED: "┈"}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ import math
 from collections.abc import Sequence
 
 from ..engine.race import labels
-from .palette import DIVERGED, EARLIER, FLOOR, FRESH_HEADS, NOW, OPTIMUM, STEP_HEADS
+from ..engine.settings import OPTIMIZER_NAMES
+from .marks import FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, TANGENT_LINE
+from .palette import DIVERGED, EARLIER, FLOOR, FRESH_HEADS, LINE_KEYS, NOW, OPTIMUM, STEP_HEADS
 from .scene import Scene, lowest_cost
 
 
@@ -23,33 +25,51 @@ def number(value: float) -> str:
 
 
 def learning_rate_notes(scene: Scene) -> list[str]:
-    """The learning rate and the largest one at which plain gradient descent converges
-    (2 / the largest curvature of the cost), longest first."""
-    limit = scene.surface.stability_limit
-    limit_text = "any" if math.isinf(limit) else number(limit)
+    """The learning rate and the limit that applies to this optimizer (``limit_for``): plain
+    gradient descent's 2 / the largest curvature, a momentum run's own, or none for an
+    adaptive optimizer; longest first."""
+    limit = scene.surface.limit_for(scene.settings)
     rate = f"lr {scene.learning_rate:g}"
-    return [f"{rate} · plain GD stable below {limit_text}", f"{rate} · stable < {limit_text}", rate]
+    if limit.limit is None:
+        short = limit.none
+    else:
+        short = "stable for any lr" if math.isinf(limit.limit) else f"stable < {number(limit.limit)}"
+    return [f"{rate} · {limit.text()}", f"{rate} · {short}", rate]
 
 
 def diverged_titles(scene: Scene) -> list[str]:
-    """Which epoch diverged and the stability limit, with the likely reason; longest first."""
+    """Which epoch diverged and the likely reason, naming the limit only where one applies;
+    longest first."""
     epoch = f"diverged at epoch {scene.diverged_at}"
     learning_rate = scene.learning_rate
-    limit = number(scene.surface.stability_limit)
-    if learning_rate >= scene.surface.stability_limit:
+    settings = scene.settings
+    limit = scene.surface.limit_for(settings)
+    if limit.limit is not None and learning_rate >= limit.limit:
+        above = f"learning rate {learning_rate:g} is above"
+        if settings.momentum == 0:
+            above += f" the stability limit {number(limit.limit)}"
+        else:
+            above += f" {number(limit.limit)}, the stability limit of {limit.rule}"
         return [
-            f"{epoch} — learning rate {learning_rate:g} is above the stability limit {limit}",
-            f"{epoch} — lr {learning_rate:g} > stability limit {limit}",
+            f"{epoch} — {above}",
+            f"{epoch} — lr {learning_rate:g} > stability limit {number(limit.limit)}",
             epoch,
         ]
-    if not scene.settings.zero_grad:
+    if not settings.zero_grad:
         reason = "zero_grad is off, so .grad kept growing"
-    elif scene.settings.momentum > 0:
-        reason = "momentum added up the steps"
-    else:
-        reason = f"{scene.settings.optimizer} outgrew it"
+    elif limit.limit is None:
+        name = OPTIMIZER_NAMES[settings.optimizer]
+        reason = f"{name}'s steps grow with lr, and lr {learning_rate:g} is too large here"
+    else:  # below a limit that holds from any start: the run was already far out
+        if settings.momentum > 0:
+            grown = "W, b or the momentum" if scene.bias else "W or the momentum"
+        else:
+            grown = "W and b" if scene.bias else "W"
+        reason = f"{grown} had already grown huge"
+    if limit.limit is None:
+        return [f"{epoch} — {reason}", epoch]
     return [
-        f"{epoch} — learning rate {learning_rate:g} is below the stability limit {limit}, but {reason}",
+        f"{epoch} — learning rate {learning_rate:g} is below the stability limit {number(limit.limit)}, but {reason}",
         f"{epoch} — {reason}",
         epoch,
     ]
@@ -60,23 +80,53 @@ def with_last_point(titles: list[str]) -> list[str]:
     return [f"{titles[0]}  {DIVERGED} last finite point", *titles]
 
 
+def keyed(heads: Sequence[str], keys: Sequence[str], drop: Sequence[int], last: str = "") -> list[str]:
+    """Titles longest first: each head with every key, then the keys alone, then with the keys
+    at ``drop`` (indices) left off one by one, then ``last``: the keys are what a learner
+    needs to read the chart, the head names what it already shows."""
+    titles = [join(head, *keys) for head in heads]
+    kept = list(keys)
+    titles.append(join(*kept))
+    for index in drop:
+        kept[index] = ""
+        titles.append(join(*kept))
+    titles.append(last)
+    return list(dict.fromkeys(title for title in titles if title))
+
+
+def join(*parts: str) -> str:
+    return "  ".join(part for part in parts if part)
+
+
+def arrow_keys(scene: Scene) -> list[str]:
+    """The keys of the step arrows: one, or two told apart by head and line style with zero_grad off."""
+    if scene.settings.zero_grad:
+        return [f"{STEP_HEADS[0]} next step"]
+    return [f"{STEP_HEADS[0]} step with .grad", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh gradient"]
+
+
+def short_arrow_keys(scene: Scene) -> str:
+    """The arrows' keys for a narrow chart."""
+    if scene.settings.zero_grad:
+        return ""
+    return join(f"{STEP_HEADS[0]} .grad step", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh grad")
+
+
 def surface_titles(scene: Scene) -> list[str]:
     """The cost surface's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
     if scene.rivals:
-        return race_titles("cost J(W, b)", scene, NOW, [optimum])
-    parts = ["cost J(W, b), log levels", f"{NOW} now", optimum]
-    if scene.settings.zero_grad:
-        parts.append(f"{STEP_HEADS[0]} next step")
-    else:
-        parts += [f"{STEP_HEADS[0]} step with .grad", f"{FRESH_HEADS[0]} fresh gradient"]
-    return shortened(parts)
+        tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
+        return race_titles("cost J(W, b)", scene, NOW, tail)
+    keys = [f"{NOW} now", optimum, *arrow_keys(scene)]
+    return keyed(["cost J(W, b), log levels", "cost J(W, b)"], keys, [1, 0], short_arrow_keys(scene))
 
 
 def race_titles(head: str, scene: Scene, leader: str, tail: Sequence[str] = ()) -> list[str]:
-    """A race's chart titles, longest first: every contender named, then just their letters."""
+    """A race's chart titles, longest first: every contender named, then just their letters.
+    The rivals' paths are dashed, with their letters along them."""
     letters = [f"{leader} A", *(rival.letter + ("✖" if rival.diverged_at is not None else "")
                                 for rival in scene.rivals)]  # fmt: skip
     return [
@@ -105,14 +155,12 @@ def curve_titles(scene: Scene) -> list[str]:
         return with_last_point(diverged_titles(scene))
     if scene.rivals:
         return race_titles("cost J(W)", scene, NOW)
-    parts = ["cost J(W)", f"{NOW} now", f"{EARLIER} earlier W", "─ tangent: slope = gradient"]
+    keys = [f"{NOW} now", f"{EARLIER} earlier W", f"{LINE_KEYS[TANGENT_LINE]} tangent: slope = gradient"]
     if not scene.surface.optimum.unique:
-        parts.insert(1, "no single optimum")
-    if scene.settings.zero_grad:
-        parts.append(f"{STEP_HEADS[0]} next step")
-    else:
-        parts += [f"{STEP_HEADS[0]} step with .grad", f"{FRESH_HEADS[0]} fresh gradient"]
-    return shortened(parts)
+        keys.insert(0, "no single optimum")
+    keys += arrow_keys(scene)
+    drop = [1, 0] if scene.surface.optimum.unique else [2, 1]
+    return keyed(["cost J(W)"], keys, drop, short_arrow_keys(scene))
 
 
 def cost_titles(scene: Scene) -> list[str]:
@@ -131,12 +179,16 @@ def cost_titles(scene: Scene) -> list[str]:
 
 
 def fit_titles(scene: Scene) -> list[str]:
-    """The fit's titles: the data's size and the fitted line, longest first."""
+    """The fit's titles: the key of the data, the fitted line and the least-squares line,
+    longest first."""
     if scene.diverged_at is not None:
         return diverged_titles(scene)
+    least_squares = f"{LINE_KEYS[LEAST_SQUARES_LINE]} least squares" if scene.surface.optimum.unique else ""
     if scene.rivals:
-        return race_titles("data and each contender's line", scene, "─")
+        return race_titles("data and each contender's line", scene, LINE_KEYS[FIT_LINE], [least_squares])
     line = f"H(x) = {number(scene.w)}·x"
     if scene.b is not None:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"
-    return [f"data ({scene.dataset.size:,} points) and the fitted line {line}", line]
+    fit = f"{LINE_KEYS[FIT_LINE]} {line}"
+    data = f"{EARLIER} data ({scene.dataset.size:,} points)"
+    return keyed([], [data, f"{fit} now", least_squares], [0], line)

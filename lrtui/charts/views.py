@@ -14,7 +14,19 @@ from ..engine import Dataset
 from ..engine.race import Race
 from .canvas import Plt, new_figure
 from .geometry import Frame, ViewRange, clip_segment, finite, follow, frame, log_ticks, padded, setup_axes
-from .marks import SurfaceCache, clipped_runs, draw_levels, mark, step_arrows
+from .marks import (
+    FIT_LINE,
+    LEAST_SQUARES_LINE,
+    PATH_LINE,
+    TANGENT_LINE,
+    SurfaceCache,
+    draw_levels,
+    draw_line,
+    draw_rival_path,
+    label_rival_path,
+    mark,
+    step_arrows,
+)
 from .palette import COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
 from .scene import Scene, lowest_cost, path_points, scene_of
 from .titles import cost_titles, curve_titles, fit_titles, learning_rate_notes, surface_titles
@@ -47,7 +59,8 @@ def draw_surface(
     draw_rival_paths(plt, scene, chart, palette.rivals_map)
     ws, bs = path_points(scene)
     if len(ws) > 1:
-        plt.plot(ws, bs, marker="braille", color=palette.map_path)  # over the rivals': the one being driven
+        draw_line(plt, ws, bs, chart, palette.map_path, PATH_LINE)  # over the rivals': the one being driven
+    label_rivals(plt, scene, chart, palette.rivals_map)
     mark_rivals(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
         start = (scene.next.w, scene.next.b or 0.0)
@@ -63,10 +76,15 @@ def draw_surface(
 
 
 def draw_rival_paths(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
-    """Each rival's path in its colour (the last drawn on top, so B last)."""
+    """Each rival's path in its colour, dashed (the last drawn on top, so B last)."""
     for rival, color in reversed(list(zip(scene.rivals, colors, strict=False))):
-        for run_w, run_b in clipped_runs(*rival.path(), chart):
-            plt.plot(run_w, run_b, marker="braille", color=color)
+        draw_rival_path(plt, *rival.path(), chart, color)
+
+
+def label_rivals(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
+    """Each rival's letter along its path, over every path."""
+    for rival, color in zip(scene.rivals, colors, strict=False):
+        label_rival_path(plt, *rival.path(), chart, rival.letter, color)
 
 
 def mark_rivals(plt: Plt, scene: Scene, chart: Frame, colors: tuple[Color, ...]) -> None:
@@ -102,7 +120,7 @@ def draw_curve(
     cost_span = (-0.04 * top, 1.06 * top) if top > 0 else (-1.0, 1.0)
     chart = frame(width, height, view.w, cost_span)
     setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), curve_titles(scene))
-    plt.plot(curve_w.tolist(), curve_cost.tolist(), marker="braille", color=palette.curve)
+    draw_line(plt, curve_w.tolist(), curve_cost.tolist(), chart, palette.curve)
     earlier_w, earlier_cost = curve_points(scene)
     peeked = scene.next
     here = (peeked.w, peeked.cost) if peeked is not None and finite(peeked.w, peeked.cost) else None
@@ -116,9 +134,10 @@ def draw_curve(
         rival_w = rival_w[(rival_w >= chart.x[0]) & (rival_w <= chart.x[1])]
         rival_cost = surface.costs(rival_w)
         shown = rival_cost <= chart.y[1]
-        if shown.any():
+        if shown.any():  # its earlier iterates, marked with its letter in lower case
+            marker = rival.letter.lower()
             plt.scatter(
-                *chart.snap(rival_w[shown].tolist(), rival_cost[shown].tolist()), marker=EARLIER, color=color
+                *chart.snap(rival_w[shown].tolist(), rival_cost[shown].tolist()), marker=marker, color=color
             )
         if rival.diverged_at is None:
             mark(plt, chart, rival.w, surface.cost(rival.w), rival.letter, color)
@@ -142,7 +161,7 @@ def draw_tangent(plt: Plt, chart: Frame, here: tuple[float, float], slope: float
     segment = clip_segment((w - half, cost - slope * half), (w + half, cost + slope * half), chart)
     if segment is not None:
         (x0, y0), (x1, y1) = segment
-        plt.plot([x0, x1], [y0, y1], marker="braille", color=color)
+        draw_line(plt, [x0, x1], [y0, y1], chart, color, TANGENT_LINE)
 
 
 # ------------------------------------------------------------------------ cost per epoch
@@ -178,9 +197,13 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
         (rival.letter, color, color) for rival, color in zip(scene.rivals, palette.rivals, strict=False)
     ]
     drawn = list(zip(curves, markers, strict=False))
-    for (epochs, curve_logs), (_, line_color, _) in reversed(drawn):  # the leader's curve on top
-        for run_x, run_y in clipped_runs(epochs.tolist(), curve_logs.tolist(), chart):
-            plt.plot(run_x, run_y, marker="braille", color=line_color)
+    for index, ((epochs, curve_logs), (_, line_color, _)) in reversed(list(enumerate(drawn))):
+        if index == 0:  # the leader's curve on top, solid; the rivals' dashed and lettered
+            draw_line(plt, epochs.tolist(), curve_logs.tolist(), chart, line_color, PATH_LINE)
+        else:
+            draw_rival_path(plt, epochs.tolist(), curve_logs.tolist(), chart, line_color)
+    for (epochs, curve_logs), (marker, line_color, _) in drawn[1:]:
+        label_rival_path(plt, epochs.tolist(), curve_logs.tolist(), chart, marker, line_color)
     for (epochs, curve_logs), (marker, _, marker_color) in drawn:
         if epochs.size:
             mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
@@ -213,21 +236,26 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
     setup_axes(plt, chart, width, "x", "y", learning_rate_notes(scene), fit_titles(scene))
     optimum = scene.surface.optimum
     if optimum.unique:
-        _draw_line(plt, chart, optimum.w, optimum.b or 0.0, palette.best_fit, "least squares")  # type: ignore[arg-type]
+        best = _line(chart, optimum.w, optimum.b or 0.0)  # type: ignore[arg-type]
+        draw_line(plt, *best, chart, palette.best_fit, LEAST_SQUARES_LINE)
+    rivals = [
+        (rival, color, _line(chart, rival.w, rival.b or 0.0))
+        for rival, color in zip(scene.rivals, palette.rivals, strict=False)
+        if rival.diverged_at is None and finite(rival.w, rival.b if rival.b is not None else 0.0)
+    ]
+    for _, color, line in rivals:
+        draw_rival_path(plt, *line, chart, color)
     if finite(scene.w, scene.b if scene.b is not None else 0.0):
-        _draw_line(plt, chart, scene.w, scene.b or 0.0, palette.fit, "H(x) = Wx + b now")
-    for rival, color in zip(scene.rivals, palette.rivals, strict=False):
-        if rival.diverged_at is None and finite(rival.w, rival.b if rival.b is not None else 0.0):
-            _draw_line(plt, chart, rival.w, rival.b or 0.0, color, rival.letter)
-    plt.scatter(*chart.snap(xs, ys), marker=EARLIER, color=palette.path, label="data")
+        draw_line(plt, *_line(chart, scene.w, scene.b or 0.0), chart, palette.fit, FIT_LINE)
+    plt.scatter(*chart.snap(xs, ys), marker=EARLIER, color=palette.path)
+    for rival, color, line in rivals:
+        label_rival_path(plt, *line, chart, rival.letter, color)
 
 
-def _draw_line(plt: Plt, chart: Frame, w: float, b: float, color: Color, label: str) -> None:
+def _line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
+    """H(x) = w x + b across the chart's x span (``draw_line`` clips it to the frame)."""
     x0, x1 = chart.x
-    clipped = clip_segment((x0, w * x0 + b), (x1, w * x1 + b), chart)
-    if clipped is not None:
-        (a, c), (d, e) = clipped
-        plt.plot([a, d], [c, e], marker="braille", color=color, label=label)
+    return [x0, x1], [w * x0 + b, w * x1 + b]
 
 
 # -------------------------------------------------------------------------- entry points

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .data import Sums
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 
 @dataclass(frozen=True)
@@ -105,3 +109,58 @@ class CostSurface:
         """The largest learning rate at which plain gradient descent still converges (2 / λmax)."""
         curvature = self.largest_curvature
         return 2.0 / curvature if curvature > 0 else math.inf
+
+    def limit_for(self, settings: Settings) -> LearningRateLimit:
+        """What bounds the learning rate of a run with these settings on this cost.
+
+        On a quadratic cost each direction of curvature λ is a linear recurrence in the
+        error e = W - W*, and a run settles when every root of it lies inside the unit circle:
+        plain SGD, e' = (1 - lr λ) e, settles for lr λ < 2; SGD with momentum β (torch's
+        heavy ball, v' = β v + g, W' = W - lr v) has z² - (1 + β - lr λ) z + β and settles
+        for lr λ < 2(1 + β); with Nesterov (W' = W - lr (g + β v')), z² - (1 + β - lr λ(1 + β)) z
+        + β(1 - lr λ) gives lr λ < 2(1 + β) / (1 + 2β). Without zero_grad, .grad sums every
+        gradient so far: a second sum that leaves plain SGD circling for ever (its two roots lie on
+        the unit circle) and makes momentum diverge, at any lr. Adagrad, RMSprop and Adam divide
+        each step by a running size of the gradients, so no fixed bound on lr applies.
+        """
+        if settings.optimizer != "sgd":
+            return LearningRateLimit(None, "adaptive step", "no fixed lr limit")
+        if not settings.zero_grad:
+            return LearningRateLimit(None, "zero_grad off", "no lr converges")
+        plain = self.stability_limit
+        beta = settings.momentum
+        if beta == 0:
+            return LearningRateLimit(plain, "plain GD")
+        if settings.nesterov:
+            return LearningRateLimit(plain * (1 + beta) / (1 + 2 * beta), f"SGD Nesterov {beta:g}")
+        return LearningRateLimit(plain * (1 + beta), f"SGD momentum {beta:g}")
+
+
+@dataclass(frozen=True)
+class LearningRateLimit:
+    """The largest learning rate at which a run settles, and the rule it comes from.
+
+    ``limit`` is None where no fixed limit applies; ``rule`` names the optimizer's case
+    (``plain GD``, ``SGD momentum 0.9``) or why there is no limit (``adaptive step``), and
+    ``none`` says so in a few words."""
+
+    limit: float | None
+    rule: str
+    none: str = ""
+
+    def bound(self, digits: int = 4) -> str:
+        """``below 0.1803``, ``for any lr`` when nothing diverges, or what applies instead."""
+        if self.limit is None:
+            return self.none
+        return "for any lr" if math.isinf(self.limit) else f"below {self.limit:.{digits}g}"
+
+    @property
+    def hint(self) -> str:
+        """A few words under the learning-rate field: ``stable below 0.1803``."""
+        return self.none if self.limit is None else f"stable {self.bound()}"
+
+    def text(self, digits: int = 3) -> str:
+        """The rule and the limit: ``plain GD stable below 0.18``, ``adaptive step: no fixed lr limit``."""
+        if self.limit is None:
+            return f"{self.rule}: {self.none}"
+        return f"{self.rule} stable {self.bound(digits)}"
