@@ -283,6 +283,7 @@ def test_a_refused_step_keeps_the_values_torch_holds_and_still_ends_the_run(
     assert "diverged at epoch 0 (the optimizer's step overflowed float32, so torch refused to take it:" in err
     assert "W and b stay at W = 0, b = 0)" in err
     assert "Adam has no fixed stability limit" in err and f"{PLAIN_LIMIT:.4g}" not in err
+    assert "so lr 1e+38 would throw them far past the optimum (the optimum: W = 1, b = 0)" in err
     code, out, _ = invoke(capsys, "--optimizer", "adam", "--lr", "1e38", "--format", "csv")
     assert code == 3 and out.splitlines()[1] == f"0,0.0,0.0,{cost!r},{grad_w!r},{grad_b!r},{w!r},{b!r}"
 

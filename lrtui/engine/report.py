@@ -140,7 +140,8 @@ def divergence_of(run: Run, *, keys: bool = False) -> str:
         parts.append(
             f"{name} has no fixed stability limit: its steps scale with the learning rate, not with the"
             f" gradient (its first step moves {params} by {'lr' if factor == 1 else f'{factor} × lr'}"
-            f"{' each' if run.bias else ''}), so lr {lr:g} throws {'them' if run.bias else 'it'} far past"
+            f"{' each' if run.bias else ''}), so lr {lr:g} {'would throw' if record.step_refused else 'throws'}"
+            f" {'them' if run.bias else 'it'} far past"
             f" the optimum ({_optimum_text(surface)}). Use a learning rate on the scale of the distance"
             f" {params} {'have' if run.bias else 'has'} to travel."
         )
