@@ -20,6 +20,7 @@ from textual.widgets import Input
 
 from .app_actions import FileActions, LessonActions, RaceActions, loaded_text
 from .engine import DataError, SettingsError
+from .engine.report import stepped_back_from_divergence
 from .engine.run import Run
 from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, field_text, label
 from .keys import KEYS, TYPED_ACTIONS
@@ -118,7 +119,11 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
     def action_step_back(self) -> None:
         self.stop_running()
         leader = self.leader
-        if not self.race.undo():
+        diverged_at = leader.diverged_at
+        if diverged_at is not None and (back := self.race.undo_to_stable()):
+            self.run_log.undo_to(leader.epoch)
+            self.log_event(stepped_back_from_divergence(leader, back, diverged_at))
+        elif not self.race.undo():
             if leader.epoch == leader.first_epoch == 0 and self.bring_back():
                 return
             first = leader.first_epoch

@@ -14,7 +14,8 @@ KEYS: list[Binding] = [
     key("space", "toggle_run", "Run", "run", "run or pause: epochs keep coming at the chosen speed"),
     key("n,right", "step(1)", "Step", "step-1", "run one epoch: forward, cost, zero_grad, backward, step"),
     key("u,left", "step_back", "Undo", "step-back",
-        "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit)"),
+        "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit); after a"
+        " divergence, back to before the cost began to grow, in one press"),
     key("N", "step(10)", "×10", "step-10", "run 10 epochs", show=False),
     key("ctrl+n", "step(100)", "×100", "step-100", "run 100 epochs", show=False),
     key("r", "reset", "Reset", "reset", "start again from epoch 0 with the same settings"),

@@ -92,7 +92,10 @@ def test_adam_step_past_float32_is_divergence_where_plain_torch_raises(
 async def test_the_app_shows_divergence_with_every_optimizer_and_r_recovers(
     changes: dict, name: str, options: dict
 ) -> None:
-    epoch = plain_until_non_finite(name, changes["learning_rate"], options)[-1]["epoch"]
+    plain = plain_until_non_finite(name, changes["learning_rate"], options)
+    epoch = plain[-1]["epoch"]
+    costs = [r["cost"] if math.isfinite(r["cost"]) else math.inf for r in plain]
+    lowest = max(i for i, cost in enumerate(costs) if cost == min(costs))  # the latest lowest cost
     app = make_app(Settings(**changes), speed=FULL_SPEED, clock=FakeClock(tick=0.0005))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
@@ -100,10 +103,20 @@ async def test_the_app_shows_divergence_with_every_optimizer_and_r_recovers(
             app.timers[0].fire()
         await pilot.pause()
         assert f"DIVERGED at epoch {epoch}" in app.run_screen.state_view.border_subtitle
-        limit = f"{app.leader.surface.stability_limit:.4g}"
-        assert f"diverged at epoch {epoch}" in log_text(app) and limit in log_text(app)
+        said = log_text(app)
+        assert f"diverged at epoch {epoch}" in said
+        curvature, momentum = app.leader.surface.largest_curvature, changes.get("momentum", 0.0)
+        if name != "SGD":  # no fixed limit: the plain-GD one is not quoted
+            assert "has no fixed stability limit" in said
+            assert f"{app.leader.surface.stability_limit:.4g}" not in said
+        elif changes.get("nesterov"):
+            assert f"{2 * (1 + momentum) / ((1 + 2 * momentum) * curvature):.4g}" in said
+        else:
+            assert f"{2 * (1 + momentum) / curvature:.4g}" in said
         await pilot.press("n", "N", "space", "u")
-        assert app.leader.epoch == epoch and not app.leader.diverged  # one epoch undone
+        # back to before the epoch of the lowest cost, whence it only grew
+        assert app.leader.epoch == lowest and not app.leader.diverged
+        assert f"undo: back {epoch + 1 - lowest} epoch" in log_text(app)
         await pilot.press("r")
         field = app.query_one("#field-learning_rate", Input)
         field.focus()

@@ -5,6 +5,9 @@ in a double, and flat arrays stay compact and invisible to the garbage collector
 MAX_RECORDS, older records are thinned to every ``stride``-th epoch (the stride doubling
 each time), so memory stays bounded however long a run goes while the whole run stays
 evenly covered; the last TAIL epochs are always complete, and every record kept is exact.
+
+A step torch refused can only be a run's last epoch (it ends the run), so it is kept as that
+epoch's number, ``refused_at``, rather than as a column.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class History:
         self.columns: dict[str, array] = {name: array("d") for name in _COLUMNS}
         self.bias: bool | None = None
         self.stride = 1
+        self.refused_at: int | None = None  # the epoch whose step torch refused, if any
 
     def __len__(self) -> int:
         return len(self.epochs)
@@ -53,6 +57,8 @@ class History:
         for name, column in self.columns.items():
             value = getattr(record, name)
             column.append(0.0 if value is None else value)
+        if record.step_refused:
+            self.refused_at = record.epoch
 
     def _thin(self) -> None:
         recent = len(self.epochs) - TAIL
@@ -75,7 +81,8 @@ class History:
         values = {name: column[index] for name, column in self.columns.items()}
         if not self.bias:
             values.update(dict.fromkeys(_OPTIONAL))
-        return EpochRecord(epoch=self.epochs[index], **values)
+        epoch = self.epochs[index]
+        return EpochRecord(epoch=epoch, **values, step_refused=epoch == self.refused_at)
 
     @property
     def last(self) -> EpochRecord | None:
@@ -93,3 +100,5 @@ class History:
         del self.epochs[keep:]
         for column in self.columns.values():
             del column[keep:]
+        if self.refused_at is not None and self.refused_at >= epoch:
+            self.refused_at = None

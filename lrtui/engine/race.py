@@ -206,6 +206,19 @@ class Race:
         self._follow()
         return True
 
+    def undo_to_stable(self) -> int:
+        """A leader that diverged goes back, in one move, to before its last stable epoch
+        (``Run.last_stable_epoch``), the rivals with it. Returns how many epochs it stepped
+        back: 0 if it has not diverged or cannot go back."""
+        leader = self.leader
+        target = leader.last_stable_epoch()
+        if target is None or target >= leader.epoch:
+            return 0
+        before = leader.epoch
+        leader.undo(before - target)
+        self._follow()
+        return before - leader.epoch
+
     # ----------------------------------------------------------------- changing
     def restart(self, leader: Run) -> None:
         """Start over with ``leader`` (a fresh run, a lesson's, or one loaded from a session):

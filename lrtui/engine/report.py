@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
 import csv
 import math
 import os
 from typing import TYPE_CHECKING, TextIO
 
 from .files import write_atomically
+from .settings import OPTIMIZER_NAMES, Settings
+from .surface import CostSurface
 from .trainer import EpochRecord
 
 if TYPE_CHECKING:
@@ -15,7 +18,7 @@ if TYPE_CHECKING:
     from .run import Run
 
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
-HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate")
+HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
 
 
 def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
@@ -45,14 +48,29 @@ def json_row(record: EpochRecord) -> dict[str, int | float | None]:
     }
 
 
-def divergence_of(run: Run) -> str:
-    """``divergence_message`` for a run that has diverged: its last record and its data's limit."""
-    assert run.last is not None
-    return divergence_message(run.last, run.surface.stability_limit)
+# How far the first step of each adaptive optimizer moves a parameter, in learning rates:
+# Adam and Adagrad divide the gradient by its own size, RMSprop by 0.1 of it (sqrt(1 - 0.99)).
+FIRST_STEP_IN_LRS = {"adam": 1, "adagrad": 1, "rmsprop": 10}
 
 
-def divergence_message(record: EpochRecord, stability_limit: float) -> str:
-    """What went non-finite and at which epoch, and the learning rate that would have held."""
+def stable_below(settings: Settings, surface: CostSurface) -> tuple[str, float] | None:
+    """Who has a fixed stability limit here and what it is (``CostSurface.limit_for``), named
+    for a sentence: None for adaptive optimizers and for .grad adding up with zero_grad off."""
+    limit = surface.limit_for(settings).limit
+    if limit is None:
+        return None
+    momentum = settings.momentum
+    if momentum == 0:
+        return "plain gradient descent", limit
+    kind = "Nesterov momentum" if settings.nesterov else "momentum"
+    return f"SGD with {kind} {momentum:g}", limit
+
+
+def _what_went_wrong(record: EpochRecord) -> str:
+    if record.step_refused:
+        at = f"W = {record.w_next:.4g}" + ("" if record.b_next is None else f", b = {record.b_next:.4g}")
+        kept = "W and b stay" if record.b_next is not None else "W stays"
+        return f"the optimizer's step overflowed float32, so torch refused to take it: {kept} at {at}"
     values = {
         "cost": record.cost,
         "W.grad": record.grad_w,
@@ -60,18 +78,138 @@ def divergence_message(record: EpochRecord, stability_limit: float) -> str:
         "W": record.w_next,
         "b": record.b_next,
     }
-    bad = ", ".join(
+    return ", ".join(
         f"{name} = {value}"
         for name, value in values.items()
         if value is not None and not math.isfinite(value)
     )
-    if math.isnan(record.w_next) and math.isfinite(record.cost) and math.isfinite(record.grad_w):
-        bad = "the optimizer's step overflowed float32, so torch refused to take it"
-    return (
-        f"diverged at epoch {record.epoch} ({bad}). Plain gradient descent on this data and loss "
-        f"converges only for learning rates below {stability_limit:.4g}; this run used "
-        f"{record.learning_rate:g}."
+
+
+def _optimum_text(surface: CostSurface) -> str:
+    """Where the optimum is, as an aside."""
+    optimum = surface.optimum
+    if not optimum.unique:
+        return "there is no single optimum"
+    assert optimum.w is not None
+    return f"the optimum: W = {optimum.w:.4g}" + ("" if optimum.b is None else f", b = {optimum.b:.4g}")
+
+
+def _named(bias: bool) -> str:
+    return "W and b" if bias else "W"
+
+
+def _parameters(record: EpochRecord) -> str:
+    return f"W = {record.w:.4g}" + ("" if record.b is None else f", b = {record.b:.4g}")
+
+
+def divergence_of(run: Run, *, keys: bool = False) -> str:
+    """What went non-finite and at which epoch, why, and what would hold; with ``keys``, how
+    the app gets back to the last stable epoch (``Run.last_stable_epoch``)."""
+    record = run.last
+    assert record is not None and run.diverged_at is not None
+    settings, surface, history = run.settings, run.surface, run.history
+    lr = record.learning_rate
+    stable = run.last_stable_epoch()
+    lowest = history.record(_index_of(history, stable)) if stable is not None else record
+    grew = stable is not None and stable < record.epoch
+    limit = stable_below(settings, surface)
+    parts = [f"diverged at epoch {record.epoch} ({_what_went_wrong(record)})."]
+    if record.epoch == 0 and not math.isfinite(record.cost):
+        parts.append(
+            f"The cost at the starting point ({_parameters(record)}) already overflows float32: the"
+            " data (or the initial W and b) are too large for their squares to fit; scale them down."
+        )
+        return " ".join(parts)
+    then = "" if lowest.learning_rate == lr else f", with lr {lowest.learning_rate:g}"
+    growth = f"the cost was lowest at epoch {lowest.epoch} ({lowest.cost:.4g}{then}) and grew from there"
+    params = _named(run.bias)
+    if not settings.zero_grad:
+        parts.append(
+            "zero_grad is off, so each step used the sum of the gradients of every epoch so far, not"
+            f" this epoch's alone{'; ' + growth if grew else ''}."
+        )
+    elif limit is None:
+        name = OPTIMIZER_NAMES[settings.optimizer]
+        factor = FIRST_STEP_IN_LRS[settings.optimizer]
+        parts.append(
+            f"{name} has no fixed stability limit: its steps scale with the learning rate, not with the"
+            f" gradient (its first step moves {params} by {'lr' if factor == 1 else f'{factor} × lr'}"
+            f"{' each' if run.bias else ''}), so lr {lr:g} {'would throw' if record.step_refused else 'throws'}"
+            f" {'them' if run.bias else 'it'} far past"
+            f" the optimum ({_optimum_text(surface)}). Use a learning rate on the scale of the distance"
+            f" {params} {'have' if run.bias else 'has'} to travel."
+        )
+    else:
+        who, below = limit
+        if lr >= below:
+            parts.append(
+                f"{who[0].upper()}{who[1:]} on this data and loss converges only for learning rates below"
+                f" {below:.4g}; this run used {lr:g}."
+            )
+            if grew:
+                parts.append(f"{growth[0].upper()}{growth[1:]}.")
+        else:
+            parts.append(
+                f"This run used lr {lr:g}, below the limit {below:.4g} for {who} on this data and loss,"
+                + (
+                    f" but {params} had already grown far from the optimum: {growth}, up to"
+                    f" {_parameters(record)} before epoch {record.epoch} ({_optimum_text(surface)})."
+                    if grew
+                    else f" yet its step overflowed from {_parameters(record)} ({_optimum_text(surface)})."
+                )
+            )
+            if not (math.isfinite(record.cost) and math.isfinite(record.grad_w)):
+                parts.append("There the cost overflows float32 whatever the learning rate.")
+    if keys and stable is not None and stable >= run.first_epoch:
+        back = run.epoch - stable
+        way = f"u goes back {back} epoch{'s' if back != 1 else ''}, to before epoch {stable}, in one press"
+        if not settings.zero_grad:
+            way += "; z turns zero_grad on"
+        elif limit is None:
+            way += "; then type a smaller learning rate into the lr field"
+        else:
+            way += f"; then lower the learning rate below {limit[1]:.4g} with -"
+        parts.append(f"{way}.")
+    return " ".join(parts)
+
+
+def _index_of(history: History, epoch: int) -> int:
+    """The index of ``epoch``'s record, which the history holds."""
+    index = bisect.bisect_left(history.epochs, epoch)
+    assert history.epochs[index] == epoch
+    return index
+
+
+def stepped_back_from_divergence(run: Run, epochs_back: int, diverged_at: int) -> str:
+    """What ``Race.undo_to_stable`` did, said after it: how far back, why, and the way on."""
+    settings = run.settings
+    lr = settings.learning_rate
+    where = "before epoch 0" if run.last is None else f"after epoch {run.last.epoch} (next epoch {run.epoch})"
+    text = (
+        f"undo: back {epochs_back} epoch{'s' if epochs_back != 1 else ''} from the divergence at epoch"
+        f" {diverged_at}, to {where}, the last point before the cost only grew ({_parameters_now(run)})."
     )
+    limit = stable_below(settings, run.surface)
+    if not settings.zero_grad:
+        return f"{text} zero_grad is off: z turns it on."
+    if limit is None:
+        return f"{text} lr is {lr:g}: type a smaller learning rate into the lr field before running on."
+    who, below = limit
+    if lr < below:
+        return f"{text} lr is {lr:g}, below the limit {below:.4g} for {who}."
+    halvings = 1
+    while lr / 2**halvings >= below:
+        halvings += 1
+    presses = "once" if halvings == 1 else f"{halvings} times"
+    return (
+        f"{text} lr is {lr:g} again, not below the limit {below:.4g} for {who}: press - {presses}"
+        f" (lr {lr / 2**halvings:g}) before running on."
+    )
+
+
+def _parameters_now(run: Run) -> str:
+    b = run.b
+    return f"W = {run.w:.4g}" + ("" if b is None else f", b = {b:.4g}")
 
 
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:

@@ -6,6 +6,8 @@ Whoever steps a run, undoes it, restarts it, saves it or draws it takes a ``Run`
 
 from __future__ import annotations
 
+import numpy as np
+
 from .data import Dataset
 from .history import History
 from .settings import Settings
@@ -124,18 +126,35 @@ class Run:
         self.revision += 1
         return None if record is None else self._took(record)
 
-    def undo(self) -> bool:
-        """Step back one epoch (or out of an epoch in progress); False at the first epoch."""
-        if not self.simulation.step_back():
+    def undo(self, epochs: int = 1) -> bool:
+        """Step back ``epochs`` epochs (an epoch in progress counts as one), in one replay;
+        False at the first epoch."""
+        if not self.simulation.step_back(epochs):
             return False
         self.history.truncate(self.simulation.epoch)
         self.revision += 1
         return True
 
+    def last_stable_epoch(self) -> int | None:
+        """For a run that diverged, the epoch to go back to: the one with the lowest cost since
+        the earliest epoch undo can reach (the latest if several tie). From there on the cost
+        only grew, never back down to it, until a number overflowed; for a run that went wrong
+        in one step, it is the epoch that diverged. None if the run has not diverged."""
+        if self.diverged_at is None or not len(self.history):
+            return None
+        epochs = np.frombuffer(self.history.epochs, dtype=np.int64)
+        costs = np.frombuffer(self.history.columns["cost"], dtype=np.float64)
+        reachable = epochs >= self.first_epoch
+        if not reachable.any():
+            return None
+        costs = np.where(np.isnan(costs) | ~reachable, np.inf, costs)
+        lowest = len(costs) - 1 - int(np.argmin(costs[::-1]))  # the latest of equal lowest costs
+        return int(epochs[lowest])
+
     def follow(self, epoch: int) -> list[EpochRecord]:
         """Step forward (or back) to ``epoch``, stopping early at divergence or the last epoch
         forward and at the first epoch back. Returns the epochs run forward."""
-        while self.epoch > epoch and self.undo():
+        while self.epoch > epoch and self.undo(self.epoch - epoch):
             pass
         records = []
         while self.epoch < epoch and self.running:

@@ -68,7 +68,7 @@ class RunLog:
             if run.letter in diverged:
                 self.event(f"{run.letter} {divergence_of(run)}", run.epoch)
         if leader.diverged and leader.letter in diverged:
-            self.event(divergence_of(leader), leader.epoch)
+            self.event(divergence_of(leader, keys=True), leader.epoch)
         elif leader.finished and any(letter == leader.letter for letter, _ in rows):
             last = leader.last
             assert last is not None

@@ -74,6 +74,7 @@ def session_dict(run: Run) -> dict[str, Any]:
         "history": {
             "bias": history.bias,
             "epoch": list(history.epochs),
+            "step_refused_at": history.refused_at,
             **{name: [json_number(v) for v in column] for name, column in history.columns.items()},
         },
     }
@@ -241,9 +242,10 @@ def _dtype_name(tensor: torch.Tensor) -> str:
 
 
 def _check_parameters_follow_history(values: list[torch.Tensor], history: History) -> None:
-    """W and b are where the last step in the history left them (a diverged step may not have moved them)."""
+    """W and b are where the last step in the history left them (or, after a step torch refused,
+    where they were; a step that went non-finite may not have moved them)."""
     last = history.last
-    if last is None or not last.finite:
+    if last is None or not (last.finite or last.step_refused):
         return
     for index, (value, expected) in enumerate(zip(values, (last.w_next, last.b_next), strict=False)):
         if expected is not None and value.item() != expected:
@@ -275,7 +277,8 @@ def _reference_layouts(optimizer: torch.optim.Optimizer, params: list[torch.Tens
     Built on copies of the parameters, so the run itself is untouched.
     """
     twins = [torch.zeros_like(param, requires_grad=True) for param in params]
-    reference = type(optimizer)(twins, **optimizer.defaults)
+    # The layout does not depend on the learning rate, and Adam's first step at lr > 3.4e37 raises.
+    reference = type(optimizer)(twins, **{**optimizer.defaults, "lr": 1.0})
     before = _layout(reference.state_dict()["state"])
     for twin in twins:
         twin.grad = torch.ones_like(twin)
@@ -373,8 +376,24 @@ def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at:
         if not isinstance(values, list) or len(values) != len(epochs):
             raise SessionError(f"history column {name!r} is missing or has the wrong length")
         column.extend(read_float(v, f"history {name}") for v in values)
+    history.refused_at = _refused_at(saved, diverged_at)
     _check_divergence(history, diverged_at)
     return history
+
+
+def _refused_at(saved: dict[str, Any], diverged_at: int | None) -> int | None:
+    """The epoch whose step torch refused (sessions written before it was kept have none): only
+    the epoch the run diverged at can be one."""
+    refused_at = saved.get("step_refused_at")
+    if refused_at is None:
+        return None
+    refused_at = read_whole(refused_at, "history step_refused_at", 0, MAX_EPOCHS)
+    if refused_at != diverged_at:
+        raise SessionError(
+            f"history step_refused_at: a refused step ends the run, so epoch {refused_at} must be the"
+            f" epoch the run diverged at ({'none' if diverged_at is None else diverged_at})"
+        )
+    return refused_at
 
 
 def _check_divergence(history: History, diverged_at: int | None) -> None:

@@ -248,19 +248,22 @@ class Simulation:
                 rows.append((name, key, value))
         return rows
 
-    def step_back(self) -> bool:
-        """Undo the last epoch: parameters, gradients and optimizer state as they were
-        before it, and settings changed since then undone. False at ``first_epoch``.
+    def step_back(self, epochs: int = 1) -> bool:
+        """Undo the last ``epochs`` epochs (an epoch in progress counts as one; never past
+        ``first_epoch``): parameters, gradients and optimizer state as they were before them,
+        and settings changed since then undone. False if there was nothing to undo.
 
-        The state is restored from the nearest checkpoint at or before that epoch and the
-        epochs in between are replayed, which gives bit-identical numbers on CPU.
+        The state is restored from the nearest checkpoint at or before the target epoch and
+        the epochs in between are replayed once, which gives bit-identical numbers on CPU.
         """
         if self._phases is not None:
             self._start_epoch_over()
-            return True
-        if self.epoch <= self.first_epoch:
+            if epochs <= 1 or self.epoch <= self.first_epoch:
+                return True
+            epochs -= 1
+        if self.epoch <= self.first_epoch or epochs < 1:
             return False
-        target = self.epoch - 1
+        target = max(self.first_epoch, self.epoch - epochs)
         start = max(epoch for epoch in self._checkpoints if epoch <= target)
         trainer, last = self._checkpoints[start]
         for epoch in [e for e in self._checkpoints if e > target]:

@@ -28,6 +28,9 @@ class EpochRecord:
     ``grad_w``/``grad_b`` are the ``.grad`` values ``optimizer.step()`` used, accumulated
     over earlier epochs when zero_grad is off; ``fresh_grad_w``/``fresh_grad_b`` are this
     epoch's gradient alone. ``b`` fields are None without bias.
+
+    ``step_refused`` is True when torch raised instead of taking the step (its size overflowed
+    float32): ``w_next``/``b_next`` are then what torch still holds, the values from before it.
     """
 
     epoch: int
@@ -41,9 +44,14 @@ class EpochRecord:
     fresh_grad_w: float
     fresh_grad_b: float | None
     learning_rate: float
+    step_refused: bool = False
 
     @property
     def finite(self) -> bool:
+        """True when the epoch went through: every number finite and the step taken. A refused
+        step ends the run as a non-finite number does."""
+        if self.step_refused:
+            return False
         isfinite = math.isfinite
         if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
             return False
@@ -140,16 +148,17 @@ class Trainer:
             fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
         yield "backward"
+        step_refused = False
         try:
             self.optimizer.step()
-            w_next = W.item()
-            b_next = b.item() if b is not None else None
         except RuntimeError as error:
-            # e.g. Adam's lr / (1 - beta1**t) past float32: torch raises instead of writing inf.
+            # e.g. Adam's lr / (1 - beta1**t) past float32: torch raises instead of writing inf,
+            # and W and b keep the values they had (its state has counted the step).
             if "overflow" not in str(error):
                 raise
-            w_next = math.nan
-            b_next = math.nan if b is not None else None
+            step_refused = True
+        w_next = W.item()
+        b_next = b.item() if b is not None else None
         self.values = (w_next, b_next)
         self.record = EpochRecord(
             epoch=epoch,
@@ -163,6 +172,7 @@ class Trainer:
             fresh_grad_w=fresh_grad_w,
             fresh_grad_b=fresh_grad_b,
             learning_rate=settings.learning_rate,
+            step_refused=step_refused,
         )
         yield "step"
         return self.record
