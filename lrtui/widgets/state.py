@@ -68,10 +68,9 @@ class LiveState(Static):
         # The height changes only when contenders join or leave or the screen changes size,
         # so a new state never needs a layout pass.
         if compact:
-            # a small screen gives the chart every row it can: the numbers in two lines, the
-            # second one every rival's cost when racing
-            first, grads = compact_state(leader)
-            body: Group = Group(first, *(lines or [grads]))
+            # a small screen gives the chart every row it can: the numbers in two lines, and
+            # every rival's cost in a third when racing
+            body: Group = Group(*compact_state(leader), *lines)
             height = 2 + len(body.renderables)
         else:
             body = Group(state_table(leader), *lines) if lines else state_table(leader)
