@@ -177,12 +177,14 @@ class Race:
         """Up to ``count`` epochs of the leader (fewer if it stops), each rival following;
         every epoch run, in order of epoch then letter."""
         rows: list[Row] = []
-        leader = self.leader
+        leader = self.runs[0]
+        racing = len(self.runs) > 1  # the common case, a single run, skips the following
         for _ in range(count):
             if not leader.running:
                 break
             rows.append((leader.letter, leader.step()))
-            rows += self._follow()
+            if racing:
+                rows += self._follow()
         return rows
 
     def phase_step(self) -> list[Row]:

@@ -86,7 +86,8 @@ class Run:
     @property
     def running(self) -> bool:
         """True while it can take another epoch (not finished, not diverged)."""
-        return not self.simulation.finished and not self.simulation.diverged
+        simulation = self.simulation
+        return simulation.diverged_at is None and simulation.epoch <= simulation.settings.epochs
 
     @property
     def mid_epoch(self) -> bool:
