@@ -7,12 +7,8 @@ flags to settings, writes output and chooses exit codes (0 done, 2 bad input, 3 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import shutil
 import sys
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from . import __version__
@@ -21,12 +17,12 @@ from .engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
 from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons, ui_text
 from .pacing import SPEEDS
+from .run_output import Progress, writer_for
 
 # torch (about a second to import), numpy, plotext and textual are imported inside the
 # functions that run something, so --help, --version, `lrtui lessons` and bad flags answer at once.
 if TYPE_CHECKING:
     from .engine.race import Race, Row
-    from .engine.trainer import EpochRecord
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -169,7 +165,7 @@ def script_parser() -> argparse.ArgumentParser:
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    from . import serve as served
+    from . import serve_door
 
     parser = _parser(
         "lrtui serve",
@@ -177,11 +173,11 @@ def serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=served.port_number, default=8000, help="port to listen on (default 8000)"
+        "--port", type=serve_door.port_number, default=8000, help="port to listen on (default 8000)"
     )
     parser.add_argument(
         "--public-url",
-        type=served.public_url,
+        type=serve_door.public_url,
         metavar="URL",
         help="the address learners' browsers use, e.g. https://lrtui.school.example behind a proxy",
     )
@@ -192,24 +188,24 @@ def serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-sessions",
-        type=served.session_count,
-        default=served.DEFAULT_MAX_SESSIONS,
+        type=serve_door.session_count,
+        default=serve_door.DEFAULT_MAX_SESSIONS,
         metavar="N",
-        help=f"at most N apps at once; later pages are told the class is full (default {served.DEFAULT_MAX_SESSIONS})",
+        help=f"at most N apps at once; later pages are told the class is full (default {serve_door.DEFAULT_MAX_SESSIONS})",
     )
     parser.add_argument(
         "--idle-timeout",
-        type=served.seconds,
-        default=served.DEFAULT_IDLE_TIMEOUT,
+        type=serve_door.seconds,
+        default=serve_door.DEFAULT_IDLE_TIMEOUT,
         metavar="SECONDS",
-        help=f"close a page after this long without a key from it; 0: never (default {served.DEFAULT_IDLE_TIMEOUT:g})",
+        help=f"close a page after this long without a key from it; 0: never (default {serve_door.DEFAULT_IDLE_TIMEOUT:g})",
     )
     parser.add_argument(
         "--spares",
-        type=served.spare_count,
-        default=served.DEFAULT_SPARES,
+        type=serve_door.spare_count,
+        default=serve_door.DEFAULT_SPARES,
         metavar="N",
-        help=f"keep N apps started ahead, so the next N pages show at once (default {served.DEFAULT_SPARES})",
+        help=f"keep N apps started ahead, so the next N pages show at once (default {serve_door.DEFAULT_SPARES})",
     )
     parser.add_argument(
         "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
@@ -219,6 +215,7 @@ def serve_parser() -> argparse.ArgumentParser:
 
 def serve(argv: list[str]) -> int:
     from . import serve as served
+    from . import serve_door
 
     parser = serve_parser()
     args = parser.parse_args(argv)
@@ -226,11 +223,11 @@ def serve(argv: list[str]) -> int:
     load_race(parser, settings)  # bad data is refused here, not in every browser tab
     app_argv = [*flag_words(args), "--speed", str(args.speed)]
     try:
-        door = served.Door(args.host, args.port, served.choose_token(args.no_token), args.public_url)
+        door = serve_door.Door(args.host, args.port, serve_door.choose_token(args.no_token), args.public_url)
         return served.serve(
-            app_argv, door, served.Classroom(args.max_sessions, args.idle_timeout, args.spares)
+            app_argv, door, serve_door.Classroom(args.max_sessions, args.idle_timeout, args.spares)
         )
-    except served.ServeError as error:
+    except serve_door.ServeError as error:
         parser.error(str(error))
 
 
@@ -303,59 +300,6 @@ def load_race(
     raise AssertionError("unreachable")
 
 
-class Progress:
-    """A one-line progress bar on a terminal's stderr, redrawn at most ten times a second."""
-
-    WIDTH = 30
-
-    def __init__(self, stream: TextIO, total: int) -> None:
-        self.stream = stream
-        self.total = max(total, 1)
-        self.shown = False
-        self._next_draw = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if now < self._next_draw:
-            return
-        self._next_draw = now + 0.1
-        filled = self.WIDTH * done // self.total
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] epoch {done}/{self.total - 1}")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-            self.shown = False
-            self._next_draw = 0.0
-
-
-def _writer(output_format: str, out: TextIO, epochs: int, race: Race) -> Callable[[str, EpochRecord], object]:
-    """How one logged epoch is written; in a race, each row names its contender (letter and
-    what sets it apart)."""
-    from .engine.report import COLUMNS, json_row, log_line, row
-
-    racing = len(race) > 1
-    described = dict(zip((run.letter for run in race), race.labels(), strict=True))
-    if output_format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("contender", "description", *COLUMNS) if racing else COLUMNS)
-        cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
-        if racing:
-            return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
-        return lambda letter, record: writer.writerow(cells(record))
-    if output_format == "jsonl":
-        if racing:
-            return lambda letter, record: out.write(
-                json.dumps({"contender": letter, "description": described[letter], **json_row(record)}) + "\n"
-            )
-        return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
-    return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
-
-
 def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     """`lrtui run`: one run, or a race with --compare, to its last epoch; the logged epochs
     as the lessons print them (or CSV/JSON Lines), a row per contender in a race."""
@@ -376,7 +320,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     optimum = race.leader.surface.optimum
     if not optimum.unique:
         err.write(f"lrtui run: note: {optimum.reason}; gradient descent still runs\n")
-    write = _writer(args.format, out, settings.epochs, race)
+    write = writer_for(args.format, out, settings.epochs, race)
     if racing and args.format == "text":
         for run_, name in zip(race, race.labels(), strict=True):
             out.write(f"{run_.letter} = {name}\n")

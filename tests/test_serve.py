@@ -27,7 +27,8 @@ from cli_support import invoke_main
 
 from lrtui import forkserver
 from lrtui.learner_app import Spares
-from lrtui.serve import Classroom, Door, LrtuiServer, is_loopback, url_host, warnings
+from lrtui.serve import LrtuiServer, warnings
+from lrtui.serve_door import Classroom, Door, is_loopback, url_host
 
 APP_ARGV = ["--data", "noisy", "--speed", "10"]
 TOKEN = "a-token-for-the-tests-only"

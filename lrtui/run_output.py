@@ -1,0 +1,69 @@
+"""What `lrtui run` writes while it trains: the logged epochs (the lessons' lines, CSV or JSON
+Lines, a row per contender in a race) and a progress bar on a terminal's stderr."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .engine.race import Race
+    from .engine.trainer import EpochRecord
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr, redrawn at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream = stream
+        self.total = max(total, 1)
+        self.shown = False
+        self._next_draw = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now < self._next_draw:
+            return
+        self._next_draw = now + 0.1
+        filled = self.WIDTH * done // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] epoch {done}/{self.total - 1}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+            self.shown = False
+            self._next_draw = 0.0
+
+
+def writer_for(
+    output_format: str, out: TextIO, epochs: int, race: Race
+) -> Callable[[str, EpochRecord], object]:
+    """How one logged epoch is written; in a race, each row names its contender (letter and
+    what sets it apart)."""
+    from .engine.report import COLUMNS, json_row, log_line, row
+
+    racing = len(race) > 1
+    described = dict(zip((run.letter for run in race), race.labels(), strict=True))
+    if output_format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(("contender", "description", *COLUMNS) if racing else COLUMNS)
+        cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
+        if racing:
+            return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
+        return lambda letter, record: writer.writerow(cells(record))
+    if output_format == "jsonl":
+        if racing:
+            return lambda letter, record: out.write(
+                json.dumps({"contender": letter, "description": described[letter], **json_row(record)}) + "\n"
+            )
+        return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
+    return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
