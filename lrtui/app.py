@@ -22,7 +22,15 @@ from .app_actions import FileActions, LessonActions, RaceActions, loaded_text
 from .engine import DataError, SettingsError
 from .engine.report import stepped_back_from_divergence
 from .engine.run import Run
-from .engine.settings import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS, PROBLEM_FIELDS, field_text, label
+from .engine.settings import (
+    OPTIMIZER_NAMES,
+    OPTIMIZERS,
+    PRESETS,
+    PROBLEM_FIELDS,
+    field_text,
+    label,
+    model_text,
+)
 from .keys import KEYS, TYPED_ACTIONS
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel
@@ -43,9 +51,8 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         self.run_screen.fit_layout(self.size)
         leader = self.leader
         settings, dataset = leader.settings, leader.dataset
-        model = "nn.Linear" if settings.model == "linear" else "raw W, b" if settings.bias else "raw W"
         self.log_event(
-            f"{dataset.name} ({dataset.size} points), {model}, "
+            f"{dataset.name} ({dataset.size} points), {model_text(settings)}, "
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
             f"{START_HINT}"
         )

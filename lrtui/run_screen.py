@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
 from .engine.run_log import LogLine
-from .engine.settings import OPTIMIZER_NAMES, Settings
+from .engine.settings import OPTIMIZER_NAMES, Settings, model_text
 from .pacing import speed_label
 from .widgets.chart import CostChart
 from .widgets.code import CodeView
@@ -35,6 +35,8 @@ class RunScreen(Screen[None]):
     """The app's default screen. ``panes`` are composed by the app (so they are mounted before
     the app's own mount); the screen lays them out for the terminal's size (``-compact`` and
     ``-tiny`` classes) and hands out the widgets the app fills."""
+
+    _summary = ""  # the summary line as last written
 
     @staticmethod
     def panes(settings: Settings, speed: int) -> ComposeResult:
@@ -111,15 +113,17 @@ class RunScreen(Screen[None]):
 
     def show_summary(self, settings: Settings, speed: int) -> None:
         """On a small screen the parameter panel folds into this one line (s opens it)."""
-        model = "nn.Linear" if settings.model == "linear" else "raw W, b" if settings.bias else "raw W"
         parts = [
             settings.data,
-            model,
+            model_text(settings),
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}",
             f"zero_grad {'on' if settings.zero_grad else 'off'}",
             speed_label(speed),
         ]
-        self.query_one("#summary", Static).update(" · ".join(parts) + " · s: parameters", layout=False)
+        summary = " · ".join(parts) + " · s: parameters"
+        if summary != self._summary:  # asked every frame; written only when it changes
+            self._summary = summary
+            self.query_one("#summary", Static).update(summary, layout=False)
 
     def toggle_panel(self) -> None:
         self.toggle_class("-panel")

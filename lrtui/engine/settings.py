@@ -111,6 +111,13 @@ def field_text(name: str, value: Any) -> str:
     return str(value)
 
 
+def model_text(settings: Settings) -> str:
+    """The model in a few words: ``nn.Linear``, ``raw W, b`` or ``raw W``."""
+    if settings.model == "linear":
+        return "nn.Linear"
+    return "raw W, b" if settings.bias else "raw W"
+
+
 # ------------------------------------------------------------------- checks
 Check = Callable[[str, Any], None]
 Parse = Callable[[str, str], Any]

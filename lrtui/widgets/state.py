@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -120,6 +121,7 @@ def _rgb(color: Color) -> str:
     return f"rgb({red},{green},{blue})"
 
 
+SUMMED_EPOCHS = 10_000
 SPARKS = "▁▂▃▄▅▆▇█"
 SPARK_EPOCHS = 12
 
@@ -141,14 +143,13 @@ def fresh_grads_summed(run: Run) -> int | None:
     history = run.history
     if run.last is None or not len(history):
         return None
-    used = run.last.grad_w
-    fresh = history.columns["fresh_grad_w"]
-    total = 0.0
-    for count in range(1, min(len(history), 10_000) + 1):
-        total += fresh[-count]
-        if math.isclose(total, used, rel_tol=1e-4, abs_tol=1e-12):
-            return count
-    return None
+    # Drawn every frame: the sums of the last 1, 2, 3, ... fresh gradients at once (numpy), not
+    # a Python loop; at most SUMMED_EPOCHS back, all within the history's unthinned tail.
+    fresh = np.frombuffer(history.columns["fresh_grad_w"], dtype=np.float64)[-SUMMED_EPOCHS:]
+    sums = np.cumsum(fresh[::-1])
+    del fresh  # a live view would stop the history's array from growing
+    found = np.flatnonzero(np.isclose(sums, run.last.grad_w, rtol=1e-4, atol=1e-12))
+    return int(found[0]) + 1 if found.size else None
 
 
 def accumulation_line(run: Run) -> Text:
