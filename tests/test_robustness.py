@@ -13,7 +13,7 @@ from app_support import FakeClock, log_text, make_app, shown_text
 from cli_support import invoke
 from textual.widgets import Input
 
-from lrtui.engine import Settings, Simulation
+from lrtui.engine import Settings, SettingsError, Simulation, parse_field
 from lrtui.engine.data import load_csv
 from lrtui.pacing import FULL_SPEED
 
@@ -151,11 +151,33 @@ FLAGS = {
 
 
 @pytest.mark.parametrize("field", list(ACCEPTED))
-async def test_every_bad_value_in_a_field_is_marked_and_the_last_good_one_kept(field: str) -> None:
+def test_every_value_typed_into_a_field_is_taken_or_refused_as_stated(field: str) -> None:
+    """The panel reads a field with parse_field, as the CLI reads its flag (below): every value."""
+    for text in VALUES:
+        if text in ACCEPTED[field]:
+            assert parse_field(field, text) == MEANS[text], text
+        else:
+            with pytest.raises(SettingsError):
+                parse_field(field, text)
+
+
+def app_cases() -> list[tuple[str, str]]:
+    """For each field an accepted value (where it takes one) and two refused ones, dealt so that
+    every refused kind of VALUES goes through the app at least once."""
+    refused = [text for text in VALUES if text not in {"0", "-1", "", "1e-400"}]
+    cases: list[tuple[str, str]] = []
+    for index, field in enumerate(ACCEPTED):
+        cases += [(field, text) for text in sorted(ACCEPTED[field])[:1]]
+        cases += [(field, refused[(2 * index + k) % len(refused)]) for k in range(2)]
+    assert {text for _, text in cases} >= set(refused)
+    return cases
+
+
+async def test_a_bad_value_in_any_field_is_marked_and_the_last_good_one_kept() -> None:
     app = make_app(Settings(init_w=0.5, init_b=0.25, momentum=0.5, seed=3, epochs=50, log_every=5))
     async with app.run_test(size=(120, 40)) as pilot:
-        widget = app.query_one(f"#field-{field}", Input)
-        for text in VALUES:
+        for field, text in app_cases():
+            widget = app.query_one(f"#field-{field}", Input)
             good = app.leader.settings
             widget.focus()
             widget.value = text
@@ -163,13 +185,13 @@ async def test_every_bad_value_in_a_field_is_marked_and_the_last_good_one_kept(f
             await pilot.pause()
             row_invalid = app.query_one(f"#row-{field}").has_class("-invalid")
             if text in ACCEPTED[field]:
-                assert not row_invalid, text
-                assert getattr(app.leader.settings, field) == MEANS[text], text
+                assert not row_invalid, (field, text)
+                assert getattr(app.leader.settings, field) == MEANS[text], (field, text)
             else:
-                assert row_invalid, text
+                assert row_invalid, (field, text)
                 reason = shown_text(app.query_one(f"#reason-{field}"))
-                assert "keeping" in reason, (text, reason)
-                assert app.leader.settings == good, text
+                assert "keeping" in reason, (field, text, reason)
+                assert app.leader.settings == good, (field, text)
             await pilot.press("escape")
         before = app.leader.settings
         await pilot.press("n")
