@@ -50,7 +50,7 @@ run: $(APP_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check lrtui tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check lrtui tests benchmarks
