@@ -3,7 +3,8 @@
 The app holds one ``Race`` (a single run is a race of one) and its ``RunLog``; the engine runs
 every epoch; the ``RunScreen``'s widgets show what the race exposes and post messages up.
 This module has the keys that step and change the run; ``app_actions`` the race, lessons
-and files; ``app_base`` what they share.
+and files; ``app_start`` the first frame, painted while torch loads, and the run's opening;
+``app_base`` what they share.
 """
 
 from __future__ import annotations
@@ -11,64 +12,51 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
-from .app_actions import FileActions, LessonActions, RaceActions, loaded_text
-from .engine import DataError, SettingsError
-from .engine.report import stepped_back_from_divergence
-from .engine.run import Run
+from .app_actions import FileActions, RaceActions
+from .app_start import StartingApp
 from .engine.settings import (
-    OPTIMIZER_NAMES,
     OPTIMIZERS,
     PRESETS,
     PROBLEM_FIELDS,
+    SettingsError,
     field_text,
     label,
-    model_text,
 )
 from .keys import KEYS, TYPED_ACTIONS
+from .lazy import lazy_callable
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel
 
-# The first words the log shows, on every screen size (the first frame has painted them).
-START_HINT = "n: step, space: run, ?: keys."
+# The app paints its first frame before torch is imported: these are imported when first called.
+if TYPE_CHECKING:
+    from .engine.report import stepped_back_from_divergence
+    from .engine.run import Run
+else:
+    stepped_back_from_divergence = lazy_callable("lrtui.engine.report", "stepped_back_from_divergence")
+    Run = lazy_callable("lrtui.engine.run", "Run")
 
 
-class LrtuiApp(FileActions, LessonActions, RaceActions):
+class LrtuiApp(FileActions, StartingApp, RaceActions):
     CSS_PATH = "lrtui.tcss"
     TITLE = "lrtui"
     SUB_TITLE = "linear regression, one epoch at a time"
     AUTO_FOCUS = None
     BINDINGS = list[BindingType](KEYS)
 
-    def on_mount(self) -> None:
-        self.start_frames()
-        self.run_screen.fit_layout(self.size)
-        leader = self.leader
-        settings, dataset = leader.settings, leader.dataset
-        self.log_event(
-            f"{dataset.name} ({dataset.size} points), {model_text(settings)}, "
-            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
-            f"{START_HINT}"
-        )
-        if self.session_path is not None:
-            self.start_over(leader, loaded_text(self.session_path, leader))
-        elif self._lesson_to_start is not None:
-            self.start_lesson(self._lesson_to_start)
-        else:
-            self.note_optimum()
-            self.refresh_views()
-
     # ---------------------------------------------------------------- settings
     def change_setting(self, field: str, value: Any) -> bool:
         """Apply one new setting; refused values are marked in the panel. Returns True if applied."""
         leader, panel = self.leader, self.run_screen.panel
         if field == "speed":
+            if value == self.pacer.speed:
+                return True  # the panel's speed as it was made (a fresh panel posts it)
             self.pacer.set_speed(value)
             panel.show(leader.settings, value)
             self.refresh_views()
@@ -84,6 +72,8 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         was, now = field_text(field, getattr(old, field)) or "default", field_text(field, value) or "default"
         change = f"{label(field)} {was} → {now}"
         if field in PROBLEM_FIELDS:
+            from .engine.data import DataError
+
             try:
                 run = Run(new, leader.dataset if new.data == old.data else None)
             except DataError as error:

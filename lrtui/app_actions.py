@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .app_base import RunApp
-from .engine import SettingsError
-from .engine.race import contender_settings
-from .engine.report import divergence_of, export_history_csv
-from .engine.run import Run
-from .engine.script import write_script
-from .engine.session import load_session, save_session
+from .engine.contenders import contender_settings
+from .engine.settings import SettingsError
+from .lazy import lazy_callable
 from .lessons import Lesson, lessons, ui_text
 from .widgets.lessons import LessonPicker
 from .widgets.prompt import PathPrompt
+
+# The app paints its first frame before torch is imported: these are imported when first called.
+if TYPE_CHECKING:
+    from .engine.report import divergence_of, export_history_csv
+    from .engine.run import Run
+    from .engine.script import write_script
+    from .engine.session import load_session, save_session
+else:
+    divergence_of = lazy_callable("lrtui.engine.report", "divergence_of")
+    export_history_csv = lazy_callable("lrtui.engine.report", "export_history_csv")
+    Run = lazy_callable("lrtui.engine.run", "Run")
+    write_script = lazy_callable("lrtui.engine.script", "write_script")
+    load_session = lazy_callable("lrtui.engine.session", "load_session")
+    save_session = lazy_callable("lrtui.engine.session", "save_session")
 
 DEFAULT_SESSION = "lrtui-session.json"
 DEFAULT_EXPORT = "lrtui-history.csv"

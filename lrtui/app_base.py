@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from .engine.race import Race, Row
-from .engine.run import Run
-from .engine.run_log import RunLog
-from .lessons import DEFAULT_LANGUAGE, Lesson, goal_met, ui_text
+from .lessons import DEFAULT_LANGUAGE, Lesson, ui_text
+from .opening import Opening
 from .pacing import Pacer, speed_label
 from .run_screen import LOG_LINES, RunScreen
+
+# The first frame is painted before torch is imported (``app_start``): the engine's modules
+# are imported once the run is opened.
+if TYPE_CHECKING:
+    from .engine.race import Race, Row
+    from .engine.run import Run
+    from .engine.run_log import RunLog
 
 # Frames are paced by the work done in them; the timer only has to wake up promptly.
 FRAME_INTERVAL = 1 / 500
@@ -36,11 +41,17 @@ TimerFactory = Callable[[float, Callable[[], None]], FrameTimer]
 
 
 class RunApp(App[None]):
-    """A race driven from a ``RunScreen``: the leader steps, its rivals follow."""
+    """A race driven from a ``RunScreen``: the leader steps, its rivals follow.
+
+    Given an ``Opening`` instead of a race, the app is not ``ready`` until ``app_start`` has
+    opened the race (``begin``): until then it has no ``race`` and no ``run_log``."""
+
+    race: Race
+    run_log: RunLog
 
     def __init__(
         self,
-        race: Race,
+        race: Race | Opening,
         *,
         speed: int = 10,
         session_path: str | None = None,
@@ -50,8 +61,8 @@ class RunApp(App[None]):
         timer_factory: TimerFactory | None = None,
     ) -> None:
         super().__init__()
-        self.race = race
-        self.run_log = RunLog(LOG_LINES)
+        self.ready = False
+        self.opening = race if isinstance(race, Opening) else None
         self.language = language
         self.lesson: Lesson | None = None  # the lesson being followed
         self._lesson_to_start = lesson
@@ -68,11 +79,23 @@ class RunApp(App[None]):
         # The runs a restart set aside (a new problem, a reset, a lesson, a load), newest last,
         # so that undo at the start of the new run can bring the last one back.
         self.set_aside: list[list[Run]] = []
+        if not isinstance(race, Opening):
+            self.begin(race)
+            self.ready = True
+
+    def begin(self, race: Race) -> None:
+        """The race is open (the app is ``ready`` once its panes are too)."""
+        from .engine.run_log import RunLog
+
+        self.race = race
+        self.run_log = RunLog(LOG_LINES)
 
     def get_default_screen(self) -> Screen:
         return self.run_screen
 
     def compose(self) -> ComposeResult:
+        if self.opening is not None and not self.ready:
+            return RunScreen.panes(self.opening.settings, self.pacer.speed, ready=False)
         return RunScreen.panes(self.leader.settings, self.pacer.speed)
 
     def notify(
@@ -116,6 +139,8 @@ class RunApp(App[None]):
         return f"running · {speed}" if self.running else f"paused · {speed}"
 
     def refresh_views(self) -> None:
+        if not self.ready:
+            return  # the loading state is shown by app_start
         screen = self.run_screen
         # Each write to the log pane costs a layout pass of the whole screen, so while
         # running its lines are written a few times a second rather than every frame.
@@ -252,6 +277,8 @@ class RunApp(App[None]):
         lesson, last = self.lesson, self.leader.last
         if lesson is None or last is None or self._goal_met_at is not None:
             return
+        from .lessons.goals import goal_met
+
         if goal_met(lesson.goal, self.leader):
             self._goal_met_at = last.epoch
             self.run_screen.lesson_box.show(lesson, self.language, self._goal_met_at)

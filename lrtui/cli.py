@@ -7,6 +7,7 @@ flags to settings, writes output and chooses exit codes (0 done, 2 bad input, 3 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -23,6 +24,7 @@ from .run_output import Progress, writer_for
 # functions that run something, so --help, --version, `lrtui lessons` and bad flags answer at once.
 if TYPE_CHECKING:
     from .engine.race import Race, Row
+    from .opening import Opening
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -367,10 +369,9 @@ def compared_settings(
     """One contender's settings per --compare, as changes to the leader's."""
     if not compare:
         return []
-    from .engine.race import MAX_CONTENDERS, contender_settings
+    from .engine.contenders import contender_settings
 
-    if len(compare) > MAX_CONTENDERS - 1:
-        parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
+    check_contender_count(parser, compare)
     contenders = []
     for text in compare:
         try:
@@ -380,13 +381,26 @@ def compared_settings(
     return contenders
 
 
+def check_contender_count(parser: argparse.ArgumentParser, compare: list[str]) -> None:
+    from .engine.contenders import MAX_CONTENDERS
+
+    if len(compare) > MAX_CONTENDERS - 1:
+        parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
+
+
 def app_start(
     parser: argparse.ArgumentParser, args: argparse.Namespace, language: str
-) -> tuple[Race, Lesson | None]:
+) -> tuple[Opening, Lesson | None]:
     """What the app opens: a lesson, a saved session, or the settings flags, racing the
-    --compare contenders if any."""
+    --compare contenders if any. Everything that can be checked without torch is checked
+    here (exit 2 naming the flag); reading the data or the session is left to the app, which
+    paints its first frame first and says what it could not open."""
+    from .engine.data_path import missing_data
+    from .opening import Opening
+
     given = given_flags(args)
     lesson = None
+    compare = tuple(args.compare or ())
     if args.lesson is not None:
         if args.load:
             given.append("--load")
@@ -396,25 +410,21 @@ def app_start(
             lesson = find_lesson(args.lesson, language)
         except LessonError as error:
             parser.error(f"argument --lesson: {error}")
-        from .engine.race import Race
-        from .engine.run import Run
-
-        race = Race(Run(lesson.settings))
+        settings = lesson.settings
     elif args.load:
         if given:
             parser.error(f"argument --load: a session brings its own settings; drop {', '.join(given)}")
-        from .engine.race import Race
-        from .engine.session import SessionError, load_session
-
-        try:
-            race = Race(load_session(args.load))
-        except SessionError as error:
-            parser.error(f"argument --load: {error}")
+        if not os.path.exists(args.load):
+            parser.error(f"argument --load: {args.load}: no such file")
+        check_contender_count(parser, list(compare))  # each is checked against the session, once read
+        return Opening(compare=compare, session_path=args.load), None
     else:
-        race = load_race(parser, settings_from_args(parser, args))
-    for settings in compared_settings(parser, args.compare, race.leader.settings):
-        race.add(settings)
-    return race, lesson
+        settings = settings_from_args(parser, args)
+        missing = missing_data(settings.data)
+        if missing is not None:
+            parser.error(f"argument --data: {missing}")
+    compared_settings(parser, list(compare), settings)
+    return Opening(settings, compare), lesson
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,10 +441,10 @@ def main(argv: list[str] | None = None) -> int:
         parser = app_parser()
         args = parser.parse_args(argv)
         language = chosen_language(parser, args)
-        race, lesson = app_start(parser, args, language)
-        from .app import LrtuiApp  # textual is imported only when the app starts
+        opening, lesson = app_start(parser, args, language)
+        from .app import LrtuiApp  # textual is imported only when the app starts; torch once it has painted
 
-        app = LrtuiApp(race, speed=args.speed, session_path=args.load, lesson=lesson, language=language)
+        app = LrtuiApp(opening, speed=args.speed, lesson=lesson, language=language)
         app.run()
         return app.return_code or 0
     except StoppedEarly as stopped:  # stderr already says what happened

@@ -26,3 +26,16 @@ def lazy_names(
         return sorted(set(namespace) | set(public))
 
     return __getattr__, __dir__
+
+
+def lazy_callable(module: str, name: str) -> Callable[..., Any]:
+    """A stand-in for the function or class ``module.name`` that imports ``module`` when first
+    called: for the app's modules, which paint their first frame before torch is imported.
+    (Write it under ``if not TYPE_CHECKING``, beside the real import, so type checkers see the
+    real signature.)"""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call

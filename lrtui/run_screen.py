@@ -5,6 +5,7 @@ app tells it what to show."""
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -14,14 +15,19 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
-from .engine.run_log import LogLine
 from .engine.settings import OPTIMIZER_NAMES, Settings, model_text
 from .pacing import speed_label
-from .widgets.chart import CostChart
-from .widgets.code import CodeView
 from .widgets.lessons import LessonBox
+from .widgets.loading import LoadingChart, LoadingPanel
 from .widgets.parameters import ParameterPanel
 from .widgets.state import LiveState
+
+# The chart and the code view draw a run (plotext, numpy, torch): before the run is open
+# (the first frame) a ``LoadingChart`` stands in the chart's place, and they are mounted after.
+if TYPE_CHECKING:
+    from .engine.run_log import LogLine
+    from .widgets.chart import CostChart
+    from .widgets.code import CodeView
 
 LOG_LINES = 5000
 COMPACT_WIDTH = 100
@@ -39,24 +45,47 @@ class RunScreen(Screen[None]):
     _summary = ""  # the summary line as last written
 
     @staticmethod
-    def panes(settings: Settings, speed: int) -> ComposeResult:
+    def panes(settings: Settings, speed: int, ready: bool = True) -> ComposeResult:
+        """The panes; not ``ready`` (no run yet), a ``LoadingPanel`` and a ``LoadingChart`` stand
+        in for the panel, the chart and the code view (``show_run_panes`` mounts them)."""
         yield Header(show_clock=False, icon="∇")
         with Horizontal(id="body"):
             with Vertical(id="side"):
-                yield ParameterPanel(settings, speed, id="parameters")
+                if ready:
+                    yield ParameterPanel(settings, speed, id="parameters")
+                else:
+                    yield LoadingPanel(settings, speed, id="parameters-loading")
                 yield LessonBox(id="lesson")
             with Vertical(id="main"):
                 yield Static(id="too-small")
                 yield Static(id="summary")
                 yield LiveState(id="state")
-                yield CostChart(id="chart")
-                yield CodeView(id="code")
+                if ready:
+                    yield from RunScreen.run_panes()
+                else:
+                    yield LoadingChart(id="chart-loading")
                 log = RichLog(
                     id="log", max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False
                 )
                 log.border_title = "Log"
                 yield log
         yield Footer()
+
+    @staticmethod
+    def run_panes() -> ComposeResult:
+        from .widgets.chart import CostChart
+        from .widgets.code import CodeView
+
+        yield CostChart(id="chart")
+        yield CodeView(id="code")
+
+    async def show_run_panes(self, settings: Settings, speed: int) -> None:
+        """The run is open: the panel, the chart and the code view take the loading boxes' places."""
+        panel, chart = self.query_one(LoadingPanel), self.query_one(LoadingChart)
+        await self.query_one("#side").mount(ParameterPanel(settings, speed, id="parameters"), before=panel)
+        await self.query_one("#main").mount_all(self.run_panes(), before=chart)
+        await panel.remove()
+        await chart.remove()
 
     @cached_property
     def panel(self) -> ParameterPanel:
@@ -72,10 +101,14 @@ class RunScreen(Screen[None]):
 
     @cached_property
     def chart(self) -> CostChart:
+        from .widgets.chart import CostChart
+
         return self.query_one(CostChart)
 
     @cached_property
     def code_view(self) -> CodeView:
+        from .widgets.code import CodeView
+
         return self.query_one(CodeView)
 
     @cached_property

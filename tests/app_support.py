@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lrtui.engine import Settings
 from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
     from lrtui.app import LrtuiApp
+    from lrtui.opening import Opened, Opening
 
 
 class FakeClock:
@@ -57,6 +58,48 @@ def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock
         clock=clock or FakeClock(),
         timer_factory=factory,
     )
+    app.timers = timers  # type: ignore[attr-defined]
+    return app
+
+
+class HeldOpener:
+    """Opens the race as the app does, once the test lets it (``release``): until then the app
+    shows its loading state."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.released = threading.Event()
+
+    def __call__(self, opening: Opening) -> Opened:
+        from lrtui.opening import open_race
+
+        if not self.released.wait(60):
+            raise TimeoutError("the test never released the opening")
+        return open_race(opening)
+
+    async def release(self, app: LrtuiApp, pilot) -> None:
+        """Let the race open, and wait until the app has taken it (and run the keys waiting)."""
+        self.released.set()
+        for _ in range(600):
+            if app.ready and not app.waiting:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+
+def make_opening_app(opening: Opening, opener: HeldOpener, speed: int = 10, **options: Any) -> LrtuiApp:
+    """The app as ``lrtui`` starts it: from an Opening, painting before the race is open."""
+    from lrtui.app import LrtuiApp
+
+    timers: list[ManualTimer] = []
+
+    def factory(interval: float, callback: Callable[[], None]) -> ManualTimer:
+        timer = ManualTimer(interval, callback)
+        timers.append(timer)
+        return timer
+
+    app = LrtuiApp(opening, speed=speed, clock=FakeClock(), timer_factory=factory, opener=opener, **options)
     app.timers = timers  # type: ignore[attr-defined]
     return app
 

@@ -220,6 +220,19 @@ async def test_question_mark_opens_help_listing_every_key_and_escape_closes_it()
         assert not isinstance(app.screen, HelpScreen)
 
 
+async def test_the_help_scrolls_with_the_arrows_at_80x24() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        box = app.screen.query_one("#help")
+        assert box.max_scroll_y > 0 and box.scroll_y == 0 and "scroll" in box.border_subtitle
+        await pilot.press("down", "pagedown")
+        await pilot.pause()
+        assert box.scroll_y > 0
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
 async def test_q_quits() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

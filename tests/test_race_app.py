@@ -188,8 +188,11 @@ def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:
         == 0
     )
     (app,) = opened
-    assert [rival.letter for rival in app.race.rivals] == ["B", "C"]
-    assert app.race.labels() == [
+    from lrtui.opening import open_race
+
+    race = open_race(app.opening).race
+    assert [rival.letter for rival in race.rivals] == ["B", "C"]
+    assert race.labels() == [
         "SGD lr 0.05",
         "Adam lr 0.1",
         "SGD lr 0.05 momentum 0.9",

@@ -255,18 +255,25 @@ def test_an_integer_of_5000_digits_is_refused(tmp_path: Path) -> None:
     assert "a number with thousands of digits" in refused(path)
 
 
-def test_the_app_is_not_started_on_a_bad_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_session_is_refused_in_the_app_naming_the_flag_and_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app paints before torch is imported, so the session is read (and refused) in it."""
+    from lrtui.app import LrtuiApp
+    from lrtui.opening import open_race
+
     document = saved(MOMENTUM)
     state(document).update(momentum_buffer=0.5)
     path = write(tmp_path, document)
-    code, out, err = invoke_main(capsys, "--load", str(path))
-    assert (
-        code == 2
-        and out == ""
-        and err.count("\n") == 1
-        and "argument --load:" in err
-        and "momentum_buffer" in err
-    )
+    started: list[LrtuiApp] = []
+    monkeypatch.setattr(LrtuiApp, "run", lambda app: started.append(app))
+    assert invoke_main(capsys, "--load", str(path)) == (0, "", "")
+    (app,) = started
+    assert app.opening is not None
+    opened = open_race(app.opening)
+    (problem,) = opened.problems
+    assert problem.flag == "--load" and "momentum_buffer" in problem.message and opened.session_path is None
+    assert opened.race.leader.settings == Settings()
 
 
 # ------------------------------------------------------------- good sessions still load

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from app_support import make_app, settle
+import pytest
+from app_support import HeldOpener, make_app, make_opening_app, settle
 
 from lrtui.engine import Settings
+from lrtui.opening import Opening
 
 
 def run_keys(*keys: str):
@@ -98,3 +100,60 @@ class TestAppScreens:
         app = make_app(lesson.settings)
         app.language, app._lesson_to_start = "ko", lesson
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("z", "n", "n", "n"))
+
+
+SIZES = {"80x24": (80, 24), "120x40": (120, 40)}
+
+
+def noisy_run_keys(*keys: str):
+    """A noisy run some epochs in (a path, a falling cost, a fitted line to see), then keys."""
+    return run_keys(*"N" * 3, *keys)
+
+
+NOISY = Settings(data="noisy", learning_rate=0.05, log_every=10)
+
+
+class TestEveryViewAtBothSizes:
+    """Every view at 80x24 (most terminals' default size) and 120x40 (the design size)."""
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_cost_per_epoch(self, snap_compare, size: str) -> None:
+        assert snap_compare(make_app(NOISY), terminal_size=SIZES[size], run_before=noisy_run_keys("v"))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_data_and_fit(self, snap_compare, size: str) -> None:
+        assert snap_compare(make_app(NOISY), terminal_size=SIZES[size], run_before=noisy_run_keys("v", "v"))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_code_view(self, snap_compare, size: str) -> None:
+        assert snap_compare(make_app(NOISY), terminal_size=SIZES[size], run_before=noisy_run_keys("c"))
+
+    def test_phases_at_80x24(self, snap_compare) -> None:
+        """120x40: test_code_view_mid_epoch_with_zero_grad_off."""
+        app = make_app(Settings(zero_grad=False, optimizer="sgd", momentum=0.9))
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_keys("n", "n", "p", "p", "p"))
+
+    def test_race_with_a_contender_at_80x24(self, snap_compare) -> None:
+        """120x40: test_race_of_four."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("a", "ctrl+a", "ctrl+k", *"optimizer=adam lr=0.1", "enter")
+            await pilot.press("N", "N", "N")
+            await settle(pilot)
+
+        assert snap_compare(make_app(NOISY), terminal_size=(80, 24), run_before=run_before)
+
+    def test_help_screen_at_80x24(self, snap_compare) -> None:
+        """120x40: test_help_screen."""
+        assert snap_compare(make_app(), terminal_size=(80, 24), run_before=run_keys("question_mark"))
+
+    @pytest.mark.parametrize("size", SIZES)
+    def test_loading_torch(self, snap_compare, size: str) -> None:
+        """The first frame, before the race is open, with two keys waiting."""
+        opener = HeldOpener()
+        app = make_opening_app(Opening(Settings(learning_rate=0.05)), opener)
+        try:
+            assert snap_compare(app, terminal_size=SIZES[size], run_before=run_keys("n", "space"))
+        finally:
+            opener.released.set()

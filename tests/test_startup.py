@@ -16,7 +16,16 @@ from pathlib import Path
 import pytest
 
 import lrtui.cli
-from benchmarks.startup import FIRST_FRAME_TEXT, best_seconds, line, python, seconds_to_text
+from benchmarks.startup import (
+    FIRST_FRAME_TEXT,
+    FIRST_FRAME_TEXTS,
+    READY_TEXTS,
+    best_seconds,
+    line,
+    python,
+    seconds_to_text,
+    seconds_to_texts,
+)
 from lrtui.engine.race import CONTENDER_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +70,12 @@ def command_in_a_fresh_python(*argv: str) -> tuple[int, list[str]]:
         (["--lesson", "99"], 2),
         (["--lang", "xx"], 2),
         (["export-script", "--momentum", "0.9", "--optimizer", "adam"], 2),
+        # the app's flags that can be checked without reading a file (or torch)
+        (["--data", "no-such-points.csv"], 2),
+        (["--data", "nosuchpreset"], 2),
+        (["--load", "no-such-session.json"], 2),
+        (["--compare", "colour=red"], 2),
+        (["--load", "README.md", *["--compare", "lr=1"] * 4], 2),
     ],
 )
 def test_commands_that_run_nothing_do_not_import_torch(argv: list[str], code: int) -> None:
@@ -135,10 +150,19 @@ def test_the_pty_measure_gives_up_when_the_text_never_comes() -> None:
 
 
 def test_the_app_paints_the_text_the_benchmark_waits_for() -> None:
-    from lrtui.app import START_HINT
+    from lrtui.app_start import START_HINT
 
-    assert START_HINT.endswith(FIRST_FRAME_TEXT)
-    assert seconds_to_text(python("-m", "lrtui"), FIRST_FRAME_TEXT, timeout=120) > 0
+    assert START_HINT.endswith(FIRST_FRAME_TEXT) and FIRST_FRAME_TEXT in FIRST_FRAME_TEXTS
+    painted, ready = seconds_to_texts(python("-m", "lrtui"), [FIRST_FRAME_TEXTS, READY_TEXTS], timeout=120)
+    assert 0 < painted < ready
+
+
+def test_the_pty_measure_keeps_a_later_milestones_text_seen_early() -> None:
+    shown = "import time; print('b c'); time.sleep(0.3); print('a')"
+    first, second = seconds_to_texts(python("-c", shown), [("a",), ("b", "c")])
+    assert first == second  # b and c came before a: the second milestone was reached with the first
+    with pytest.raises(TimeoutError, match="'c' did not appear"):
+        seconds_to_texts(python("-c", "print('a b')"), [("a",), ("b", "c")])
 
 
 def test_a_startup_line_puts_the_figure_beside_its_floor() -> None:

@@ -19,6 +19,7 @@ from typing import TextIO
 import numpy as np
 import torch
 
+from .data_path import missing_data
 from .settings import FLOAT32_MAX, PRESETS
 
 NOISY_SEED = 43052
@@ -112,10 +113,9 @@ def load(data: str) -> Dataset:
 
 
 def load_csv(path: str) -> Dataset:
-    if not os.path.exists(path):
-        if os.sep not in path and not path.lower().endswith(".csv"):
-            raise DataError(f"unknown dataset {path!r}: use one of {', '.join(PRESETS)} or a CSV file path")
-        raise DataError(f"{path}: no such file")
+    missing = missing_data(path)
+    if missing is not None:
+        raise DataError(missing)
     if os.path.isdir(path):
         raise DataError(f"{path}: is a directory, not a CSV file")
     try:

@@ -3,9 +3,10 @@ being stepped through, and the optimizer's state as numbers."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -76,13 +77,37 @@ class CodeView(Horizontal):
             )
             self.query_one("#code-script", Static).update(syntax)
             if highlight:
-                self.query_one("#code-scroll", VerticalScroll).scroll_to(
-                    y=max(highlight - 6, 0), animate=False
-                )
-        self.query_one("#code-state", Static).update(state_panel(run), layout=False)
+                self.call_after_refresh(self._scroll_to_line, syntax, highlight)
+        # a small screen stacks this box under the code, a few rows high: phase and state side by side
+        side_by_side = self.screen.has_class("-compact")
+        self.query_one("#code-state", Static).update(state_panel(run, side_by_side), layout=False)
+
+    def _scroll_to_line(self, syntax: Syntax, line: int) -> None:
+        """Scroll the phase's line a third of the way down the code, wherever long lines above
+        it wrapped (at 80x24 the code shows only a few rows, so it must be found exactly)."""
+        scroll = self.query_one("#code-scroll", VerticalScroll)
+        width = self.query_one("#code-script", Static).content_size.width
+        row = wrapped_row(syntax, line, width) if width > 0 else line - 1
+        scroll.scroll_to(y=max(row - scroll.scrollable_content_region.height // 3, 0), animate=False)
 
 
-def state_panel(run: Run) -> Group:
+def wrapped_row(syntax: Syntax, line: int, width: int) -> int:
+    """The row (from 0) on which line ``line`` (from 1) of the code starts, ``width`` wide."""
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    rows = console.render_lines(syntax, console.options.update_width(width), pad=False)
+    gutter = len(str(syntax.code.count("\n") + 1)) + 3  # ❱ on the highlighted line, its number
+    for row, segments in enumerate(rows):
+        numbers = "".join(segment.text for segment in segments)[:gutter].split()
+        if numbers and numbers[-1] == str(line):  # a wrapped line's later rows have a blank gutter
+            return row
+    return line - 1
+
+
+def state_panel(run: Run, side_by_side: bool = False) -> Group | Table:
+    if side_by_side:
+        both = Table.grid(padding=(0, 3))
+        both.add_row(phase_table(run), optimizer_table(run))
+        return both
     parts: list[Group | Text] = [phase_table(run), Text("")]
     parts.append(optimizer_table(run))
     return Group(*parts)

@@ -76,4 +76,7 @@ class HelpScreen(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one("#help").border_title = "Keys"
+        box = self.query_one("#help")
+        box.border_title = "Keys"
+        box.border_subtitle = "↑↓ scroll · esc: close"  # at 80x24 the note saying so is below the fold
+        box.focus()  # so that the arrows and page keys scroll it

@@ -229,7 +229,8 @@ class ParameterPanel(VerticalScroll, can_focus=False):
     @on(Input.Changed)
     def _typed(self, event: Input.Changed) -> None:
         event.stop()
-        self._check(self._field_of(event.input), event.value)
+        if event.input.has_focus:  # typed; not the value the field was made with, which would clear a mark
+            self._check(self._field_of(event.input), event.value)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
 from ..charts.palette import COLOR, Color
-from ..engine.race import Race
-from ..engine.run import Run
+
+if TYPE_CHECKING:  # the state pane is painted before torch is imported (it says so)
+    from ..engine.race import Race
+    from ..engine.run import Run
 
 BASE_HEIGHT = 7  # borders, the headline, the table of W and b, and the zero_grad note
 
@@ -52,6 +53,14 @@ class LiveState(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "State"
+
+    def show_loading(self, lines: list[Text]) -> None:
+        """Before the run is open: what is loading, and the keys waiting for it."""
+        height = 2 + len(lines)
+        if self.styles.height is None or self.styles.height.value != height:
+            self.styles.height = height
+        self.update(Group(*lines))
+        self.border_subtitle = "loading…"
 
     def show(self, race: Race, status: str) -> None:
         """Show the leader's numbers, with the status (paused, running, diverged) on the border,
@@ -140,6 +149,8 @@ def sparkline(values: list[float]) -> str:
 def fresh_grads_summed(run: Run) -> int | None:
     """How many epochs' fresh gradients ``.grad`` holds now: the n for which the last n fresh
     gradients of W add up to the W.grad the last step used (None if no n does)."""
+    import numpy as np  # here: the state pane is painted before numpy (and torch) are imported
+
     history = run.history
     if run.last is None or not len(history):
         return None
