@@ -128,7 +128,7 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
         leader = self.leader
         diverged_at = leader.diverged_at
         if diverged_at is not None and (back := self.race.undo_to_stable()):
-            self.run_log.undo_to(leader.epoch)
+            self.run_log.undo_to(leader.position)
             self.log_event(stepped_back_from_divergence(leader, back, diverged_at))
         elif not self.race.undo():
             if leader.epoch == leader.first_epoch == 0 and self.bring_back():
@@ -140,7 +140,7 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
                 message = "Nothing to undo: no epoch has run yet."
             self.notify(message, severity="warning")
             return
-        self.run_log.undo_to(leader.epoch)
+        self.run_log.undo_to(leader.position)
         self.run_screen.panel.show(leader.settings, self.pacer.speed)
         self.refresh_views()
 

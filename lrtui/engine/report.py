@@ -21,9 +21,19 @@ COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_ne
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
 
 
+def position(record: EpochRecord) -> float:
+    """Where in the run a step started, in epochs: its epoch, plus the part of the epoch its
+    batch starts at with mini-batches (``Run.position`` before it)."""
+    return record.epoch if record.batch is None else record.step / record.batches
+
+
 def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
     """The line the lessons print: W and b after the step, the cost computed in that epoch.
-    In a race, the contender's letter follows the epoch."""
+    In a race, the contender's letter follows the epoch. With mini-batches, the lessons'
+    batch line: the batch's number and its cost."""
+    if record.batch is not None:
+        who = f"{contender} " if contender else ""
+        return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
     start = f"Epoch {record.epoch:4d}/{epochs} {contender + ' ' if contender else ''}W: {record.w_next:.3f}"
     if record.b_next is None:
         return f"{start}, Cost: {record.cost:.6f}"

@@ -1,0 +1,198 @@
+"""Mini-batches and schedules (issue 13): every step equals the plain DataLoader loop in
+tests/plain_torch.py, through stepping, phases, undo, sessions and races."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plain_torch
+import pytest
+
+from lrtui.engine import Settings, SettingsError
+from lrtui.engine.race import Race, contender_settings
+from lrtui.engine.run import Run
+from lrtui.engine.session import load_session, save_session
+from lrtui.engine.trainer import EpochRecord
+
+TORCH_SCHEDULE = {"step_size": "step_size", "gamma": "gamma", "t_max": "T_max"}
+
+
+def plain(settings: Settings, schedule: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The plain-torch loop for these settings (noisy data, SGD or Adam); the scheduler's
+    arguments are the settings' unless given."""
+    x, y = plain_torch.noisy_data()
+    if schedule is None:
+        schedule = {TORCH_SCHEDULE[name]: getattr(settings, name) for name in TORCH_SCHEDULE}
+    return plain_torch.batch_loop(
+        x,
+        y,
+        settings.epochs,
+        batch_size=settings.batch_size,
+        shuffle=settings.shuffle,
+        seed=settings.seed,
+        model=settings.model,
+        lr=settings.learning_rate,
+        optimizer={"sgd": "SGD", "adam": "Adam"}[settings.optimizer],
+        zero_grad=settings.zero_grad,
+        scheduler=None if settings.scheduler == "none" else settings.scheduler,
+        schedule={k: v for k, v in schedule.items() if v is not None},
+    )
+
+
+def as_plain(record: EpochRecord) -> dict[str, Any]:
+    values = {name: getattr(record, name) for name in plain_torch.FIELDS}
+    return {**values, "batch": record.batch, "learning_rate": record.learning_rate}
+
+
+def run_all(run: Run) -> list[EpochRecord]:
+    records = []
+    while run.running:
+        records.append(run.step())
+    return records
+
+
+def noisy(**changes: Any) -> Settings:
+    return Settings(data="noisy", epochs=3, learning_rate=0.05).with_changes(**changes)
+
+
+@pytest.mark.parametrize("batch_size", [1, 10, 32, 100, 150])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_every_batch_equals_the_dataloader_loop(batch_size: int, shuffle: bool) -> None:
+    settings = noisy(batch_size=batch_size, shuffle=shuffle, epochs=1 if batch_size == 1 else 3)
+    records = run_all(Run(settings))
+    assert [as_plain(r) for r in records] == plain(settings)
+    count = -(-100 // batch_size)
+    assert {r.batches for r in records} == {count} and records[-1].batch == count
+
+
+def test_the_last_batch_is_smaller_and_an_epoch_is_its_batches() -> None:
+    run = Run(noisy(batch_size=32))
+    assert run.batches_per_epoch == 4 and run.batch == 0
+    for expected in (1, 2, 3):
+        record = run.step()
+        assert (record.epoch, record.batch, run.epoch, run.batch) == (0, expected, 0, expected)
+    last = run.step()
+    assert (last.batch, run.epoch, run.batch, run.steps, run.position) == (4, 1, 0, 4, 1.0)
+    x_batch, _ = run.last_batch()
+    assert len(x_batch) == 4
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"scheduler": "step", "step_size": 2, "gamma": 0.5},
+        {"scheduler": "exponential", "gamma": 0.8},
+        {"scheduler": "cosine", "t_max": 3},
+        {"scheduler": "step"},  # the documented defaults: step_size 100, gamma 0.1
+    ],
+)
+@pytest.mark.parametrize("batch_size", [None, 25])
+def test_every_schedule_steps_once_per_epoch_as_torch(
+    changes: dict[str, Any], batch_size: int | None
+) -> None:
+    settings = noisy(batch_size=batch_size, epochs=5, **changes)
+    records = [as_plain(r) for r in run_all(Run(settings))]
+    if changes == {"scheduler": "step"}:
+        assert records == plain(settings, {"step_size": 100, "gamma": 0.1})
+    else:
+        assert records == plain(settings)
+        assert len({r["learning_rate"] for r in records}) > 1
+    unscheduled = settings.with_changes(scheduler="none", step_size=None, gamma=None, t_max=None)
+    assert [as_plain(r) for r in run_all(Run(unscheduled))] == plain(unscheduled)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"zero_grad": False},
+        {"model": "linear"},
+        {"model": "linear", "zero_grad": False, "shuffle": True},
+        {"optimizer": "adam", "shuffle": True, "scheduler": "exponential", "gamma": 0.9},
+    ],
+)
+def test_zero_grad_off_linear_and_adam_with_batches(changes: dict[str, Any]) -> None:
+    settings = noisy(batch_size=10, **changes)
+    assert [as_plain(r) for r in run_all(Run(settings))] == plain(settings)
+
+
+def test_a_batch_phase_by_phase_is_the_same_step() -> None:
+    settings = noisy(batch_size=10, shuffle=True)
+    stepped, phased = Run(settings), Run(settings)
+    for _ in range(13):
+        record = None
+        while record is None:
+            record = phased.phase_step()
+        assert record == stepped.step()
+        assert phased.steps == stepped.steps
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        noisy(batch_size=10, shuffle=True, scheduler="step", step_size=1, gamma=0.7, epochs=30),
+        noisy(batch_size=32, model="linear", zero_grad=False, shuffle=True, epochs=30),
+        noisy(scheduler="cosine", t_max=10, epochs=150),
+    ],
+)
+def test_undo_then_redo_gives_the_same_numbers(settings: Settings) -> None:
+    run = Run(settings)
+    forward = [run.step() for _ in range(100)]
+    for back in (1, 7, 38):
+        assert run.undo(back)
+        assert run.steps == 100 - back and len(run.history) == 100 - back
+        assert list(run.history) == forward[: 100 - back]
+        assert [run.step() for _ in range(back)] == forward[100 - back :]
+    assert [as_plain(r) for r in forward] == plain(settings)[:100]
+
+
+@pytest.mark.parametrize("steps", [0, 7, 10, 33])
+def test_a_session_saved_mid_epoch_steps_on_bit_for_bit(tmp_path, steps: int) -> None:
+    settings = noisy(batch_size=10, shuffle=True, scheduler="exponential", gamma=0.9, epochs=10)
+    run = Run(settings)
+    run.follow_steps(steps)
+    save_session(tmp_path / "s.json", run)
+    loaded = load_session(tmp_path / "s.json")
+    assert (loaded.epoch, loaded.batch, loaded.steps) == (run.epoch, run.batch, steps)
+    assert list(loaded.history) == list(run.history)
+    assert loaded.last_batch() is None if steps == 0 else loaded.last_batch()[0].equal(run.last_batch()[0])
+    assert [loaded.step() for _ in range(25)] == [run.step() for _ in range(25)]
+    assert loaded.undo(25) and loaded.steps == steps and not loaded.undo()
+
+
+def test_a_full_batch_session_has_no_loop_entry(tmp_path) -> None:
+    run = Run(Settings())
+    run.follow(3)
+    save_session(tmp_path / "s.json", run)
+    assert '"loop"' not in (tmp_path / "s.json").read_text()
+
+
+def test_a_race_of_batch_sizes_equals_each_plain_loop() -> None:
+    base = noisy(batch_size=10, shuffle=True, epochs=4)
+    race = Race.of(
+        base, [contender_settings(base, "batch-size=100"), contender_settings(base, "batch-size=32")]
+    )
+    for _ in range(7):
+        race.step()
+    # the rivals stand as far through the epochs as the leader, rounded up to a step of theirs
+    assert [run.steps for run in race] == [7, 1, 3]
+    race.undo()
+    assert [run.steps for run in race] == [6, 1, 3]
+    race.step(44)  # the leader ends its last epoch (5 epochs of 10 batches); the rivals theirs
+    for run in race:
+        assert not run.running
+        assert [as_plain(r) for r in run.history] == plain(run.settings)
+
+
+def test_settings_refuse_a_loop_option_without_its_loop() -> None:
+    with pytest.raises(SettingsError, match="needs a batch size") as shuffle:
+        Settings(shuffle=True)
+    assert shuffle.value.field == "shuffle"
+    for name, value in (("step_size", 3), ("gamma", 0.5), ("t_max", 4)):
+        with pytest.raises(SettingsError, match="choose that scheduler first") as error:
+            Settings(**{name: value})
+        assert error.value.field == name
+    with pytest.raises(SettingsError, match="at most 1"):
+        Settings(scheduler="exponential", gamma=1.5)
+    with pytest.raises(SettingsError, match="between 1"):
+        Settings(batch_size=0)
+    assert Settings(scheduler="cosine").schedule() == {"T_max": 100}
