@@ -188,7 +188,7 @@ def test_settings_refuse_a_loop_option_without_its_loop() -> None:
         Settings(shuffle=True)
     assert shuffle.value.field == "shuffle"
     for name, value in (("step_size", 3), ("gamma", 0.5), ("t_max", 4)):
-        with pytest.raises(SettingsError, match="choose that scheduler first") as error:
+        with pytest.raises(SettingsError, match="it needs scheduler") as error:
             Settings(**{name: value})
         assert error.value.field == name
     with pytest.raises(SettingsError, match="at most 1"):

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from .run import Run
 
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
+# Added to the rows of runs with mini-batches or a schedule: the batch (None with the full
+# batch) and the lr the step used.
+LOOP_COLUMNS: tuple[str, ...] = (*COLUMNS, "batch", "learning_rate")
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
 
 
@@ -45,16 +48,16 @@ def logged(record: EpochRecord, log_every: int) -> bool:
     return record.epoch % log_every == 0 or not record.finite
 
 
-def row(record: EpochRecord) -> dict[str, int | float | None]:
+def row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
     """The record's columns by name (b columns are None without bias)."""
-    return {column: getattr(record, column) for column in COLUMNS}
+    return {column: getattr(record, column) for column in columns}
 
 
-def json_row(record: EpochRecord) -> dict[str, int | float | None]:
+def json_row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
     """``row`` with non-finite numbers as None, since JSON has no NaN or infinity."""
     return {
         column: None if isinstance(value, float) and not math.isfinite(value) else value
-        for column, value in row(record).items()
+        for column, value in row(record, columns).items()
     }
 
 

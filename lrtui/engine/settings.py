@@ -145,7 +145,8 @@ def _check_batches_and_schedule(settings: Settings) -> None:
     for name, schedulers in SCHEDULE_PARAMETERS.items():
         if getattr(settings, name) is not None and settings.scheduler not in schedulers:
             takes = " or ".join(SCHEDULER_NAMES[s] for s in schedulers)
-            raise SettingsError(name, f"{label(name)} is a setting of {takes}: choose that scheduler first")
+            needs = " or ".join(schedulers)
+            raise SettingsError(name, f"{label(name)} is a setting of {takes}: it needs scheduler {needs}")
 
 
 def default(name: str) -> Any:
