@@ -29,6 +29,7 @@ from .engine.settings import (
     PROBLEM_FIELDS,
     field_text,
     label,
+    loop_changes,
     model_text,
 )
 from .keys import KEYS, TYPED_ACTIONS
@@ -75,7 +76,7 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
             return True
         old = leader.settings
         try:
-            new = old.with_changes(**{field: value})
+            new = old.with_changes(**{field: value, **loop_changes(old, field, value)})
         except SettingsError as error:
             self._refuse(field, error.message)
             return False
@@ -92,7 +93,10 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
             self.start_over(run, f"{change}: a new problem, so the run starts again at epoch 0")
             return True
         self.race.apply(new)
-        self.log_event(f"from epoch {leader.epoch}: {change}")
+        where = f"epoch {leader.epoch}" + (
+            f", batch {leader.batch + 1}" if leader.settings.mini_batches else ""
+        )
+        self.log_event(f"from {where}: {change}")
         if field == "zero_grad" and not value and self.lesson is None:
             self.log_event(
                 ".grad now adds each epoch's fresh gradient to the ones before; lesson 4 (press l) "
@@ -122,6 +126,11 @@ class LrtuiApp(FileActions, LessonActions, RaceActions):
 
     def action_step(self, count: int) -> None:
         self.advance(count)
+
+    def action_step_epoch(self) -> None:
+        """The rest of the epoch in progress, or a whole one between epochs."""
+        leader = self.leader
+        self.advance(leader.batches_per_epoch - leader.batch)
 
     def action_step_back(self) -> None:
         self.stop_running()

@@ -81,6 +81,14 @@ class Run:
         count = self.simulation.batches_per_epoch
         return self.steps if count == 1 else self.steps / count
 
+    @property
+    def learning_rate_in_use(self) -> float:
+        return self.simulation.learning_rate_in_use
+
+    def learning_rate_next_epoch(self) -> float | None:
+        """With a schedule, the lr from the next epoch on (None without one)."""
+        return self.simulation.learning_rate_next_epoch()
+
     def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The points of the last step's batch (None with the full batch)."""
         return self.simulation.last_batch()

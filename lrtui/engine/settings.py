@@ -138,6 +138,21 @@ class Settings:
         return {TORCH_SCHEDULE_ARGUMENTS[name]: value for name, value in values.items()}
 
 
+def loop_changes(settings: Settings, field: str, value: Any) -> dict[str, Any]:
+    """What else changes with a new scheduler or batch size in the app: the schedule
+    parameters the new scheduler does not take go back to unset, and shuffle goes off with
+    the full batch."""
+    if field == "scheduler":
+        return {
+            name: None
+            for name, schedulers in SCHEDULE_PARAMETERS.items()
+            if value not in schedulers and getattr(settings, name) is not None
+        }
+    if field == "batch_size" and value is None and settings.shuffle:
+        return {"shuffle": False}
+    return {}
+
+
 def _check_batches_and_schedule(settings: Settings) -> None:
     """A DataLoader option needs a batch size, a schedule parameter its scheduler."""
     if settings.shuffle and settings.batch_size is None:

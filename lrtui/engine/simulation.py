@@ -14,7 +14,7 @@ import torch
 from torch import optim
 
 from . import data as data_module
-from .batches import make_scheduler
+from .batches import make_scheduler, step_schedule
 from .data import Dataset
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
@@ -99,6 +99,21 @@ class Simulation:
         if feed is None:
             return self.epoch
         return self.epoch * feed.count(self.dataset) + feed.done
+
+    @property
+    def learning_rate_in_use(self) -> float:
+        """The lr the next step will use (the schedule's, when there is one)."""
+        return float(self.trainer_between_epochs.optimizer.param_groups[0]["lr"])
+
+    def learning_rate_next_epoch(self) -> float | None:
+        """With a schedule, the lr it will set when the epoch in progress (or the next, between
+        epochs) ends, worked out by torch on a copy; None without a schedule."""
+        scheduler = self.trainer_between_epochs.scheduler
+        if scheduler is None:
+            return None
+        twin = copy.deepcopy(scheduler)
+        step_schedule(twin)
+        return float(twin.optimizer.param_groups[0]["lr"])
 
     def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The points of the last step's batch (None with the full batch or before any step)."""
