@@ -196,3 +196,28 @@ def test_settings_refuse_a_loop_option_without_its_loop() -> None:
     with pytest.raises(SettingsError, match="between 1"):
         Settings(batch_size=0)
     assert Settings(scheduler="cosine").schedule() == {"T_max": 100}
+
+
+def test_the_chart_scene_shows_the_next_batch_its_optimum_and_the_epoch_means() -> None:
+    import numpy as np
+
+    from lrtui.charts.scene import scene_of
+
+    race = Race.of(noisy(batch_size=30, shuffle=True))
+    race.step(6)  # epoch 1, batch 2 of 4 done
+    scene = scene_of(race)
+    (x, y), number, count = race.leader.next_batch()
+    assert (number, count) == (3, 4) and scene.batch is not None
+    assert scene.batch.xs == x.flatten().tolist() and len(scene.batch.xs) == 30
+    # the batch's own least-squares line, in float64 from its points
+    xs, ys = np.asarray(scene.batch.xs, dtype=np.float64), np.asarray(scene.batch.ys, dtype=np.float64)
+    slope, intercept = np.polyfit(xs, ys, 1)
+    assert scene.batch.optimum == pytest.approx((slope, intercept), rel=1e-9)
+    # the next step is the one the scene's batch trains on
+    stepped = race.leader.step()
+    assert (stepped.batch, stepped.w) == (3, scene.next.w) and stepped == scene.next
+    means = scene.epoch_means
+    costs = [r.cost for r in race.leader.history]
+    assert means[1].tolist() == pytest.approx([np.mean(costs[:4]), np.mean(costs[4:6])])
+    assert means[0].tolist() == [0.375, 1.375]  # the middle of each epoch's four steps
+    assert scene.track.epochs.tolist() == [0, 0.25, 0.5, 0.75, 1.0, 1.25]

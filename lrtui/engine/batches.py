@@ -92,6 +92,12 @@ class BatchFeed:
             self._epoch(dataset)
         return batch, number, len(batches)
 
+    def upcoming(self, dataset: Dataset) -> tuple[Batch, int, int]:
+        """The batch the next step takes, its number and the epoch's count; nothing moves (the
+        epoch's batches are taken from the DataLoader if they were not yet: the same ones)."""
+        batches = self._epoch(dataset)
+        return batches[self.done], self.done + 1, len(batches)
+
     @property
     def epoch_ended(self) -> bool:
         """True between epochs (no batch of an epoch done yet)."""

@@ -89,6 +89,10 @@ class Run:
         """With a schedule, the lr from the next epoch on (None without one)."""
         return self.simulation.learning_rate_next_epoch()
 
+    def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
+        """The next step's batch, its number and the epoch's count (None: the full batch)."""
+        return self.simulation.next_batch()
+
     def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The points of the last step's batch (None with the full batch)."""
         return self.simulation.last_batch()

@@ -115,6 +115,12 @@ class Simulation:
         step_schedule(twin)
         return float(twin.optimizer.param_groups[0]["lr"])
 
+    def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
+        """The points of the batch the next step trains on, its number and the epoch's batch
+        count (None with the full batch)."""
+        feed = self.trainer_between_epochs.feed
+        return None if feed is None or self.finished else feed.upcoming(self.dataset)
+
     def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The points of the last step's batch (None with the full batch or before any step)."""
         feed = self.trainer_between_epochs.feed
