@@ -221,3 +221,52 @@ def test_the_chart_scene_shows_the_next_batch_its_optimum_and_the_epoch_means() 
     assert means[1].tolist() == pytest.approx([np.mean(costs[:4]), np.mean(costs[4:6])])
     assert means[0].tolist() == [0.375, 1.375]  # the middle of each epoch's four steps
     assert scene.track.epochs.tolist() == [0, 0.25, 0.5, 0.75, 1.0, 1.25]
+
+
+def test_the_history_export_numbers_each_batch(tmp_path) -> None:
+    from lrtui.engine.report import export_history_csv
+
+    run = Run(noisy(batch_size=40))
+    run.follow(2)
+    export_history_csv(tmp_path / "h.csv", run.history)
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0].startswith("epoch,batch,w,b,cost")
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        ["0", "1"],
+        ["0", "2"],
+        ["0", "3"],
+        ["1", "1"],
+        ["1", "2"],
+        ["1", "3"],
+    ]
+    full = Run(noisy())
+    full.follow(2)
+    export_history_csv(tmp_path / "f.csv", full.history)
+    assert (tmp_path / "f.csv").read_text().startswith("epoch,w,b,cost")
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda loop: loop.update(generator="00ff"), "not the state of a torch.Generator"),
+        (lambda loop: loop.update(batch=9), "out of range"),
+        (lambda loop: loop["history_batch"].__setitem__(0, 5), "out of range"),
+        (lambda loop: loop["history_batch"].pop(), "wrong length"),
+        (lambda loop: loop["scheduler"].pop("gamma"), "loop scheduler: expected"),
+        (lambda loop: loop["scheduler"].update(gamma=0.25), "not the settings' exponential schedule"),
+        (lambda loop: loop.pop("scheduler"), "does not match its batch size and scheduler"),
+        (lambda loop: loop.update(lr="fast"), "loop lr: expected a number"),
+    ],
+)
+def test_a_bad_loop_entry_is_refused_with_a_reason(tmp_path, change, why: str) -> None:
+    import json
+
+    from lrtui.engine.session import SessionError, session_dict
+
+    run = Run(noisy(batch_size=40, shuffle=True, scheduler="exponential", gamma=0.9))
+    run.follow_steps(4)
+    document = session_dict(run)
+    change(document["loop"])
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(SessionError, match=why):
+        load_session(tmp_path / "bad.json")

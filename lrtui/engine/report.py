@@ -228,12 +228,13 @@ def _parameters_now(run: Run) -> str:
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
     """Every epoch of the history as CSV (b columns empty without bias), written atomically."""
 
+    # with mini-batches, a row per batch, numbered after its epoch
+    columns = HISTORY_COLUMNS if not any(history.batch) else ("epoch", "batch", *HISTORY_COLUMNS[1:])
+
     def write(out: TextIO) -> None:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HISTORY_COLUMNS)
+        writer.writerow(columns)
         for record in history:
-            writer.writerow(
-                ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
-            )
+            writer.writerow(["" if (value := getattr(record, name)) is None else value for name in columns])
 
     write_atomically(path, write)
