@@ -7,6 +7,8 @@ from typing import Any
 
 import plain_torch
 import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
 
 from lrtui.engine import Settings, SettingsError
 from lrtui.engine.race import Race, contender_settings
@@ -270,3 +272,34 @@ def test_a_bad_loop_entry_is_refused_with_a_reason(tmp_path, change, why: str) -
     (tmp_path / "bad.json").write_text(json.dumps(document))
     with pytest.raises(SessionError, match=why):
         load_session(tmp_path / "bad.json")
+
+
+def test_a_learning_rate_changed_mid_epoch_takes_effect_from_the_next_batch_and_undoes() -> None:
+    settings = noisy(batch_size=10, shuffle=True, scheduler="exponential", gamma=0.9)
+    run = Run(settings)
+    before = [run.step() for _ in range(13)]
+    run.apply(settings.with_changes(learning_rate=0.2))  # as a script sets param_groups' lr
+    after = [run.step() for _ in range(10)]
+    assert {r.learning_rate for r in after[:7]} == {0.2} and after[7].learning_rate == pytest.approx(0.18)
+    # the same in plain torch: the lr set in the optimizer before batch 4 of epoch 1
+    x, y = plain_torch.noisy_data()
+    W, b = torch.zeros(1, requires_grad=True), torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=0.05)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.9)
+    loader = DataLoader(
+        TensorDataset(x, y), batch_size=10, shuffle=True, generator=torch.Generator().manual_seed(1)
+    )
+    steps = []
+    for _epoch in range(3):
+        for x_batch, y_batch in loader:
+            if len(steps) == 13:
+                optimizer.param_groups[0]["lr"] = 0.2
+            cost = torch.mean((x_batch * W + b - y_batch) ** 2)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+            steps.append((cost.item(), W.item(), b.item()))
+        scheduler.step()
+    assert [(r.cost, r.w_next, r.b_next) for r in before + after] == steps[:23]
+    assert run.undo(12) and run.settings.learning_rate == 0.05 and run.steps == 11
+    assert [run.step() for _ in range(2)] == before[11:]
