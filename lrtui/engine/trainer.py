@@ -5,6 +5,10 @@ cost = torch.mean((hypothesis - y_train) ** 2)   # or F.mse_loss
 optimizer.zero_grad()                 # skipped when zero_grad is off
 cost.backward()
 optimizer.step()
+
+With mini-batches (``batch_size`` set) the same body runs on the next batch of the DataLoader
+(``batches.BatchFeed``) instead of the whole data; with a schedule, ``scheduler.step()``
+follows the epoch's last ``optimizer.step()``.
 """
 
 from __future__ import annotations
