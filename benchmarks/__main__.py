@@ -13,6 +13,7 @@ from .charts import chart_benchmark_lines
 from .data import data_benchmarks
 from .engine import engine_benchmarks
 from .memory import memory_benchmarks
+from .minibatch import minibatch_benchmarks
 from .startup import startup_benchmarks
 
 GROUPS: dict[str, Callable[[], list[str]]] = {
@@ -22,6 +23,7 @@ GROUPS: dict[str, Callable[[], list[str]]] = {
     "data": data_benchmarks,
     "memory": memory_benchmarks,
     "startup": startup_benchmarks,
+    "minibatch": minibatch_benchmarks,
 }
 
 

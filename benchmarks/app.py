@@ -45,14 +45,17 @@ class AppRun:
     key_latencies: list[float]
 
 
-async def app_at_full_speed(seconds: float, key_presses: int, race: tuple[str, ...] = ()) -> AppRun:
-    """Run the app at 120x40 at full speed; count epochs, frames and key latency.
-    ``race``: changes for contenders racing the run, as typed after the a key."""
+async def app_at_full_speed(
+    seconds: float, key_presses: int, race: tuple[str, ...] = (), settings: Settings | None = None
+) -> AppRun:
+    """Run the app at 120x40 at full speed; count epochs (optimizer steps, with mini-batches),
+    frames and key latency. ``race``: changes for contenders racing the run, as typed after the
+    a key; ``settings``: the run's own (the lessons' first, for a billion epochs, by default)."""
     from lrtui.app import LrtuiApp
     from lrtui.engine.race import contender_settings
     from lrtui.pacing import FULL_SPEED
 
-    settings = Settings(epochs=10**9)
+    settings = settings or Settings(epochs=10**9)
     app = LrtuiApp(
         Race.of(settings, [contender_settings(settings, changes) for changes in race]), speed=FULL_SPEED
     )
@@ -61,10 +64,10 @@ async def app_at_full_speed(seconds: float, key_presses: int, race: tuple[str, .
     latencies: list[float] = []
     async with app.run_test(size=(120, 40), headless=False) as pilot:
         await pilot.press("space")
-        start, first_epoch, first_frame = time.perf_counter(), leader.epoch, FrameCountingDriver.frames
+        start, first_epoch, first_frame = time.perf_counter(), leader.steps, FrameCountingDriver.frames
         await asyncio.sleep(seconds)
         elapsed = time.perf_counter() - start
-        epochs, shown = leader.epoch - first_epoch, FrameCountingDriver.frames - first_frame
+        epochs, shown = leader.steps - first_epoch, FrameCountingDriver.frames - first_frame
         for _ in range(key_presses):
             zero_grad = leader.settings.zero_grad
             sent = time.perf_counter()

@@ -28,6 +28,7 @@ from .engine.settings import (
     SettingsError,
     field_text,
     label,
+    loop_changes,
 )
 from .keys import KEYS, TYPED_ACTIONS
 from .lazy import lazy_callable
@@ -63,7 +64,7 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
             return True
         old = leader.settings
         try:
-            new = old.with_changes(**{field: value})
+            new = old.with_changes(**{field: value, **loop_changes(old, field, value)})
         except SettingsError as error:
             self._refuse(field, error.message)
             return False
@@ -82,7 +83,10 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
             self.start_over(run, f"{change}: a new problem, so the run starts again at epoch 0")
             return True
         self.race.apply(new)
-        self.log_event(f"from epoch {leader.epoch}: {change}")
+        where = f"epoch {leader.epoch}" + (
+            f", batch {leader.batch + 1}" if leader.settings.mini_batches else ""
+        )
+        self.log_event(f"from {where}: {change}")
         if field == "zero_grad" and not value and self.lesson is None:
             self.log_event(
                 ".grad now adds each epoch's fresh gradient to the ones before; lesson 4 (press l) "
@@ -113,12 +117,17 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
     def action_step(self, count: int) -> None:
         self.advance(count)
 
+    def action_step_epoch(self) -> None:
+        """The rest of the epoch in progress, or a whole one between epochs."""
+        leader = self.leader
+        self.advance(leader.batches_per_epoch - leader.batch)
+
     def action_step_back(self) -> None:
         self.stop_running()
         leader = self.leader
         diverged_at = leader.diverged_at
         if diverged_at is not None and (back := self.race.undo_to_stable()):
-            self.run_log.undo_to(leader.epoch)
+            self.run_log.undo_to(leader.position)
             self.log_event(stepped_back_from_divergence(leader, back, diverged_at))
         elif not self.race.undo():
             if leader.epoch == leader.first_epoch == 0 and self.bring_back():
@@ -130,7 +139,7 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
                 message = "Nothing to undo: no epoch has run yet."
             self.notify(message, severity="warning")
             return
-        self.run_log.undo_to(leader.epoch)
+        self.run_log.undo_to(leader.position)
         self.run_screen.panel.show(leader.settings, self.pacer.speed)
         self.refresh_views()
 

@@ -159,4 +159,7 @@ class FileActions(RunApp):
 
 
 def loaded_text(path: str, run: Run) -> str:
+    if run.settings.mini_batches:  # a record per batch
+        where = f"epoch {run.epoch}, batch {run.batch + 1} of {run.batches_per_epoch}"
+        return f"loaded {path}: {len(run.history)} steps of history, next {where}"
     return f"loaded {path}: {len(run.history)} epochs of history, next epoch {run.epoch}"

@@ -170,7 +170,7 @@ class RunApp(App[None]):
 
     def log_event(self, text: str) -> None:
         """An event line (setting changed, reset, ...), written after any epoch lines still pending."""
-        self.run_log.event(text, self.leader.epoch)
+        self.run_log.event(text, self.leader.position)
         if not self.running:
             self.refresh_views()
 

@@ -12,12 +12,15 @@ def key(keys: str, action: str, description: str, id: str, tooltip: str, show: b
 
 KEYS: list[Binding] = [
     key("space", "toggle_run", "Run", "run", "run or pause: epochs keep coming at the chosen speed"),
-    key("n,right", "step(1)", "Step", "step-1", "run one epoch: forward, cost, zero_grad, backward, step"),
+    key("n,right", "step(1)", "Step", "step-1",
+        "run one step: forward, cost, zero_grad, backward, step (an epoch; with mini-batches, one batch)"),
     key("u,left", "step_back", "Undo", "step-back",
-        "undo one epoch: W, b, .grad and the optimizer's state as they were (bit for bit); after a"
+        "undo one step (an epoch, or a batch): W, b, .grad and the optimizer's state as they were (bit for bit); after a"
         " divergence, back to before the cost began to grow, in one press"),
-    key("N", "step(10)", "×10", "step-10", "run 10 epochs", show=False),
-    key("ctrl+n", "step(100)", "×100", "step-100", "run 100 epochs", show=False),
+    key("N", "step(10)", "×10", "step-10", "run 10 steps (epochs, or batches)", show=False),
+    key("ctrl+n", "step(100)", "×100", "step-100", "run 100 steps (epochs, or batches)", show=False),
+    key("f", "step_epoch", "Epoch", "step-epoch",
+        "finish the epoch: run the rest of its batches (a whole epoch between epochs)", show=False),
     key("r", "reset", "Reset", "reset", "start again from epoch 0 with the same settings"),
     key("z", "toggle_zero_grad", "zero_grad", "zero-grad",
         "turn optimizer.zero_grad() on or off (off: .grad accumulates)"),

@@ -47,23 +47,28 @@ class Progress:
 def writer_for(
     output_format: str, out: TextIO, epochs: int, race: Race
 ) -> Callable[[str, EpochRecord], object]:
-    """How one logged epoch is written; in a race, each row names its contender (letter and
-    what sets it apart)."""
-    from .engine.report import COLUMNS, json_row, log_line, row
+    """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
+    row names its contender (letter and what sets it apart)."""
+    from .engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
 
     racing = len(race) > 1
+    looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
+    columns = LOOP_COLUMNS if looped else COLUMNS
     described = dict(zip((run.letter for run in race), race.labels(), strict=True))
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("contender", "description", *COLUMNS) if racing else COLUMNS)
-        cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
+        writer.writerow(("contender", "description", *columns) if racing else columns)
+        cells = lambda record: ["" if value is None else value for value in row(record, columns).values()]  # noqa: E731
         if racing:
             return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
         return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
         if racing:
             return lambda letter, record: out.write(
-                json.dumps({"contender": letter, "description": described[letter], **json_row(record)}) + "\n"
+                json.dumps(
+                    {"contender": letter, "description": described[letter], **json_row(record, columns)}
+                )
+                + "\n"
             )
-        return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
+        return lambda letter, record: out.write(json.dumps(json_row(record, columns)) + "\n")
     return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")

@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
-from .engine.settings import OPTIMIZER_NAMES, Settings, model_text
+from .engine.settings import OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
 from .pacing import speed_label
 from .widgets.lessons import LessonBox
 from .widgets.loading import LoadingChart, LoadingPanel
@@ -153,6 +153,10 @@ class RunScreen(Screen[None]):
             f"zero_grad {'on' if settings.zero_grad else 'off'}",
             speed_label(speed),
         ]
+        if settings.batch_size is not None:
+            parts.insert(3, f"batch {settings.batch_size}{' shuffled' if settings.shuffle else ''}")
+        if settings.scheduler != "none":
+            parts.insert(-1, SCHEDULER_NAMES[settings.scheduler])
         summary = " · ".join(parts) + " · s: parameters"
         if summary != self._summary:  # asked every frame; written only when it changes
             self._summary = summary

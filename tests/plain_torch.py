@@ -12,6 +12,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
+from torch.utils.data import DataLoader, TensorDataset
 
 FIELDS = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
 
@@ -243,3 +244,69 @@ def log_lines(records: list[dict[str, Any]], nb_epochs: int, every: int = 100) -
                 )
             )
     return lines
+
+
+SCHEDULERS = {"step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR"}
+
+
+def batch_loop(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    nb_epochs: int,
+    *,
+    batch_size: int | None,
+    shuffle: bool = False,
+    seed: int = 1,
+    model: str = "raw",
+    lr: float = 0.01,
+    optimizer: str = "SGD",
+    options: dict[str, Any] | None = None,
+    zero_grad: bool = True,
+    scheduler: str | None = None,
+    schedule: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The mini-batch lesson loop (issue 13): TensorDataset + DataLoader with its own seeded
+    generator, one record per optimizer step, ``scheduler.step()`` after each epoch's batches.
+    ``batch_size=None`` is the full-batch loop with a schedule. Records add ``batch`` and
+    ``learning_rate`` (the lr the step used) to FIELDS."""
+    linear = None
+    if model == "linear":
+        torch.manual_seed(seed)
+        linear = nn.Linear(1, 1)
+        W, b = linear.weight, linear.bias
+    else:
+        W = torch.zeros(1, requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+    params = [W, b]
+    opt = make_optimizer(optimizer, params, lr, **(options or {}))
+    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
+    if batch_size is None:
+        dataloader: Any = [(x_train, y_train)]
+    else:
+        dataset = TensorDataset(x_train, y_train)
+        dataloader = DataLoader(
+            dataset, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed)
+        )
+    records = []
+    for epoch in range(nb_epochs + 1):
+        for batch_idx, (x_batch, y_batch) in enumerate(dataloader):
+            w_before, b_before = W.item(), b.item()
+            used_lr = opt.param_groups[0]["lr"]
+            if linear is not None:
+                cost = F.mse_loss(linear(x_batch), y_batch)
+            else:
+                hypothesis = x_batch * W + b
+                cost = torch.mean((hypothesis - y_batch) ** 2)
+            if zero_grad:
+                opt.zero_grad()
+            cost.backward()
+            grad_w, grad_b = W.grad.item(), b.grad.item()
+            opt.step()
+            values = (epoch, w_before, b_before, cost.item(), grad_w, grad_b, W.item(), b.item())
+            record = dict(zip(FIELDS, values, strict=True))
+            record["batch"] = None if batch_size is None else batch_idx + 1
+            record["learning_rate"] = used_lr
+            records.append(record)
+        if sched is not None:
+            sched.step()
+    return records

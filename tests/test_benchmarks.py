@@ -53,3 +53,12 @@ async def test_the_frame_counting_driver_sees_every_frame_the_app_writes() -> No
         app.query_one("#label", Static).update("1")
         await pilot.pause()
         assert first > before and FrameCountingDriver.frames > first
+
+
+def test_the_minibatch_comparison_runs_both_loops_and_reports_steps() -> None:
+    from benchmarks.minibatch import batch_comparison, step_line
+
+    lrtui, bare = batch_comparison(10, steps=15, rounds=1)
+    assert lrtui > 0 and bare > 0
+    line = step_line("engine step, noisy, batch 10", 50.0, 100.0, "<= 1.2x")
+    assert "steps/s" in line and "per-step ratio 2.000x" in line

@@ -33,6 +33,7 @@ def test_every_flag_sets_its_field() -> None:
     values = {"data": "noisy", "model": "linear", "optimizer": "rmsprop", "learning_rate": "0.5"}
     values |= {"momentum": "0.5", "init_w": "2", "init_b": "-1", "loss_reduction": "sum", "seed": "7"}
     values |= {"epochs": "9", "log_every": "3"}
+    values |= {"batch_size": "10", "scheduler": "step", "step_size": "5", "gamma": "0.5", "t_max": "7"}
     argv: list[str] = []
     for field in FIELDS:
         argv += [field.flag] if field.switch is not None else [field.flag, values[field.name]]
@@ -53,7 +54,14 @@ def test_race_keys_and_shared_fields_come_from_the_registry() -> None:
 
 
 def test_problem_fields_restart_the_run() -> None:
-    assert PROBLEM_FIELDS == {"data", "model", "bias", "init_w", "init_b", "seed"}
+    assert PROBLEM_FIELDS == {"data", "model", "bias", "init_w", "init_b", "seed"} | {
+        "batch_size",
+        "shuffle",
+        "scheduler",
+        "step_size",
+        "gamma",
+        "t_max",
+    }
 
 
 @pytest.mark.parametrize("field", [f.name for f in FIELDS])

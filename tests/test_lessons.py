@@ -36,6 +36,12 @@ PRESETS = {
     "noisy-limit": Settings(
         data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, epochs=1000, log_every=100
     ),
+    "mini-batches": Settings(
+        data="noisy", init_w=10.0, init_b=-5.0, learning_rate=0.1, batch_size=100, epochs=20, log_every=1
+    ),
+    "lr-schedule": Settings(
+        data="noisy", init_w=10.0, init_b=-5.0, learning_rate=1.0, epochs=100, log_every=10
+    ),
 }
 
 
@@ -88,8 +94,8 @@ def test_a_translation_without_some_keys_falls_back_to_english(monkeypatch: pyte
 
 def test_lessons_are_found_by_number_or_name_and_refused_otherwise() -> None:
     assert find_lesson("3").id == "deeper-look" and find_lesson("deeper-look").number == 3
-    with pytest.raises(LessonError, match="no lesson '7'"):
-        find_lesson("7")
+    with pytest.raises(LessonError, match="no lesson '9'"):
+        find_lesson("9")
     with pytest.raises(LessonError, match="no lessons in language 'fr'"):
         lessons("fr")
 
@@ -221,7 +227,7 @@ def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
-    assert len(lines) == 7
+    assert len(lines) == 9
     assert lines[-1] == "수업을 시작하려면: lrtui --lesson N"
 
 
@@ -235,7 +241,7 @@ def test_lrtui_lessons_ends_with_how_to_start_one_in_english_by_default(
 @pytest.mark.parametrize(
     ("argv", "flag", "why"),
     [
-        (["--lesson", "9"], "--lesson", "no lesson '9'"),
+        (["--lesson", "11"], "--lesson", "no lesson '11'"),
         (["--lesson", "2", "--lr", "0.5"], "--lesson", "drop --lr"),
         (["--lesson", "2", "--load", "x.json"], "--lesson", "drop --load"),
         (["--lang", "fr"], "--lang", "no lessons in 'fr'"),

@@ -29,7 +29,15 @@ from lrtui.engine.script import PHASES, phase_lines, script_for, write_script
 
 TIMEOUT = 60
 MARK = "=== lrtui-test script: "
-ALLOWED_IMPORTS = {"csv", "math", "torch", "torch.nn", "torch.nn.functional", "torch.optim"}
+ALLOWED_IMPORTS = {
+    "csv",
+    "math",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.optim",
+    "torch.utils.data",
+}
 
 CSV_TEXT = "\ufeff X , y \n1, 2.5\n2,4.4\n\n   \n3.5 ,7.9\n-1,-1.7\n0.25,1.1\n"
 
@@ -112,6 +120,33 @@ CASES: tuple[Case, ...] = (
     case("diverge-linear-sum", "--model", "linear", "--loss-reduction", "sum", "--lr", "0.5", exit_code=3),
     # epochs 0: only epoch 0 runs
     case("zero-epochs", "--epochs", "0", "--log-every", "7"),
+    # mini-batches through a DataLoader and lr schedules (issue 13)
+    case("batches-32", "--data", "noisy", "--batch-size", "32", "--epochs", "20", "--log-every", "5"),
+    case("batches-10-shuffle", "--data", "noisy", "--batch-size", "10", "--shuffle", *SHORT),
+    case("batches-1-linear", "--data", "noisy", "--model", "linear", "--batch-size", "1", "--epochs", "2"),
+    case("batches-all", "--batch-size", "7", "--shuffle", "--no-zero-grad", "--no-bias", *SHORT),
+    case(
+        "batches-adam-steplr",
+        *("--data", "noisy", "--batch-size", "25", "--shuffle", "--optimizer", "adam", "--lr", "0.5"),
+        *(
+            "--scheduler",
+            "step",
+            "--step-size",
+            "10",
+            "--gamma",
+            "0.5",
+            "--epochs",
+            "40",
+            "--log-every",
+            "10",
+        ),
+    ),
+    case("full-exponential", "--scheduler", "exponential", "--gamma", "0.99", "--lr", "0.1", *SHORT),
+    case("full-cosine", "--data", "noisy", "--scheduler", "cosine", "--t-max", "50", "--lr", "0.1", *SHORT),
+    case("full-steplr-defaults", "--scheduler", "step", "--lr", "0.05", *SHORT),
+    case(
+        "batches-diverge", "--data", "noisy", "--batch-size", "4", "--lr", "3", "--epochs", "5", exit_code=3
+    ),
 )
 
 

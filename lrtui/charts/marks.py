@@ -14,7 +14,18 @@ import numpy as np
 from ..engine import CostSurface
 from .canvas import Plt
 from .geometry import Frame, Span, clip_segment, finite
-from .palette import DASHED, DOTTED, FRESH_HEADS, LEVELS, SOLID, STEP_HEADS, Color, Dashes, Palette
+from .palette import (
+    BATCH_OPTIMUM,
+    DASHED,
+    DOTTED,
+    FRESH_HEADS,
+    LEVELS,
+    SOLID,
+    STEP_HEADS,
+    Color,
+    Dashes,
+    Palette,
+)
 from .scene import Scene
 
 STEP_LINE = SOLID  # the step the optimizer takes
@@ -24,6 +35,8 @@ RIVAL_LINE = DASHED  # a race's other contenders, labelled with their letter
 TANGENT_LINE = DOTTED  # the tangent of J(W) at the current W
 FIT_LINE = SOLID  # the line H(x) = Wx + b being fitted
 LEAST_SQUARES_LINE = DOTTED  # the best line
+EPOCH_MEAN_LINE = SOLID  # with mini-batches, each epoch's mean batch cost, over
+STEP_COST_LINE = DOTTED  # the cost of each step (each batch)
 LABEL_EVERY = 24.0  # columns along a rival's path between two of its letters
 DOT_SPACING = 0.5  # columns between the points of a dashed line: a braille dot is half a column
 
@@ -216,6 +229,22 @@ def step_arrows(
     draw_arrow(plt, start, end, chart, step_color, STEP_HEADS, STEP_LINE, step_cells)
     # over the step: once .grad has piled up it is the shorter one, and often points the same way
     draw_arrow(plt, start, fresh, chart, fresh_color, FRESH_HEADS, FRESH_LINE, fresh_cells)
+
+
+def batch_marks(
+    plt: Plt, scene: Scene, chart: Frame, start: tuple[float, float], colors: tuple[Color, Color]
+) -> None:
+    """With mini-batches: the next batch's own optimum (the bowl this step descends), and,
+    with zero_grad on, the full data's gradient step from the same start beside the batch's
+    (dashed, ``FRESH_HEADS``), so that the zig-zag of the path reads as bowls that move."""
+    batch = scene.batch
+    if batch is None:
+        return
+    optimum_color, full_color = colors
+    if batch.full_step is not None and scene.settings.zero_grad:
+        draw_arrow(plt, start, batch.full_step, chart, full_color, FRESH_HEADS, FRESH_LINE)
+    if batch.optimum is not None:
+        mark(plt, chart, *batch.optimum, BATCH_OPTIMUM, optimum_color)
 
 
 def same_cell(chart: Frame, one: tuple[float, float] | None, other: tuple[float, float] | None) -> bool:

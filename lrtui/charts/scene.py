@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..engine import CostSurface, Dataset, EpochRecord, Settings
+from ..engine.data import sums_of
 from ..engine.history import History
 from ..engine.race import Race
 from ..engine.run import Run
@@ -87,7 +88,7 @@ class Track:
         last = history.last
         end = None if last is None else (last.w_next, last.b_next if last.b_next is not None else 0.0)
         return Track(
-            epochs=history_values(history, "epoch", indices),
+            epochs=history_positions(history, indices),
             w=history_values(history, "w", indices),
             b=history_values(history, "b", indices),
             cost=history_values(history, "cost", indices),
@@ -120,6 +121,20 @@ class RivalScene:
 
 
 @dataclass(frozen=True)
+class BatchScene:
+    """With mini-batches, the batch the next step trains on: its points, its number, its own
+    least-squares optimum (None when it has none, one point or all x equal) and where the
+    full data's gradient would take the same start at the same lr (``-lr x gradient``)."""
+
+    xs: list[float]
+    ys: list[float]
+    number: int
+    count: int
+    optimum: tuple[float, float] | None
+    full_step: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
 class Scene:
     """What the charts show, read from the engine once per frame."""
 
@@ -133,6 +148,8 @@ class Scene:
     next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
     diverged_at: int | None
     rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
+    batch: BatchScene | None = None  # with mini-batches, the next step's batch
+    epoch_means: tuple[np.ndarray, np.ndarray] | None = None  # with mini-batches: (epoch, mean cost)
 
     @property
     def bias(self) -> bool:
@@ -163,7 +180,52 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         next=peeked,
         diverged_at=leader.diverged_at,
         rivals=tuple(RivalScene.of(run) for run in race.rivals),
+        batch=batch_scene(leader, peeked),
+        epoch_means=epoch_means(leader.history) if leader.settings.mini_batches else None,
     )
+
+
+def batch_scene(run: Run, peeked: EpochRecord | None) -> BatchScene | None:
+    """The next step's batch, for a run with mini-batches that can step (None otherwise)."""
+    upcoming = run.next_batch() if peeked is not None else None
+    if upcoming is None or peeked is None:
+        return None
+    (x, y), number, count = upcoming
+    own = CostSurface(sums_of(x, y), run.bias, run.settings.loss_reduction).optimum
+    optimum = (own.w, own.b if own.b is not None else 0.0) if own.unique and own.w is not None else None
+    b = peeked.b if peeked.b is not None else 0.0
+    grad_w, grad_b = run.surface.gradient(peeked.w, b)
+    lr = peeked.learning_rate
+    full_step = (peeked.w - lr * grad_w, b - lr * (grad_b or 0.0))
+    finite_step = all(math.isfinite(v) for v in full_step)
+    return BatchScene(
+        x.flatten().tolist(), y.flatten().tolist(), number, count, optimum, full_step if finite_step else None
+    )
+
+
+def epoch_means(history: History, limit: int = PATH_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """Each epoch's mean batch cost (non-finite costs left out), at the middle of the epoch
+    (thinned to at most ``limit`` epochs)."""
+    if not len(history):
+        return np.empty(0), np.empty(0)
+    epochs = np.frombuffer(history.epochs, dtype=np.int64).copy()
+    costs = np.frombuffer(history.columns["cost"], dtype=np.float64).copy()
+    keep = np.isfinite(costs)
+    numbers, where = np.unique(epochs[keep], return_inverse=True)
+    means = np.bincount(where, weights=costs[keep]) / np.bincount(where)
+    middle = numbers + (history.batches - 1) / (2 * history.batches)
+    shown = thin_indices(len(numbers), limit)
+    return middle[shown].astype(np.float64), means[shown]
+
+
+def history_positions(history: History, indices: np.ndarray) -> np.ndarray:
+    """Where each record's step started, in epochs: its epoch, plus the part of the epoch its
+    batch starts at with mini-batches (``report.position``)."""
+    epochs = history_values(history, "epoch", indices)
+    if history.batches == 1 or not len(history):
+        return epochs
+    batch = np.frombuffer(history.batch, dtype=np.int64)[indices].astype(np.float64)
+    return epochs + np.maximum(batch - 1, 0) / history.batches
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

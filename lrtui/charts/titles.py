@@ -9,8 +9,19 @@ from collections.abc import Sequence
 
 from ..engine.race import labels
 from ..engine.settings import OPTIMIZER_NAMES
-from .marks import FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, TANGENT_LINE
-from .palette import DIVERGED, EARLIER, FLOOR, FRESH_HEADS, LINE_KEYS, NOW, OPTIMUM, STEP_HEADS
+from .marks import EPOCH_MEAN_LINE, FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, STEP_COST_LINE, TANGENT_LINE
+from .palette import (
+    BATCH_OPTIMUM,
+    BATCH_POINT,
+    DIVERGED,
+    EARLIER,
+    FLOOR,
+    FRESH_HEADS,
+    LINE_KEYS,
+    NOW,
+    OPTIMUM,
+    STEP_HEADS,
+)
 from .scene import Scene, lowest_cost
 
 
@@ -100,13 +111,34 @@ def join(*parts: str) -> str:
 
 def arrow_keys(scene: Scene) -> list[str]:
     """The keys of the step arrows: one, or two told apart by head and line style with zero_grad off."""
+    if scene.batch is not None:
+        return batch_keys(scene)
     if scene.settings.zero_grad:
         return [f"{STEP_HEADS[0]} next step"]
     return [f"{STEP_HEADS[0]} step with .grad", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh gradient"]
 
 
+def batch_keys(scene: Scene) -> list[str]:
+    """With mini-batches: the next batch's step, its own optimum and the full-data step."""
+    batch = scene.batch
+    assert batch is not None
+    keys = [f"{STEP_HEADS[0]} batch {batch.number}/{batch.count} step"]
+    if batch.optimum is not None:
+        keys.append(f"{BATCH_OPTIMUM} its optimum")
+    if scene.settings.zero_grad:
+        keys.append(f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} full-data step")
+    else:
+        keys.append(".grad accumulates")
+    return keys
+
+
 def short_arrow_keys(scene: Scene) -> str:
     """The arrows' keys for a narrow chart."""
+    if scene.batch is not None:
+        batch = scene.batch
+        return join(
+            f"batch {batch.number}/{batch.count}", f"{BATCH_OPTIMUM} its optimum" if batch.optimum else ""
+        )
     if scene.settings.zero_grad:
         return ""
     return join(f"{STEP_HEADS[0]} .grad step", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh grad")
@@ -170,6 +202,8 @@ def cost_titles(scene: Scene) -> list[str]:
     if scene.rivals:
         return race_titles("cost per epoch (log)", scene, NOW)
     parts = ["cost per epoch (log scale)"]
+    if scene.epoch_means is not None:
+        parts = [f"cost per step {LINE_KEYS[STEP_COST_LINE]}, epoch mean {LINE_KEYS[EPOCH_MEAN_LINE]} (log)"]
     if scene.last is not None:
         parts.append(f"{number(scene.last.cost)} at epoch {scene.last.epoch}")
     lowest = lowest_cost(scene)
@@ -191,4 +225,6 @@ def fit_titles(scene: Scene) -> list[str]:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"
     fit = f"{LINE_KEYS[FIT_LINE]} {line}"
     data = f"{EARLIER} data ({scene.dataset.size:,} points)"
+    if scene.batch is not None:
+        data += f"  {BATCH_POINT} batch {scene.batch.number}/{scene.batch.count}"
     return keyed([], [data, f"{fit} now", least_squares], [0], line)

@@ -15,11 +15,14 @@ from ..engine.race import Race
 from .canvas import Plt, new_figure
 from .geometry import Frame, ViewRange, clip_segment, finite, follow, frame, log_ticks, padded, setup_axes
 from .marks import (
+    EPOCH_MEAN_LINE,
     FIT_LINE,
     LEAST_SQUARES_LINE,
     PATH_LINE,
+    STEP_COST_LINE,
     TANGENT_LINE,
     SurfaceCache,
+    batch_marks,
     draw_levels,
     draw_line,
     draw_rival_path,
@@ -27,7 +30,7 @@ from .marks import (
     mark,
     step_arrows,
 )
-from .palette import COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
+from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
 from .scene import Scene, lowest_cost, path_points, scene_of
 from .titles import cost_titles, curve_titles, fit_titles, learning_rate_notes, surface_titles
 
@@ -64,6 +67,7 @@ def draw_surface(
     mark_rivals(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
         start = (scene.next.w, scene.next.b or 0.0)
+        batch_marks(plt, scene, chart, start, (palette.map_optimum, palette.map_fresh))
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
     optimum = scene.surface.optimum
     if optimum.unique:
@@ -199,14 +203,28 @@ def draw_cost(plt: Plt, scene: Scene, width: int, height: int, palette: Palette 
     drawn = list(zip(curves, markers, strict=False))
     for index, ((epochs, curve_logs), (_, line_color, _)) in reversed(list(enumerate(drawn))):
         if index == 0:  # the leader's curve on top, solid; the rivals' dashed and lettered
-            draw_line(plt, epochs.tolist(), curve_logs.tolist(), chart, line_color, PATH_LINE)
+            style = PATH_LINE if scene.epoch_means is None else STEP_COST_LINE
+            draw_line(plt, epochs.tolist(), curve_logs.tolist(), chart, line_color, style)
         else:
             draw_rival_path(plt, epochs.tolist(), curve_logs.tolist(), chart, line_color)
     for (epochs, curve_logs), (marker, line_color, _) in drawn[1:]:
         label_rival_path(plt, epochs.tolist(), curve_logs.tolist(), chart, marker, line_color)
+    draw_epoch_means(plt, scene, chart, floor, palette)
     for (epochs, curve_logs), (marker, _, marker_color) in drawn:
         if epochs.size:
             mark(plt, chart, float(epochs[-1]), float(curve_logs[-1]), marker, marker_color)
+
+
+def draw_epoch_means(plt: Plt, scene: Scene, chart: Frame, floor: float, palette: Palette) -> None:
+    """With mini-batches, each epoch's mean batch cost over the per-step costs (dotted)."""
+    if scene.epoch_means is None or not scene.epoch_means[0].size:
+        return
+    epochs, means = scene.epoch_means
+    logs = np.log10(np.maximum(means, floor))
+    if epochs.size > 1:
+        draw_line(plt, epochs.tolist(), logs.tolist(), chart, palette.tangent, EPOCH_MEAN_LINE)
+    else:
+        mark(plt, chart, float(epochs[0]), float(logs[0]), EARLIER, palette.tangent)
 
 
 # -------------------------------------------------------------------------- data and fit
@@ -248,6 +266,8 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
     if finite(scene.w, scene.b if scene.b is not None else 0.0):
         draw_line(plt, *_line(chart, scene.w, scene.b or 0.0), chart, palette.fit, FIT_LINE)
     plt.scatter(*chart.snap(xs, ys), marker=EARLIER, color=palette.path)
+    if scene.batch is not None:  # the next step's batch, over the data
+        plt.scatter(*chart.snap(scene.batch.xs, scene.batch.ys), marker=BATCH_POINT, color=palette.now)
     for rival, color, line in rivals:
         label_rival_path(plt, *line, chart, rival.letter, color)
 

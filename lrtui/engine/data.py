@@ -59,6 +59,11 @@ class Dataset:
         return self.sums.n
 
 
+def sums_of(x: torch.Tensor, y: torch.Tensor) -> Sums:
+    """The sums of some points (a mini-batch, for its own cost surface)."""
+    return _sums(x, y)
+
+
 def _sums(x: torch.Tensor, y: torch.Tensor) -> Sums:
     x64 = x.double().flatten()
     y64 = y.double().flatten()

@@ -6,6 +6,9 @@ MAX_RECORDS, older records are thinned to every ``stride``-th epoch (the stride 
 each time), so memory stays bounded however long a run goes while the whole run stays
 evenly covered; the last TAIL epochs are always complete, and every record kept is exact.
 
+With mini-batches there is a record per batch: ``batch`` holds its number (0 with the full
+batch) beside its epoch, and ``batches`` the epoch's batch count.
+
 A step torch refused can only be a run's last epoch (it ends the run), so it is kept as that
 epoch's number, ``refused_at``, rather than as a column.
 """
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
+
+import numpy as np
 
 from .trainer import EpochRecord
 
@@ -40,6 +45,8 @@ class History:
 
     def clear(self) -> None:
         self.epochs = array("q")
+        self.batch = array("q")  # 1-based batch numbers; 0 for a full-batch step
+        self.batches = 1
         self.columns: dict[str, array] = {name: array("d") for name in _COLUMNS}
         self.bias: bool | None = None
         self.stride = 1
@@ -54,6 +61,8 @@ class History:
         if self.bias is None:
             self.bias = record.b is not None
         self.epochs.append(record.epoch)
+        self.batch.append(record.batch or 0)
+        self.batches = record.batches
         for name, column in self.columns.items():
             value = getattr(record, name)
             column.append(0.0 if value is None else value)
@@ -69,6 +78,7 @@ class History:
             self.stride *= 2
         keep += range(recent, len(self.epochs))
         self.epochs = array("q", (self.epochs[i] for i in keep))
+        self.batch = array("q", (self.batch[i] for i in keep))
         for name, column in self.columns.items():
             self.columns[name] = array("d", (column[i] for i in keep))
 
@@ -82,7 +92,11 @@ class History:
         if not self.bias:
             values.update(dict.fromkeys(_OPTIONAL))
         epoch = self.epochs[index]
-        return EpochRecord(epoch=epoch, **values, step_refused=epoch == self.refused_at)
+        refused = epoch == self.refused_at and index in (-1, len(self.epochs) - 1)
+        batch = self.batch[index] or None
+        return EpochRecord(
+            epoch=epoch, **values, step_refused=refused, batch=batch, batches=self.batches if batch else 1
+        )
 
     @property
     def last(self) -> EpochRecord | None:
@@ -92,12 +106,32 @@ class History:
         """Every record kept, oldest first."""
         return (self.record(i) for i in range(len(self.epochs)))
 
+    def steps(self) -> np.ndarray:
+        """Each record's optimizer step (``EpochRecord.step``), as an int64 array."""
+        if not self.epochs:
+            return np.zeros(0, dtype=np.int64)
+        epochs = np.frombuffer(self.epochs, dtype=np.int64)
+        batch = np.frombuffer(self.batch, dtype=np.int64)
+        return np.where(batch > 0, epochs * self.batches + batch - 1, epochs)
+
+    def truncate_steps(self, step: int) -> None:
+        """Forget the records of optimizer step ``step`` and later (after stepping back)."""
+        keep = int(np.count_nonzero(self.steps() < step))
+        if keep == len(self.epochs):
+            return
+        del self.epochs[keep:]
+        del self.batch[keep:]
+        for column in self.columns.values():
+            del column[keep:]
+        self.refused_at = None  # a refused step can only be the last, and it is gone
+
     def truncate(self, epoch: int) -> None:
         """Forget the records of ``epoch`` and later (after stepping back)."""
         keep = len(self.epochs)
         while keep and self.epochs[keep - 1] >= epoch:
             keep -= 1
         del self.epochs[keep:]
+        del self.batch[keep:]
         for column in self.columns.values():
             del column[keep:]
         if self.refused_at is not None and self.refused_at >= epoch:

@@ -19,7 +19,7 @@ from .contenders import (  # noqa: F401  (the race's names, kept here for its ca
 )
 from .data import Dataset
 from .run import Run
-from .settings import OPTIMIZER_NAMES, Settings, SettingsError
+from .settings import OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError
 from .trainer import EpochRecord
 
 
@@ -46,7 +46,24 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append(f"W₀ {settings.init_w:g}")
     if settings.init_b is not None and settings.bias and differs("init_b"):
         parts.append(f"b₀ {settings.init_b:g}")
+    parts += _loop_words(settings, lambda name: bool(others) and differs(name))
     return " ".join(parts)
+
+
+def _loop_words(settings: Settings, differs: Callable[[str], bool]) -> list[str]:
+    """The batch size, shuffling and schedule in a few words (nothing for the lessons' loop,
+    unless another contender differs in it)."""
+    words = []
+    if settings.batch_size is not None:
+        words.append(f"batch {settings.batch_size}{' shuffled' if settings.shuffle else ''}")
+    elif differs("batch_size"):
+        words.append("full batch")
+    if settings.scheduler != "none":
+        arguments = ", ".join(f"{k}={v:g}" for k, v in settings.schedule().items())
+        words.append(f"{SCHEDULER_NAMES[settings.scheduler]}({arguments})")
+    elif differs("scheduler"):
+        words.append("no schedule")
+    return words
 
 
 def labels(race: Sequence[Settings]) -> list[str]:
@@ -113,16 +130,25 @@ class Race:
             raise SettingsError("compare", f"a race has at most {MAX_CONTENDERS} contenders")
         run = self._on_leaders_data(settings, LETTERS[len(self.runs)])
         self.runs.append(run)
-        run.follow(self.leader.epoch)
+        run.follow_steps(self._steps_for(run))
         return run
 
     def remove_last(self) -> Run | None:
         return self.runs.pop() if len(self.runs) > 1 else None
 
     # ------------------------------------------------------------------ running
+    def _steps_for(self, run: Run) -> int:
+        """Where a rival stands when it has caught up with the leader: as many optimizer steps
+        with the full batch; with other batch counts, as far through the epochs (rounded up
+        to a whole step of its own)."""
+        leader = self.leader
+        ours, theirs = leader.batches_per_epoch, run.batches_per_epoch
+        return leader.steps if ours == theirs else -(-leader.steps * theirs // ours)
+
     def _follow(self) -> list[Row]:
-        epoch = self.leader.epoch
-        return [(run.letter, record) for run in self.rivals for record in run.follow(epoch)]
+        return [
+            (run.letter, record) for run in self.rivals for record in run.follow_steps(self._steps_for(run))
+        ]
 
     def step(self, count: int = 1) -> list[Row]:
         """Up to ``count`` epochs of the leader (fewer if it stops), each rival following;
@@ -164,13 +190,13 @@ class Race:
         (``Run.last_stable_epoch``), the rivals with it. Returns how many epochs it stepped
         back: 0 if it has not diverged or cannot go back."""
         leader = self.leader
-        target = leader.last_stable_epoch()
-        if target is None or target >= leader.epoch:
+        target = leader.last_stable_step()
+        if target is None or target >= leader.steps:
             return 0
-        before = leader.epoch
+        before = leader.steps
         leader.undo(before - target)
         self._follow()
-        return before - leader.epoch
+        return before - leader.steps
 
     # ----------------------------------------------------------------- changing
     def restart(self, leader: Run) -> None:
@@ -182,7 +208,7 @@ class Race:
         for rival in rivals:
             run = self._on_leaders_data(rival.settings, rival.letter)
             self.runs.append(run)
-            run.follow(leader.epoch)
+            run.follow_steps(self._steps_for(run))
 
     def apply(self, settings: Settings) -> None:
         """The leader's new settings from its next epoch (not a new problem: see ``restart``);

@@ -18,12 +18,25 @@ if TYPE_CHECKING:
     from .run import Run
 
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
+# Added to the rows of runs with mini-batches or a schedule: the batch (None with the full
+# batch) and the lr the step used.
+LOOP_COLUMNS: tuple[str, ...] = (*COLUMNS, "batch", "learning_rate")
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
+
+
+def position(record: EpochRecord) -> float:
+    """Where in the run a step started, in epochs: its epoch, plus the part of the epoch its
+    batch starts at with mini-batches (``Run.position`` before it)."""
+    return record.epoch if record.batch is None else record.step / record.batches
 
 
 def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
     """The line the lessons print: W and b after the step, the cost computed in that epoch.
-    In a race, the contender's letter follows the epoch."""
+    In a race, the contender's letter follows the epoch. With mini-batches, the lessons'
+    batch line: the batch's number and its cost."""
+    if record.batch is not None:
+        who = f"{contender} " if contender else ""
+        return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
     start = f"Epoch {record.epoch:4d}/{epochs} {contender + ' ' if contender else ''}W: {record.w_next:.3f}"
     if record.b_next is None:
         return f"{start}, Cost: {record.cost:.6f}"
@@ -35,16 +48,16 @@ def logged(record: EpochRecord, log_every: int) -> bool:
     return record.epoch % log_every == 0 or not record.finite
 
 
-def row(record: EpochRecord) -> dict[str, int | float | None]:
+def row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
     """The record's columns by name (b columns are None without bias)."""
-    return {column: getattr(record, column) for column in COLUMNS}
+    return {column: getattr(record, column) for column in columns}
 
 
-def json_row(record: EpochRecord) -> dict[str, int | float | None]:
+def json_row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
     """``row`` with non-finite numbers as None, since JSON has no NaN or infinity."""
     return {
         column: None if isinstance(value, float) and not math.isfinite(value) else value
-        for column, value in row(record).items()
+        for column, value in row(record, columns).items()
     }
 
 
@@ -215,12 +228,13 @@ def _parameters_now(run: Run) -> str:
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
     """Every epoch of the history as CSV (b columns empty without bias), written atomically."""
 
+    # with mini-batches, a row per batch, numbered after its epoch
+    columns = HISTORY_COLUMNS if not any(history.batch) else ("epoch", "batch", *HISTORY_COLUMNS[1:])
+
     def write(out: TextIO) -> None:
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HISTORY_COLUMNS)
+        writer.writerow(columns)
         for record in history:
-            writer.writerow(
-                ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
-            )
+            writer.writerow(["" if (value := getattr(record, name)) is None else value for name in columns])
 
     write_atomically(path, write)

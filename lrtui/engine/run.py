@@ -7,6 +7,7 @@ Whoever steps a run, undoes it, restarts it, saves it or draws it takes a ``Run`
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from .data import Dataset
 from .history import History
@@ -54,6 +55,47 @@ class Run:
     @property
     def first_epoch(self) -> int:
         return self.simulation.first_epoch
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps done (the epoch with the full batch)."""
+        return self.simulation.steps
+
+    @property
+    def first_step(self) -> int:
+        return self.simulation.first_step
+
+    @property
+    def batch(self) -> int:
+        """Batches of the epoch in progress done (0 between epochs and with the full batch)."""
+        return self.simulation.batch
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.simulation.batches_per_epoch
+
+    @property
+    def position(self) -> float:
+        """How far the run is, in epochs: ``epoch`` between epochs, with the part of the epoch
+        done mid-epoch with mini-batches (as ``report.position`` of the next step)."""
+        count = self.simulation.batches_per_epoch
+        return self.steps if count == 1 else self.steps / count
+
+    @property
+    def learning_rate_in_use(self) -> float:
+        return self.simulation.learning_rate_in_use
+
+    def learning_rate_next_epoch(self) -> float | None:
+        """With a schedule, the lr from the next epoch on (None without one)."""
+        return self.simulation.learning_rate_next_epoch()
+
+    def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
+        """The next step's batch, its number and the epoch's count (None: the full batch)."""
+        return self.simulation.next_batch()
+
+    def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The points of the last step's batch (None with the full batch)."""
+        return self.simulation.last_batch()
 
     @property
     def last(self) -> EpochRecord | None:
@@ -128,37 +170,49 @@ class Run:
         return None if record is None else self._took(record)
 
     def undo(self, epochs: int = 1) -> bool:
-        """Step back ``epochs`` epochs (an epoch in progress counts as one), in one replay;
-        False at the first epoch."""
+        """Step back ``epochs`` steps (epochs, or batches with mini-batches; one in progress
+        counts as one), in one replay; False at the first step."""
         if not self.simulation.step_back(epochs):
             return False
-        self.history.truncate(self.simulation.epoch)
+        self.history.truncate_steps(self.simulation.steps)
         self.revision += 1
         return True
+
+    def last_stable_step(self) -> int | None:
+        """``last_stable_epoch`` as the optimizer step to go back to (with mini-batches, the
+        batch with the lowest cost)."""
+        index = self._lowest_cost_index()
+        return None if index is None else int(self.history.steps()[index])
 
     def last_stable_epoch(self) -> int | None:
         """For a run that diverged, the epoch to go back to: the one with the lowest cost since
         the earliest epoch undo can reach (the latest if several tie). From there on the cost
         only grew, never back down to it, until a number overflowed; for a run that went wrong
         in one step, it is the epoch that diverged. None if the run has not diverged."""
+        index = self._lowest_cost_index()
+        return None if index is None else self.history.epochs[index]
+
+    def _lowest_cost_index(self) -> int | None:
         if self.diverged_at is None or not len(self.history):
             return None
-        epochs = np.frombuffer(self.history.epochs, dtype=np.int64)
         costs = np.frombuffer(self.history.columns["cost"], dtype=np.float64)
-        reachable = epochs >= self.first_epoch
+        reachable = self.history.steps() >= self.first_step
         if not reachable.any():
             return None
         costs = np.where(np.isnan(costs) | ~reachable, np.inf, costs)
-        lowest = len(costs) - 1 - int(np.argmin(costs[::-1]))  # the latest of equal lowest costs
-        return int(epochs[lowest])
+        return len(costs) - 1 - int(np.argmin(costs[::-1]))  # the latest of equal lowest costs
 
     def follow(self, epoch: int) -> list[EpochRecord]:
-        """Step forward (or back) to ``epoch``, stopping early at divergence or the last epoch
-        forward and at the first epoch back. Returns the epochs run forward."""
-        while self.epoch > epoch and self.undo(self.epoch - epoch):
+        """Step forward (or back) to the start of ``epoch``, stopping early at divergence or the
+        last epoch forward and at the first step back. Returns the steps run forward."""
+        return self.follow_steps(epoch * self.batches_per_epoch)
+
+    def follow_steps(self, steps: int) -> list[EpochRecord]:
+        """Step forward (or back) until ``steps`` optimizer steps are done, as ``follow``."""
+        while self.steps > steps and self.undo(self.steps - steps):
             pass
         records = []
-        while self.epoch < epoch and self.running:
+        while self.steps < steps and self.running:
             records.append(self.step())
         return records
 

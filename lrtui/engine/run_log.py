@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .race import Race, Row
-from .report import divergence_of, log_line, logged
+from .report import divergence_of, log_line, logged, position
 
 MAX_LINES = 5000
 
@@ -19,7 +19,9 @@ class LogLine:
     event: bool = False  # an event (reset, change, divergence) rather than an epoch's line
 
 
-Place = tuple[int, int]  # (epoch, 1) for an epoch's line; (the next epoch, 0) for an event
+# (epoch, 1) for an epoch's line; (the next epoch, 0) for an event. With mini-batches the
+# epoch has a fraction: how far through it the step started (``Run.position``).
+Place = tuple[float, int]
 
 
 class RunLog:
@@ -46,7 +48,7 @@ class RunLog:
             del self.entries[: self.max_lines]
             self.base = max(0, self.base - self.max_lines)
 
-    def event(self, text: str, next_epoch: int) -> None:
+    def event(self, text: str, next_epoch: float) -> None:
         """An event line, placed before the epoch ``next_epoch``."""
         self._add((next_epoch, 0), LogLine(text, event=True))
 
@@ -61,21 +63,22 @@ class RunLog:
         for letter, record in sorted(rows, key=lambda row: (row[1].epoch, row[0])):
             if logged(record, settings.log_every):
                 self._add(
-                    (record.epoch, 1), LogLine(log_line(record, settings.epochs, letter if racing else ""))
+                    (position(record), 1),
+                    LogLine(log_line(record, settings.epochs, letter if racing else "")),
                 )
         diverged = {letter for letter, record in rows if not record.finite}
         for run in race.rivals:
             if run.letter in diverged:
-                self.event(f"{run.letter} {divergence_of(run)}", run.epoch)
+                self.event(f"{run.letter} {divergence_of(run)}", run.position)
         if leader.diverged and leader.letter in diverged:
-            self.event(divergence_of(leader, keys=True), leader.epoch)
+            self.event(divergence_of(leader, keys=True), leader.position)
         elif leader.finished and any(letter == leader.letter for letter, _ in rows):
             last = leader.last
             assert last is not None
             self.event(
                 f"run finished: epochs 0..{settings.epochs} done, cost {last.cost:.6f}. "
                 "r resets; raise epochs to go on.",
-                leader.epoch,
+                leader.position,
             )
 
     def replay(self, race: Race) -> None:
@@ -86,13 +89,13 @@ class RunLog:
         kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
         for index in kept:
             record = history.record(index)
-            self._add((record.epoch, 1), LogLine(log_line(record, epochs)))
+            self._add((position(record), 1), LogLine(log_line(record, epochs)))
 
     def new_run(self) -> None:
         """The lines so far belong to a run that has ended (reset, new problem, lesson, load)."""
         self.base = len(self.entries)
 
-    def undo_to(self, next_epoch: int) -> None:
+    def undo_to(self, next_epoch: float) -> None:
         """Take out the lines of epoch ``next_epoch`` and later (after stepping back)."""
         undone = (next_epoch, 1)
         kept = [entry for index, entry in enumerate(self.entries) if index < self.base or entry[0] < undone]

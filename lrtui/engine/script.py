@@ -13,7 +13,7 @@ import os
 
 from .data import NOISY_SEED, Dataset
 from .files import write_atomically
-from .settings import OPTIMIZER_NAMES, PRESETS, Settings
+from .settings import OPTIMIZER_NAMES, PRESETS, SCHEDULER_NAMES, Settings
 
 PHASES: tuple[str, ...] = ("forward", "zero_grad", "backward", "step")
 ZERO_GRAD_LINE = "optimizer.zero_grad()"
@@ -45,6 +45,7 @@ def _header(settings: Settings) -> list[str]:
         f"optimizer {optimizer},",
         f"cost the {settings.loss_reduction} of the squared errors, zero_grad {_on_off(settings.zero_grad)},",
         f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs.",
+        *_loop_header(settings),
         "",
         "It prints the same lines as `lrtui run` with the same settings.",
         '"""',
@@ -59,8 +60,10 @@ def _imports(settings: Settings) -> list[str]:
     lines += ["import math", "", "import torch"]
     if settings.model == "linear":
         lines += ["import torch.nn as nn", "import torch.nn.functional as F"]
-    lines += ["import torch.optim as optim", ""]
-    return lines
+    lines += ["import torch.optim as optim"]
+    if settings.mini_batches:
+        lines.append("from torch.utils.data import DataLoader, TensorDataset")
+    return [*lines, ""]
 
 
 def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
@@ -150,6 +153,90 @@ def _model(settings: Settings) -> list[str]:
     return lines
 
 
+def _loop_header(settings: Settings) -> list[str]:
+    """The header's words for the batches and the schedule (none for the lessons' loop)."""
+    lines = []
+    if settings.batch_size is not None:
+        shuffled = ", shuffled every epoch" if settings.shuffle else ""
+        points = "point" if settings.batch_size == 1 else "points"
+        lines.append(f"mini-batches of {settings.batch_size} {points} through a DataLoader{shuffled}")
+        lines.append("(every batch of a printed epoch is printed).")
+    if settings.scheduler != "none":
+        lines.append(f"The lr is scheduled by {_scheduler_call(settings)}, once per epoch.")
+    return lines
+
+
+def _scheduler_call(settings: Settings) -> str:
+    arguments = [
+        f"{name}={_number(value) if isinstance(value, float) else value}"
+        for name, value in settings.schedule().items()
+    ]
+    return f"optim.lr_scheduler.{SCHEDULER_NAMES[settings.scheduler]}({', '.join(['optimizer', *arguments])})"
+
+
+def _scheduler_lines(settings: Settings) -> list[str]:
+    return [] if settings.scheduler == "none" else [f"scheduler = {_scheduler_call(settings)}"]
+
+
+def _dataloader_lines(settings: Settings) -> list[str]:
+    shuffle = "True" if settings.shuffle else "False"
+    return [
+        "# the mini-batches: a DataLoader with its own generator, seeded like the run",
+        "dataset = TensorDataset(x_train, y_train)",
+        f"dataloader = DataLoader(dataset, batch_size={settings.batch_size}, shuffle={shuffle},",
+        f"                        generator=torch.Generator().manual_seed({settings.seed}))",
+        "",
+    ]
+
+
+def _batch_loop(settings: Settings) -> list[str]:
+    """The issue's loop: every batch of every epoch, then ``scheduler.step()``."""
+    params = "W and b" if settings.bias else "W"
+    forward = [
+        "    " + line.replace("x_train", "x_batch").replace("y_train", "y_batch")
+        for line in _forward(settings)
+    ]
+    if settings.zero_grad:
+        zero_grad = [
+            "        # 2. zero_grad: clear the gradients left by the last batch",
+            f"        {ZERO_GRAD_LINE}",
+        ]
+    else:
+        zero_grad = [
+            "        # 2. zero_grad: turned off, so backward() adds this batch's gradients to the old ones",
+            f"        {ZERO_GRAD_OFF_LINE}",
+        ]
+    b_numbers = ", b.grad.item(), b.item()" if settings.bias else ""
+    log = (
+        "print('Epoch {:4d}/{} Batch {}/{} Cost: {:.6f}'.format("
+        "epoch, nb_epochs, batch_idx + 1, len(dataloader), cost.item()))"
+    )
+    return [
+        *_dataloader_lines(settings),
+        f"nb_epochs = {settings.epochs}",
+        LOOP_START,
+        "    for batch_idx, (x_batch, y_batch) in enumerate(dataloader):",
+        f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of the squared errors",
+        *forward,
+        "",
+        *zero_grad,
+        f"        # 3. backward: the gradients of the batch's cost with respect to {params}",
+        "        cost.backward()",
+        f"        # 4. step: the optimizer moves {params}",
+        "        optimizer.step()",
+        "",
+        "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
+        f"        diverged = not all(math.isfinite(n) for n in [cost.item(), W.grad.item(), W.item(){b_numbers}])",
+        f"        if epoch % {settings.log_every} == 0 or diverged:",
+        f"            {log}",
+        "        if diverged:",
+        "            break",
+        "    if diverged:",
+        "        break",
+        *(["    scheduler.step()"] if settings.scheduler != "none" else []),
+    ]
+
+
 def _forward(settings: Settings) -> list[str]:
     if settings.model == "linear":
         reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
@@ -206,6 +293,7 @@ def _loop(settings: Settings) -> list[str]:
         f"        {log}",
         "    if diverged:",
         "        break",
+        *(["    scheduler.step()"] if settings.scheduler != "none" else []),
     ]
 
 
@@ -221,8 +309,9 @@ def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
         *_data(settings, dataset),
         "",
         *_model(settings),
+        *_scheduler_lines(settings),
         "",
-        *_loop(settings),
+        *(_batch_loop(settings) if settings.mini_batches else _loop(settings)),
     ]
     return "\n".join(lines) + "\n"
 

@@ -33,6 +33,7 @@ from .session_json import (
     tensor_from_json,
     tensor_to_json,
 )
+from .session_loop import batches_done, check_history_order, history_batches, loop_dict, restore_loop
 from .settings import MAX_EPOCHS, PRESETS, Settings, SettingsError
 from .simulation import Simulation
 from .trainer import EpochRecord
@@ -77,6 +78,7 @@ def session_dict(run: Run) -> dict[str, Any]:
             "step_refused_at": history.refused_at,
             **{name: [json_number(v) for v in column] for name, column in history.columns.items()},
         },
+        **loop_dict(simulation, list(history.batch)),
     }
 
 
@@ -156,9 +158,13 @@ def session_from_dict(document: Any) -> Run:
     except DataError as error:
         raise SessionError(f"the session's data cannot be loaded: {error}") from None
     simulation = Simulation(settings, dataset)
-    epoch, diverged_at = _epochs(document)
-    history = _history(_field(document, "history", dict), settings, epoch, diverged_at)
-    _restore_trainer(simulation, document, epoch, history)
+    done, count = batches_done(document, settings, dataset.size)
+    epoch, diverged_at = _epochs(document, done)
+    history = _history(
+        _field(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
+    )
+    _restore_trainer(simulation, document, epoch * count + done, history)
+    restore_loop(simulation, document)
     simulation.resume_at(epoch, history.last, diverged_at)
     return Run(settings, simulation=simulation, history=history)
 
@@ -181,17 +187,19 @@ def _settings(document: dict[str, Any]) -> Settings:
         raise SessionError(f"bad settings: {error}") from None
 
 
-def _epochs(document: dict[str, Any]) -> tuple[int, int | None]:
-    """The next epoch to run and the epoch the run diverged at (None if it did not)."""
+def _epochs(document: dict[str, Any], done: int = 0) -> tuple[int, int | None]:
+    """The next epoch to run (or the one in progress, with ``done`` of its batches done) and the
+    epoch the run diverged at (None if it did not)."""
     epoch = read_whole(document.get("epoch"), "epoch", 0, MAX_EPOCHS + 1)
     diverged_at = document.get("diverged_at")
     if diverged_at is None:
         return epoch, None
     diverged_at = read_whole(diverged_at, "diverged_at", 0, MAX_EPOCHS)
-    if diverged_at != epoch - 1:
+    last = epoch if done else epoch - 1
+    if diverged_at != last:
         raise SessionError(
             f"diverged_at: a run stops at the epoch it diverged at, so {diverged_at} must be"
-            f" {epoch - 1} (the last epoch run)"
+            f" {last} (the last epoch run)"
         )
     return epoch, diverged_at
 
@@ -346,7 +354,13 @@ def _kind(kind: tuple[str, ...]) -> str:
     return "a number" if kind[0] == "number" else f"a {kind[1]} tensor of shape {kind[2]}"
 
 
-def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at: int | None) -> History:
+def _history(
+    saved: dict[str, Any],
+    settings: Settings,
+    epoch: int,
+    diverged_at: int | None,
+    loop: tuple[dict[str, Any], int, int] | None = None,
+) -> History:
     history = History()
     epochs = saved.get("epoch")
     if not isinstance(epochs, list):
@@ -356,10 +370,16 @@ def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at:
     previous = -1
     for position, value in enumerate(epochs):
         number = read_whole(value, f"history epoch {position}", 0, MAX_EPOCHS)
-        if number <= previous:
+        if number <= previous and not settings.mini_batches:
             raise SessionError(f"history epoch {position}: {number} does not come after {previous}")
         previous = number
-    if epochs and epochs[-1] != epoch - 1:
+    if loop is not None and settings.mini_batches:
+        document, done, count = loop
+        batches = history_batches(document, settings, len(epochs), count)
+        check_history_order(epochs, batches, epoch, done, count)
+        history.batch.extend(batches)
+        history.batches = count
+    elif epochs and epochs[-1] != epoch - 1:
         raise SessionError(
             f"the history does not end at the session's epoch: it ends at {epochs[-1]}, the session is"
             f" at epoch {epoch}"
@@ -371,6 +391,8 @@ def _history(saved: dict[str, Any], settings: Settings, epoch: int, diverged_at:
         raise SessionError("the history's bias does not match the settings")
     history.bias = bias
     history.epochs.extend(epochs)
+    if not settings.mini_batches:
+        history.batch.extend([0] * len(epochs))
     for name, column in history.columns.items():
         values = saved.get(name)
         if not isinstance(values, list) or len(values) != len(epochs):

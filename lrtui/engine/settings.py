@@ -24,6 +24,25 @@ OPTIMIZER_NAMES: dict[str, str] = {
     "adam": "Adam",
 }
 LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+SCHEDULERS: tuple[str, ...] = ("none", "step", "exponential", "cosine")
+SCHEDULER_NAMES: dict[str, str] = {
+    "step": "StepLR",
+    "exponential": "ExponentialLR",
+    "cosine": "CosineAnnealingLR",
+}
+# What a schedule uses when its parameter is not given (torch's own default where it has one).
+SCHEDULE_DEFAULTS: dict[str, dict[str, float | int]] = {
+    "step": {"step_size": 100, "gamma": 0.1},
+    "exponential": {"gamma": 0.99},
+    "cosine": {"t_max": 100},
+}
+# The schedule parameters, the schedulers that take each, and the torch argument it is.
+SCHEDULE_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "step_size": ("step",),
+    "gamma": ("step", "exponential"),
+    "t_max": ("cosine",),
+}
+TORCH_SCHEDULE_ARGUMENTS: dict[str, str] = {"step_size": "step_size", "gamma": "gamma", "t_max": "T_max"}
 # Optimizers whose torch constructor takes a ``momentum`` argument.
 MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset({"sgd", "rmsprop"})
 
@@ -62,10 +81,17 @@ class Settings:
     seed: int = 1
     epochs: int = 1000
     log_every: int = 100
+    batch_size: int | None = None  # None: the full batch, no DataLoader
+    shuffle: bool = False
+    scheduler: str = "none"
+    step_size: int | None = None  # None: SCHEDULE_DEFAULTS
+    gamma: float | None = None
+    t_max: int | None = None
 
     def __post_init__(self) -> None:
         for f in fields(self):
             check_field(f.name, getattr(self, f.name))
+        _check_batches_and_schedule(self)
         if self.nesterov:
             if self.optimizer != "sgd":
                 raise SettingsError("nesterov", "Nesterov momentum is an option of SGD only")
@@ -93,6 +119,49 @@ class Settings:
     @property
     def momentum_applies(self) -> bool:
         return self.optimizer in MOMENTUM_OPTIMIZERS
+
+    @property
+    def mini_batches(self) -> bool:
+        """True when the epoch goes through a DataLoader in batches (``batch_size`` set)."""
+        return self.batch_size is not None
+
+    def schedule(self) -> dict[str, float | int]:
+        """The chosen scheduler's parameters as torch names them (defaults filled in); empty
+        without a schedule."""
+        if self.scheduler == "none":
+            return {}
+        values = dict(SCHEDULE_DEFAULTS[self.scheduler])
+        for name in values:
+            given = getattr(self, name)
+            if given is not None:
+                values[name] = given
+        return {TORCH_SCHEDULE_ARGUMENTS[name]: value for name, value in values.items()}
+
+
+def loop_changes(settings: Settings, field: str, value: Any) -> dict[str, Any]:
+    """What else changes with a new scheduler or batch size in the app: the schedule
+    parameters the new scheduler does not take go back to unset, and shuffle goes off with
+    the full batch."""
+    if field == "scheduler":
+        return {
+            name: None
+            for name, schedulers in SCHEDULE_PARAMETERS.items()
+            if value not in schedulers and getattr(settings, name) is not None
+        }
+    if field == "batch_size" and value is None and settings.shuffle:
+        return {"shuffle": False}
+    return {}
+
+
+def _check_batches_and_schedule(settings: Settings) -> None:
+    """A DataLoader option needs a batch size, a schedule parameter its scheduler."""
+    if settings.shuffle and settings.batch_size is None:
+        raise SettingsError("shuffle", "shuffle is a DataLoader option: it needs a batch size")
+    for name, schedulers in SCHEDULE_PARAMETERS.items():
+        if getattr(settings, name) is not None and settings.scheduler not in schedulers:
+            takes = " or ".join(SCHEDULER_NAMES[s] for s in schedulers)
+            needs = " or ".join(schedulers)
+            raise SettingsError(name, f"{label(name)} is a setting of {takes}: it needs scheduler {needs}")
 
 
 def default(name: str) -> Any:
@@ -173,6 +242,21 @@ def _check_bool(field: str, value: object) -> None:
         raise SettingsError(field, f"{label(field)} must be on or off")
 
 
+def _check_optional_int(low: int, high: int) -> Check:
+    whole = _check_int(low, high)
+
+    def check(field: str, value: object) -> None:
+        if value is not None:
+            whole(field, value)
+
+    return check
+
+
+def _check_gamma(field: str, value: object) -> None:
+    if value is not None and not 0 < _number(field, value) <= 1:
+        raise SettingsError(field, f"gamma must be above 0 and at most 1 (got {value})")
+
+
 def _check_initial_value(field: str, value: object) -> None:
     if value is not None and abs(_number(field, value)) > FLOAT32_MAX:
         raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
@@ -211,6 +295,18 @@ def _parse_optional_float(field: str, text: str) -> float | None:
     if text.strip().lower() in ("", "default", "none"):
         return None
     return _parse_float(field, text)
+
+
+def _parse_optional_int(field: str, text: str) -> int | None:
+    if text.strip().lower() in ("", "default", "none"):
+        return None
+    return _parse_int(field, text)
+
+
+def _parse_batch_size(field: str, text: str) -> int | None:
+    if text.strip().lower() in ("", "full", "none"):
+        return None
+    return _parse_int(field, text)
 
 
 def _parse_bool(field: str, text: str) -> bool:
@@ -337,6 +433,41 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "log_every", "log every", "log every", _parse_int, _check_int(1, MAX_EPOCHS), "--log-every",
         "log every K epochs", "K",
+    ),
+    SettingField(
+        "batch_size", "batch size", "batch", _parse_batch_size, _check_optional_int(1, MAX_EPOCHS),
+        "--batch-size", "mini-batches of B points through a DataLoader (B >= n: one batch of all)",
+        "B", race_keys=("batch-size",), problem=True, placeholder="full batch",
+        default_help="the full batch, no DataLoader",
+    ),
+    SettingField(
+        "shuffle", "shuffle", "shuffle", _parse_bool, _check_bool, "--shuffle",
+        "DataLoader(shuffle=True): new batches every epoch, from a generator seeded with --seed",
+        switch=True, race_keys=("shuffle",), problem=True,
+    ),
+    SettingField(
+        "scheduler", "scheduler", "schedule", _parse_choice(SCHEDULERS), _check_choice(SCHEDULERS),
+        "--scheduler", "torch.optim.lr_scheduler stepped once per epoch", "NAME",
+        race_keys=("scheduler",), problem=True,
+        choices=(("none", "none"), *((name, key) for key, name in SCHEDULER_NAMES.items())),
+    ),
+    SettingField(
+        "step_size", "step size", "step size", _parse_optional_int, _check_optional_int(1, MAX_EPOCHS),
+        "--step-size", "StepLR: multiply the lr by gamma every N epochs", "N",
+        race_keys=("step-size",), problem=True, placeholder="default",
+        default_help=str(SCHEDULE_DEFAULTS["step"]["step_size"]),
+    ),
+    SettingField(
+        "gamma", "gamma", "gamma", _parse_optional_float, _check_gamma, "--gamma",
+        "StepLR and ExponentialLR: the factor, 0 < G <= 1", "G", race_keys=("gamma",), problem=True,
+        placeholder="default",
+        default_help=f"{SCHEDULE_DEFAULTS['step']['gamma']} for step, "
+        f"{SCHEDULE_DEFAULTS['exponential']['gamma']} for exponential",
+    ),
+    SettingField(
+        "t_max", "T_max", "T_max", _parse_optional_int, _check_optional_int(1, MAX_EPOCHS), "--t-max",
+        "CosineAnnealingLR: epochs from the lr down to 0", "N", race_keys=("t-max",), problem=True,
+        placeholder="default", default_help=str(SCHEDULE_DEFAULTS["cosine"]["t_max"]),
     ),
 )  # fmt: skip
 FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}

@@ -1,5 +1,9 @@
-"""One training run, advanced one full-batch epoch at a time with a real torch optimizer
-(``trainer.Trainer`` runs the epoch), with exact stepping back through checkpoints."""
+"""One training run, advanced one optimizer step at a time with a real torch optimizer
+(``trainer.Trainer`` runs it), with exact stepping back through checkpoints.
+
+A step is one ``optimizer.step()``: a whole epoch with the full batch, one batch of it with
+mini-batches. Checkpoints, settings changes and stepping back count steps; ``epoch`` is the
+epoch in progress (or the next one) and ``batch`` how many of its batches are done."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import torch
 from torch import optim
 
 from . import data as data_module
+from .batches import make_scheduler, step_schedule
 from .data import Dataset
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
@@ -36,8 +41,8 @@ class Simulation:
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
-        # For stepping back: exact copies of the trainer before some epochs, and the
-        # settings in force from each epoch on, so any epoch can be replayed bit for bit.
+        # For stepping back: exact copies of the trainer before some steps, and the
+        # settings in force from each step on, so any step can be replayed bit for bit.
         self._checkpoints: dict[int, tuple[Trainer, EpochRecord | None]] = {}
         self._timeline: list[tuple[int, Settings]] = [(0, self.settings)]
         # An epoch being run phase by phase: its phases, a copy of the trainer from before
@@ -75,6 +80,53 @@ class Simulation:
         return self.diverged_at is not None
 
     @property
+    def batches_per_epoch(self) -> int:
+        """How many optimizer steps an epoch takes: 1 with the full batch."""
+        feed = self.trainer.feed
+        return 1 if feed is None else feed.count(self.dataset)
+
+    @property
+    def batch(self) -> int:
+        """How many batches of the epoch in progress are done (0 between epochs, and always 0
+        with the full batch)."""
+        feed = self.trainer_between_epochs.feed
+        return 0 if feed is None else feed.done
+
+    @property
+    def steps(self) -> int:
+        """Optimizer steps done so far (the epoch, with the full batch)."""
+        feed = self.trainer_between_epochs.feed
+        if feed is None:
+            return self.epoch
+        return self.epoch * feed.count(self.dataset) + feed.done
+
+    @property
+    def learning_rate_in_use(self) -> float:
+        """The lr the next step will use (the schedule's, when there is one)."""
+        return float(self.trainer_between_epochs.optimizer.param_groups[0]["lr"])
+
+    def learning_rate_next_epoch(self) -> float | None:
+        """With a schedule, the lr it will set when the epoch in progress (or the next, between
+        epochs) ends, worked out by torch on a copy; None without a schedule."""
+        scheduler = self.trainer_between_epochs.scheduler
+        if scheduler is None:
+            return None
+        twin = copy.deepcopy(scheduler)
+        step_schedule(twin)
+        return float(twin.optimizer.param_groups[0]["lr"])
+
+    def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
+        """The points of the batch the next step trains on, its number and the epoch's batch
+        count (None with the full batch)."""
+        feed = self.trainer_between_epochs.feed
+        return None if feed is None or self.finished else feed.upcoming(self.dataset)
+
+    def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The points of the last step's batch (None with the full batch or before any step)."""
+        feed = self.trainer_between_epochs.feed
+        return None if feed is None else feed.last_batch(self.dataset)
+
+    @property
     def finished(self) -> bool:
         """True once epochs 0..settings.epochs have all run (the lessons' ``range(nb_epochs + 1)``)."""
         return self.epoch > self.settings.epochs
@@ -89,14 +141,16 @@ class Simulation:
                 record = self.phase_step()
             assert record is not None
             return record
-        if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
+        steps = self.steps
+        if steps % CHECKPOINT_EVERY == 0 and steps not in self._checkpoints:
             self._checkpoint()
         self.phase = self.phase_numbers = None  # a whole epoch: no phase to show
         return self._finish(self.trainer.epoch(self.epoch, self.dataset, self.settings))
 
     def _finish(self, record: EpochRecord) -> EpochRecord:
         self.last = record
-        self.epoch += 1
+        if record.batch is None or record.batch == record.batches:
+            self.epoch += 1
         if not record.finite:
             self.diverged_at = record.epoch
         return record
@@ -112,7 +166,8 @@ class Simulation:
         if self.diverged_at is not None:
             raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
         if self._phases is None:
-            if self.epoch % CHECKPOINT_EVERY == 0 and self.epoch not in self._checkpoints:
+            steps = self.steps
+            if steps % CHECKPOINT_EVERY == 0 and steps not in self._checkpoints:
                 self._checkpoint()
             self._epoch_start = copy.deepcopy(self.trainer)
             self._phases = self.trainer.phases(self.epoch, self.dataset, self.settings)
@@ -189,9 +244,10 @@ class Simulation:
             self._build()
             return True
         self._apply_live(changed, settings)
-        self._timeline = [(epoch, s) for epoch, s in self._timeline if epoch < self.epoch]
-        self._timeline.append((self.epoch, settings))
-        self._checkpoints.pop(self.epoch, None)  # taken before this change
+        steps = self.steps
+        self._timeline = [(step, s) for step, s in self._timeline if step < steps]
+        self._timeline.append((steps, settings))
+        self._checkpoints.pop(steps, None)  # taken before this change
         return False
 
     def _apply_live(self, changed: set[str], settings: Settings) -> None:
@@ -200,36 +256,42 @@ class Simulation:
             # torch creates momentum buffers lazily and only when momentum was set at the
             # start, so a script that changes momentum makes a new optimizer; so do we.
             self.trainer.optimizer = make_optimizer(settings, self.trainer.params)
+            self.trainer.scheduler = make_scheduler(settings, self.trainer.optimizer)
         elif "learning_rate" in changed:
             for group in self.trainer.optimizer.param_groups:
                 group["lr"] = settings.learning_rate
 
     # ------------------------------------------------------------- stepping back
     def _checkpoint(self) -> None:
-        self._checkpoints[self.epoch] = (copy.deepcopy(self.trainer), self.last)
+        self._checkpoints[self.steps] = (copy.deepcopy(self.trainer), self.last)
         if len(self._checkpoints) > MAX_CHECKPOINTS:
             # Keep the recent half dense and thin the older half, so memory stays bounded
             # however long the run and stepping back stays quick near the present.
-            epochs = sorted(self._checkpoints)
-            older = epochs[1 : len(epochs) - MAX_CHECKPOINTS // 2]
-            for epoch in older[1::2]:
-                del self._checkpoints[epoch]
+            steps = sorted(self._checkpoints)
+            older = steps[1 : len(steps) - MAX_CHECKPOINTS // 2]
+            for step in older[1::2]:
+                del self._checkpoints[step]
 
-    def _settings_at(self, epoch: int) -> Settings:
-        return next(s for e, s in reversed(self._timeline) if e <= epoch)
+    def _settings_at(self, step: int) -> Settings:
+        return next(s for e, s in reversed(self._timeline) if e <= step)
 
     def resume_at(self, epoch: int, last: EpochRecord | None, diverged_at: int | None) -> None:
         """Go on from ``epoch`` with the trainer as it stands (restored from a saved session):
         undo can go back to here, not before (the epochs before it were not run here)."""
         self.epoch, self.last, self.diverged_at = epoch, last, diverged_at
-        self._timeline = [(epoch, self.settings)]
+        self._timeline = [(self.steps, self.settings)]
         self._checkpoints = {}
         self._checkpoint()
 
     @property
+    def first_step(self) -> int:
+        """The earliest step stepping back can reach: 0, or where a loaded session resumed."""
+        return min(self._checkpoints, default=self.steps)
+
+    @property
     def first_epoch(self) -> int:
-        """The earliest epoch stepping back can reach: 0, or where a loaded session resumed."""
-        return min(self._checkpoints, default=self.epoch)
+        """The epoch of ``first_step`` (the one it is in, mid-epoch)."""
+        return self.first_step // self.batches_per_epoch
 
     @property
     def phase_cost(self) -> float | None:
@@ -249,34 +311,35 @@ class Simulation:
         return rows
 
     def step_back(self, epochs: int = 1) -> bool:
-        """Undo the last ``epochs`` epochs (an epoch in progress counts as one; never past
-        ``first_epoch``): parameters, gradients and optimizer state as they were before them,
-        and settings changed since then undone. False if there was nothing to undo.
+        """Undo the last ``epochs`` steps (epochs with the full batch, batches with mini-batches;
+        a step in progress counts as one; never past ``first_step``): parameters, gradients,
+        optimizer, scheduler and DataLoader state as they were before them, and settings changed
+        since then undone. False if there was nothing to undo.
 
-        The state is restored from the nearest checkpoint at or before the target epoch and
-        the epochs in between are replayed once, which gives bit-identical numbers on CPU.
+        The state is restored from the nearest checkpoint at or before the target step and
+        the steps in between are replayed once, which gives bit-identical numbers on CPU.
         """
         if self._phases is not None:
             self._start_epoch_over()
-            if epochs <= 1 or self.epoch <= self.first_epoch:
+            if epochs <= 1 or self.steps <= self.first_step:
                 return True
             epochs -= 1
-        if self.epoch <= self.first_epoch or epochs < 1:
+        if self.steps <= self.first_step or epochs < 1:
             return False
-        target = max(self.first_epoch, self.epoch - epochs)
-        start = max(epoch for epoch in self._checkpoints if epoch <= target)
+        target = max(self.first_step, self.steps - epochs)
+        start = max(step for step in self._checkpoints if step <= target)
         trainer, last = self._checkpoints[start]
-        for epoch in [e for e in self._checkpoints if e > target]:
-            del self._checkpoints[epoch]
-        self._timeline = [(epoch, s) for epoch, s in self._timeline if epoch <= target]
+        for step in [e for e in self._checkpoints if e > target]:
+            del self._checkpoints[step]
+        self._timeline = [(step, s) for step, s in self._timeline if step <= target]
         self.trainer = copy.deepcopy(trainer)
         self.phase = self.phase_numbers = None
         self.settings = self._settings_at(start)
-        self.epoch, self.last, self.diverged_at = start, last, None
-        while self.epoch < target:
+        self.epoch, self.last, self.diverged_at = start // self.batches_per_epoch, last, None
+        while self.steps < target:
             self._apply_live(
-                set(self._settings_at(self.epoch).changed_fields(self.settings)),
-                self._settings_at(self.epoch),
+                set(self._settings_at(self.steps).changed_fields(self.settings)),
+                self._settings_at(self.steps),
             )
             self.step()
         settings = self._settings_at(target)

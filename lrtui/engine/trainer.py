@@ -5,18 +5,25 @@ cost = torch.mean((hypothesis - y_train) ** 2)   # or F.mse_loss
 optimizer.zero_grad()                 # skipped when zero_grad is off
 cost.backward()
 optimizer.step()
+
+With mini-batches (``batch_size`` set) the same body runs on the next batch of the DataLoader
+(``batches.BatchFeed``) instead of the whole data; with a schedule, ``scheduler.step()``
+follows the epoch's last ``optimizer.step()``.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn, optim
 
+from .batches import BatchFeed, make_scheduler, step_schedule
 from .data import Dataset
 from .settings import Settings
 
@@ -45,6 +52,13 @@ class EpochRecord:
     fresh_grad_b: float | None
     learning_rate: float
     step_refused: bool = False
+    batch: int | None = None  # mini-batches: this step's batch, 1-based (None: the full batch)
+    batches: int = 1  # the epoch's batch count
+
+    @property
+    def step(self) -> int:
+        """Which optimizer step of the run this was, from 0 (the epoch, with the full batch)."""
+        return self.epoch if self.batch is None else self.epoch * self.batches + self.batch - 1
 
     @property
     def finite(self) -> bool:
@@ -100,8 +114,22 @@ class Trainer:
         self.b = b
         self.params: list[torch.Tensor] = [W] if b is None else [W, b]
         self.optimizer = make_optimizer(settings, self.params)
+        self.scheduler = make_scheduler(settings, self.optimizer)
+        self.feed = BatchFeed(settings) if settings.mini_batches else None
         # W and b as floats after the last step, so the next epoch need not read them again.
         self.values: tuple[float, float | None] | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Trainer:
+        twin = object.__new__(Trainer)
+        memo[id(self)] = twin
+        for key, value in self.__dict__.items():
+            setattr(twin, key, copy.deepcopy(value, memo))
+        # nn.Parameter's deepcopy leaves .grad out (a plain tensor's keeps it): carry it over,
+        # so that with zero_grad off a copy of nn.Linear adds up .grad as the original does.
+        for param, original in zip(twin.params, self.params, strict=True):
+            if original.grad is not None and param.grad is None:
+                param.grad = original.grad.clone()
+        return twin
 
     def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
         if self.model is not None:
@@ -129,7 +157,10 @@ class Trainer:
         if self.values is None:
             self.values = (W.item(), b.item() if b is not None else None)
         w, b_value = self.values
-        cost = self.cost(self.hypothesis(dataset.x_train), dataset.y_train, settings.loss_reduction)
+        x_train, y_train, batch, batches = dataset.x_train, dataset.y_train, None, 1
+        if self.feed is not None:  # for batch_idx, (x_batch, y_batch) in enumerate(dataloader)
+            (x_train, y_train), batch, batches = self.feed.next_batch(dataset)
+        cost = self.cost(self.hypothesis(x_train), y_train, settings.loss_reduction)
         self.cost_value = cost.item()
         yield "forward"
         if settings.zero_grad:
@@ -149,6 +180,9 @@ class Trainer:
             fresh_grad_b = fresh[1].item() if b is not None else None
         yield "backward"
         step_refused = False
+        learning_rate = settings.learning_rate
+        if self.scheduler is not None:
+            learning_rate = self.optimizer.param_groups[0]["lr"]
         try:
             self.optimizer.step()
         except RuntimeError as error:
@@ -171,9 +205,13 @@ class Trainer:
             b_next=b_next,
             fresh_grad_w=fresh_grad_w,
             fresh_grad_b=fresh_grad_b,
-            learning_rate=settings.learning_rate,
+            learning_rate=learning_rate,
             step_refused=step_refused,
+            batch=batch,
+            batches=batches,
         )
+        if self.scheduler is not None and (self.feed is None or self.feed.epoch_ended):
+            step_schedule(self.scheduler)
         yield "step"
         return self.record
 

@@ -67,10 +67,40 @@ def _near_the_limit(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool
     return close_to_limit and record.cost <= best * (1 + goal["cost_margin"])
 
 
+def _full_cost(run: Run) -> float:
+    """The cost of the whole data where W and b stand now (whatever the batch size)."""
+    return run.surface.cost(run.w, run.b)
+
+
+def _batches_reach(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """With small enough (and, if asked, shuffled) mini-batches, the full-data cost below the
+    goal's at the end of an epoch no later than the goal's."""
+    settings = run.settings
+    if settings.batch_size is None or settings.batch_size > goal["batch_size"]:
+        return False
+    if goal.get("shuffle") and not settings.shuffle:
+        return False
+    return run.batch == 0 and record.epoch <= goal["epoch"] and _full_cost(run) < goal["cost"]
+
+
+def _schedule_rescues(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """With a schedule, a run that started at the goal's lr (or more) reaches the least-squares
+    cost by the goal's epoch."""
+    best = run.surface.optimum.cost
+    rates = run.history.columns["learning_rate"]
+    if run.settings.scheduler == "none" or best is None or not rates or run.first_step != 0:
+        return False
+    if rates[0] < goal["learning_rate"] or record.epoch > goal["epoch"]:
+        return False
+    return _full_cost(run) <= best * (1 + goal["cost_margin"])
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
     "grad_grown": _grad_grown,
     "same_as_mean": _same_as_mean,
     "near_the_limit": _near_the_limit,
+    "batches_reach": _batches_reach,
+    "schedule_rescues": _schedule_rescues,
 }

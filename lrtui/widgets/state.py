@@ -77,14 +77,15 @@ class LiveState(Static):
             ]
         # The height changes only when contenders join or leave or the screen changes size,
         # so a new state never needs a layout pass.
+        loop = loop_line(leader, compact)
         if compact:
             # a small screen gives the chart every row it can: the numbers in two lines, and
             # every rival's cost in a third when racing
-            body: Group = Group(*compact_state(leader), *lines)
+            body: Group = Group(*compact_state(leader), *loop, *lines)
             height = 2 + len(body.renderables)
         else:
-            body = Group(state_table(leader), *lines) if lines else state_table(leader)
-            height = BASE_HEIGHT + len(lines)
+            body = Group(state_table(leader), *loop, *lines) if lines or loop else state_table(leader)
+            height = BASE_HEIGHT + len(lines) + len(loop)
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.update(body, layout=False)
@@ -176,14 +177,44 @@ def accumulation_line(run: Run) -> Text:
     )
 
 
+def epoch_text(run: Run) -> str:
+    """``3/1000`` for the last step's epoch, ``3/1000, batch 2/4`` with mini-batches."""
+    record = run.last
+    if record is None:
+        return f"—/{run.settings.epochs}"
+    text = f"{record.epoch}/{run.settings.epochs}"
+    return text if record.batch is None else f"{text}, batch {record.batch}/{record.batches}"
+
+
+def loop_line(run: Run, compact: bool = False) -> list[Text]:
+    """With mini-batches or a schedule, one line: the last batch's points, the lr the next step
+    uses and, with a schedule, the lr from the next epoch on (nothing for the lessons' loop)."""
+    settings = run.settings
+    if not settings.mini_batches and settings.scheduler == "none":
+        return []
+    line = Text()
+    batch = run.last_batch()
+    if batch is not None:
+        xs = batch[0].flatten().tolist()
+        points = f"{len(xs)} point{'s' if len(xs) != 1 else ''}"
+        spread = "" if compact else f", x {min(xs):.3g}…{max(xs):.3g}"
+        line.append_text(Text.assemble(("batch ", "bold"), f"{points}{spread}  "))
+    elif settings.mini_batches:
+        line.append_text(Text.assemble(("batches ", "bold"), f"{run.batches_per_epoch} an epoch  "))
+    line.append_text(Text.assemble(("lr ", "bold"), f"{run.learning_rate_in_use:.6g}"))
+    following = run.learning_rate_next_epoch()
+    if following is not None:
+        line.append(f" → {following:.6g} from epoch {run.epoch + 1}", style="cyan")
+    return [line]
+
+
 def compact_state(run: Run) -> list[Text]:
     """The state in two lines for a small screen: epoch, cost, W and b; then the gradients
     (with zero_grad off, how many fresh gradients .grad holds)."""
     record = run.last
-    epoch = "—" if record is None else str(record.epoch)
     first = Text.assemble(
         ("epoch ", "bold"),
-        f"{epoch}/{run.settings.epochs}  ",
+        f"{epoch_text(run)}  ",
         ("cost ", "bold"),
         number(record.cost if record else None, 0),
         ("  W ", "bold"),
@@ -205,10 +236,10 @@ def state_table(run: Run, note: bool = True) -> Group:
     settings = run.settings
     record = run.last
     accumulating = not settings.zero_grad
-    epoch = "—" if record is None else str(record.epoch)
+    epoch = epoch_text(run)
     headline = Text.assemble(
         ("epoch ", "bold"),
-        f"{epoch}/{settings.epochs}".ljust(max(12, len(f"{epoch}/{settings.epochs}") + 2)),
+        epoch.ljust(max(12, len(epoch) + 2)),
         ("cost ", "bold"),
         number(record.cost if record else None, 0),
     )

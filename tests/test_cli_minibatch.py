@@ -1,0 +1,126 @@
+"""``lrtui run`` with mini-batches and schedules (issue 13): the lessons' batch line, a row per
+optimizer step with its batch and lr, the flags' errors, and races of batch sizes, each
+compared with the plain DataLoader loop."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import plain_torch as pt
+import pytest
+from cli_support import invoke
+
+COLUMNS = [*pt.FIELDS, "batch", "learning_rate"]
+
+
+def plain_noisy(epochs: int, **options: object) -> list[dict[str, object]]:
+    x, y = pt.noisy_data()
+    return pt.batch_loop(x, y, epochs, **options)  # type: ignore[arg-type]
+
+
+def test_text_prints_the_lessons_batch_line_for_every_batch_of_a_logged_epoch(capsys) -> None:
+    code, out, _ = invoke(
+        capsys, "--data", "noisy", "--batch-size", "32", "--shuffle", "--epochs", "4", "--log-every", "2"
+    )
+    assert code == 0
+    expected = [
+        "Epoch {:4d}/{} Batch {}/{} Cost: {:.6f}".format(r["epoch"], 4, r["batch"], 4, r["cost"])
+        for r in plain_noisy(4, batch_size=32, shuffle=True)
+        if r["epoch"] % 2 == 0
+    ]
+    assert out.splitlines() == expected
+    assert len(expected) == 12 and out.splitlines()[3].endswith(f"Batch 4/4 Cost: {expected[3].split()[-1]}")
+
+
+@pytest.mark.parametrize("output", ["csv", "jsonl"])
+def test_rows_are_optimizer_steps_with_batch_and_lr(capsys, output: str) -> None:
+    argv = [
+        "--data",
+        "noisy",
+        "--batch-size",
+        "40",
+        "--scheduler",
+        "step",
+        "--step-size",
+        "1",
+        "--gamma",
+        "0.5",
+    ]
+    code, out, _ = invoke(capsys, *argv, "--epochs", "2", "--log-every", "1", "--format", output)
+    assert code == 0
+    expected = plain_noisy(2, batch_size=40, scheduler="step", schedule={"step_size": 1, "gamma": 0.5})
+    if output == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert list(rows[0]) == COLUMNS
+        got = [
+            {k: float(v) if k not in ("epoch", "batch") else int(v) for k, v in row.items()} for row in rows
+        ]
+    else:
+        got = [json.loads(line) for line in out.splitlines()]
+    assert got == expected and [r["learning_rate"] for r in got][::3] == [0.01, 0.005, 0.0025]
+
+
+def test_a_full_batch_schedule_has_an_empty_batch_column(capsys) -> None:
+    code, out, _ = invoke(
+        capsys,
+        "--scheduler",
+        "exponential",
+        "--gamma",
+        "0.5",
+        "--epochs",
+        "2",
+        "--log-every",
+        "1",
+        "--format",
+        "csv",
+    )
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and [r["batch"] for r in rows] == ["", "", ""]
+    assert [float(r["learning_rate"]) for r in rows] == [0.01, 0.005, 0.0025]
+
+
+def test_without_batches_or_a_schedule_the_columns_are_as_before(capsys) -> None:
+    _, out, _ = invoke(capsys, "--epochs", "1", "--format", "csv")
+    assert out.splitlines()[0] == ",".join(pt.FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag", "why"),
+    [
+        (["--batch-size", "0"], "--batch-size", "between 1"),
+        (["--batch-size", "ten"], "--batch-size", "whole number"),
+        (["--shuffle"], "--shuffle", "needs a batch size"),
+        (["--step-size", "3"], "--step-size", "needs scheduler step"),
+        (["--gamma", "0.5"], "--gamma", "needs scheduler step or exponential"),
+        (["--scheduler", "step", "--t-max", "3"], "--t-max", "needs scheduler cosine"),
+        (["--scheduler", "linear"], "--scheduler", "one of none, step, exponential, cosine"),
+        (["--scheduler", "exponential", "--gamma", "0"], "--gamma", "above 0"),
+        (["--scheduler", "step", "--step-size", "0"], "--step-size", "between 1"),
+    ],
+)
+def test_bad_loop_flags_exit_2_naming_the_flag(capsys, argv: list[str], flag: str, why: str) -> None:
+    code, out, err = invoke(capsys, *argv)
+    assert code == 2 and not out
+    assert f"argument {flag}:" in err and why in err and len(err.splitlines()) == 1
+
+
+def test_compare_races_batch_sizes_each_as_its_plain_loop(capsys) -> None:
+    argv = ["--data", "noisy", "--batch-size", "50", "--epochs", "2", "--log-every", "1", "--format", "jsonl"]
+    compare = ["--compare", "batch-size=100 shuffle=on", "--compare", "scheduler=cosine t-max=2"]
+    code, out, _ = invoke(capsys, *argv, *compare)
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    by_letter: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        by_letter.setdefault(row.pop("contender"), []).append(row)
+        row.pop("description")
+    assert by_letter["A"] == plain_noisy(2, batch_size=50)
+    assert by_letter["B"] == plain_noisy(2, batch_size=100, shuffle=True)
+    assert by_letter["C"] == plain_noisy(2, batch_size=50, scheduler="cosine", schedule={"T_max": 2})
+
+
+def test_compare_refuses_a_bad_batch_size_naming_the_key(capsys) -> None:
+    code, _, err = invoke(capsys, "--compare", "batch-size=0")
+    assert code == 2 and "argument --compare" in err and "batch-size" in err
