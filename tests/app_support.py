@@ -97,3 +97,15 @@ def shown_text(widget) -> str:
     console = Console(width=200, file=io.StringIO(), record=True)
     console.print(content if not isinstance(content, Text) else content.plain)
     return console.export_text()
+
+
+async def files_read(pilot, deadline: float = 120.0) -> None:
+    """Wait until the app has read the files asked for (in threads) and applied what it read.
+    The deadline is far above what a read takes: a busy machine only waits longer."""
+    import time
+
+    give_up = time.monotonic() + deadline
+    while pilot.app.reading is not None:
+        assert time.monotonic() < give_up, f"still reading {pilot.app.reading}"
+        await pilot.pause(0.01)
+    await pilot.pause()

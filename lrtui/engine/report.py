@@ -214,13 +214,14 @@ def _parameters_now(run: Run) -> str:
 
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
     """Every epoch of the history as CSV (b columns empty without bias), written atomically."""
+    write_atomically(path, lambda out: write_history_csv(out, history))
 
-    def write(out: TextIO) -> None:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(HISTORY_COLUMNS)
-        for record in history:
-            writer.writerow(
-                ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
-            )
 
-    write_atomically(path, write)
+def write_history_csv(out: TextIO, history: History) -> None:
+    """Every epoch of the history as CSV to ``out`` (a file, or a download's text)."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for record in history:
+        writer.writerow(
+            ["" if (value := getattr(record, name)) is None else value for name in HISTORY_COLUMNS]
+        )
