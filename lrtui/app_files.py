@@ -50,6 +50,7 @@ class _Refused:
 @dataclass(frozen=True)
 class _Reading:
     name: str  # what the status line says is being read
+    asked: str  # the path as typed
     apply: Callable[[Any], None]
     refused: Callable[[str], None]
 
@@ -81,11 +82,14 @@ class FileActions(RunApp):
 
     # -------------------------------------------------------------- reading
     def read_then(
-        self, name: str, read: Callable[[], T], apply: Callable[[T], None], refused: Callable[[str], None]
+        self, asked: str, read: Callable[[], T], apply: Callable[[T], None], refused: Callable[[str], None]
     ) -> None:
-        """``read()`` in a thread; then, on the UI thread, ``apply`` its result, or ``refused``
-        with the reason a file could not be read or used. The newest read wins: one still going
-        is dropped."""
+        """``read()`` (of the file ``asked``) in a thread; then, on the UI thread, ``apply`` its
+        result, or ``refused`` with the reason the file could not be read or used. The newest
+        read wins: one still going is dropped, unless it reads the same file."""
+        if any(reading.asked == asked for reading in self._readings.values()):
+            return  # asked again (enter, then leaving the field): the read under way answers
+        name = os.path.basename(asked) or asked
 
         def work() -> T | _Refused:
             try:
@@ -94,7 +98,7 @@ class FileActions(RunApp):
                 return _Refused(_reason(error, name))
 
         worker = self.run_worker(work, name=f"reading {name}", group=READING, exclusive=True, thread=True)
-        self._readings[worker] = _Reading(name, apply, refused)
+        self._readings[worker] = _Reading(name, asked, apply, refused)
         self.refresh_views()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -136,7 +140,7 @@ class FileActions(RunApp):
             path, dataset = read
             self.start_over(Run(self.leader.settings.with_changes(data=path), dataset), again)
 
-        self.read_then(os.path.basename(typed) or typed, read, apply, lambda why: self._refuse("data", why))
+        self.read_then(typed, read, apply, lambda why: self._refuse("data", why))
 
     def _refuse(self, field: str, reason: str) -> None:
         self.run_screen.panel.refuse(field, reason)
@@ -230,7 +234,7 @@ class FileActions(RunApp):
             def refused(why: str) -> None:
                 self.notify(why, title="Session not loaded", severity="error")
 
-            self.read_then(os.path.basename(path) or path, read, apply, refused)
+            self.read_then(path, read, apply, refused)
 
         default = self.session_path or DEFAULT_SESSION
         if folder is None:

@@ -10,6 +10,7 @@ from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
     from lrtui.app import LrtuiApp
+    from lrtui.engine.data_folder import DataFolder
 
 
 class FakeClock:
@@ -41,7 +42,12 @@ class ManualTimer:
             self.callback()
 
 
-def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock | None = None) -> LrtuiApp:
+def make_app(
+    settings: Settings | None = None,
+    speed: int = 10,
+    clock: FakeClock | None = None,
+    data_folder: DataFolder | None = None,
+) -> LrtuiApp:
     from lrtui.app import LrtuiApp
 
     timers: list[ManualTimer] = []
@@ -56,6 +62,7 @@ def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock
         speed=speed,
         clock=clock or FakeClock(),
         timer_factory=factory,
+        data_folder=data_folder,
     )
     app.timers = timers  # type: ignore[attr-defined]
     return app
