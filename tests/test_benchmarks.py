@@ -53,3 +53,12 @@ async def test_the_frame_counting_driver_sees_every_frame_the_app_writes() -> No
         app.query_one("#label", Static).update("1")
         await pilot.pause()
         assert first > before and FrameCountingDriver.frames > first
+
+
+async def test_the_keys_while_reading_benchmark_steps_before_and_during_a_read(tmp_path) -> None:
+    from benchmarks.data import keys_while_reading
+
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(50)))
+    read_s, idle, during = await keys_while_reading(str(path), epochs=100)
+    assert len(idle) == 20 and all(seconds > 0 for seconds in idle) and during and read_s >= 0
