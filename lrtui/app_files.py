@@ -35,7 +35,7 @@ from .widgets.prompt import PathPrompt
 DEFAULT_SESSION = "lrtui-session.json"
 DEFAULT_EXPORT = "lrtui-history.csv"
 DEFAULT_SCRIPT = "lrtui_train.py"
-READING = "read"  # the worker group of file reads: a new read replaces one still going
+READING = "read"  # the worker group of file reads
 UNSAFE_IN_A_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 ENDED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
@@ -61,7 +61,7 @@ class FileActions(RunApp):
     def __init__(self, *args: Any, data_folder: DataFolder | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._data_folder = data_folder
-        self._readings: dict[Worker[Any], _Reading] = {}
+        self._reading: tuple[Worker[Any], _Reading] | None = None  # the one read that counts
 
     @property
     def served(self) -> DataFolder | None:
@@ -73,8 +73,8 @@ class FileActions(RunApp):
 
     @property
     def reading(self) -> str | None:
-        """The file being read, if any (the newest, when one replaced another)."""
-        return next(reversed(self._readings.values())).name if self._readings else None
+        """The file being read, if any."""
+        return None if self._reading is None else self._reading[1].name
 
     def status(self) -> str:
         status = super().status()
@@ -87,7 +87,7 @@ class FileActions(RunApp):
         """``read()`` (of the file ``asked``) in a thread; then, on the UI thread, ``apply`` its
         result, or ``refused`` with the reason the file could not be read or used. The newest
         read wins: one still going is dropped, unless it reads the same file."""
-        if any(reading.asked == asked for reading in self._readings.values()):
+        if self._reading is not None and self._reading[1].asked == asked:
             return  # asked again (enter, then leaving the field): the read under way answers
         name = os.path.basename(asked) or asked
 
@@ -97,15 +97,15 @@ class FileActions(RunApp):
             except (OSError, ValueError) as error:  # DataError, SessionError, FileRefused
                 return _Refused(_reason(error, name))
 
-        worker = self.run_worker(work, name=f"reading {name}", group=READING, exclusive=True, thread=True)
-        self._readings[worker] = _Reading(name, asked, apply, refused)
+        self.stop_reading()
+        worker = self.run_worker(work, name=f"reading {name}", group=READING, thread=True)
+        self._reading = (worker, _Reading(name, asked, apply, refused))
         self.refresh_views()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        reading = self._readings.get(event.worker)
-        if reading is None or event.state not in ENDED:  # the state it had (it may be further on now)
-            return
-        del self._readings[event.worker]
+        if self._reading is None or self._reading[0] is not event.worker or event.state not in ENDED:
+            return  # a read dropped since, or one still going (the state it had when the event was sent)
+        reading, self._reading = self._reading[1], None
         if event.state == WorkerState.SUCCESS:
             result = event.worker.result
             try:
@@ -118,8 +118,11 @@ class FileActions(RunApp):
         self.refresh_views()
 
     def stop_reading(self) -> None:
-        """Drop the reads still going: what the learner chose since comes first."""
-        self.workers.cancel_group(self, READING)
+        """Drop the read still going, if any: what the learner chose since comes first. Its
+        thread runs on to the end of the file; what it read is not used."""
+        if self._reading is not None:
+            self._reading[0].cancel()  # a worker cancelled before it started sends no event
+            self._reading = None
 
     # -------------------------------------------------------------- the data
     def change_data(self, new: Settings, change: str) -> None:

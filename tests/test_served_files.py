@@ -352,6 +352,19 @@ async def test_a_data_set_chosen_while_a_file_is_read_wins(tmp_path: Path, monke
         assert app.leader.settings.data == "double"
 
 
+async def test_of_two_files_asked_at_once_the_second_is_read(tmp_path: Path) -> None:
+    """The first read is dropped before its thread has started: the app must not wait for it."""
+    (tmp_path / "first.csv").write_text("x,y\n1,1\n")
+    (tmp_path / "second.csv").write_text(POINTS)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.change_setting("data", "first.csv")
+        app.change_setting("data", "second.csv")
+        await files_read(pilot)
+        assert app.leader.settings.data == "second.csv" and app.leader.dataset.size == 3
+        assert "first.csv" not in logged(app)
+
+
 # ------------------------------------------------------------------ the command line
 def test_lrtui_serve_gives_its_apps_the_folder_and_refuses_one_that_is_not_there(
     tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
