@@ -2,14 +2,13 @@
 
 The app holds one ``Race`` (a single run is a race of one) and its ``RunLog``; the engine runs
 every epoch; the ``RunScreen``'s widgets show what the race exposes and post messages up.
-This module has the keys that step and change the run; ``app_actions`` the race, lessons
-and files; ``app_start`` the first frame, painted while torch loads, and the run's opening;
-``app_base`` what they share.
+This module has the keys that step and change the run; ``app_actions`` the race and lessons,
+``app_files`` the files; ``app_start`` the first frame, painted while torch loads, and the
+run's opening; ``app_base`` what they share.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,8 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
-from .app_actions import FileActions, RaceActions
+from .app_actions import RaceActions
+from .app_files import FileActions
 from .app_start import StartingApp
 from .engine.settings import (
     OPTIMIZERS,
@@ -73,10 +73,13 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         was, now = field_text(field, getattr(old, field)) or "default", field_text(field, value) or "default"
         change = f"{label(field)} {was} → {now}"
         if field in PROBLEM_FIELDS:
+            if new.data != old.data:  # a file is read off the UI thread: the run starts again then
+                self.change_data(new, change)
+                return True
             from .engine.data import DataError
 
             try:
-                run = Run(new, leader.dataset if new.data == old.data else None)
+                run = Run(new, leader.dataset)
             except DataError as error:
                 self._refuse(field, str(error))
                 return False
@@ -96,10 +99,6 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         self.check_goal()
         self.refresh_views()
         return True
-
-    def _refuse(self, field: str, reason: str) -> None:
-        self.run_screen.panel.refuse(field, reason)
-        self.notify(reason, title=f"{label(field)} not changed", severity="error")
 
     def on_parameter_panel_changed(self, event: ParameterPanel.Changed) -> None:
         self.change_setting(event.field, event.value)
@@ -146,12 +145,6 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
     def action_reset(self) -> None:
         leader = self.leader
         self.start_over(Run(leader.settings, leader.dataset), "reset: back to epoch 0 with the same settings")
-
-    def action_save_screenshot(self) -> None:
-        """The screen as an SVG picture (for slides), named after the epoch, in this folder."""
-        name = f"lrtui-epoch-{self.leader.epoch}.svg"
-        path = self.save_screenshot(filename=name, path=os.getcwd())
-        self.log_event(f"saved a picture of the screen to {path}")
 
     def action_phase_step(self) -> None:
         if not self.run_screen.showing_code:

@@ -1,10 +1,8 @@
-"""The app's actions that build on a run without stepping it: racing contenders, guided
-lessons, and files (sessions, the history as CSV, the plain PyTorch script)."""
+"""The app's actions that build on a run without stepping it: racing contenders and guided
+lessons (files are in ``app_files``)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .app_base import RunApp
@@ -17,21 +15,12 @@ from .widgets.prompt import PathPrompt
 
 # The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
-    from .engine.report import divergence_of, export_history_csv
+    from .engine.report import divergence_of
     from .engine.run import Run
-    from .engine.script import write_script
-    from .engine.session import load_session, save_session
 else:
     divergence_of = lazy_callable("lrtui.engine.report", "divergence_of")
-    export_history_csv = lazy_callable("lrtui.engine.report", "export_history_csv")
     Run = lazy_callable("lrtui.engine.run", "Run")
-    write_script = lazy_callable("lrtui.engine.script", "write_script")
-    load_session = lazy_callable("lrtui.engine.session", "load_session")
-    save_session = lazy_callable("lrtui.engine.session", "save_session")
 
-DEFAULT_SESSION = "lrtui-session.json"
-DEFAULT_EXPORT = "lrtui-history.csv"
-DEFAULT_SCRIPT = "lrtui_train.py"
 RACE_SUGGESTIONS = ("optimizer=adam lr=0.1", "momentum=0.9", "zero-grad=off")
 
 
@@ -102,64 +91,3 @@ class LessonActions(RunApp):
     def action_close_lesson(self) -> None:
         self.lesson = None
         self.run_screen.lesson_box.remove_class("-shown")
-
-
-class FileActions(RunApp):
-    def ask_path(self, question: str, default: str, failure: str, act: Callable[[str], str | None]) -> None:
-        """Ask for a path, then ``act(path)``, which returns what to log; a failure is a message."""
-
-        def done(path: str | None) -> None:
-            if path is None:
-                return
-            try:
-                done_text = act(path)
-            except OSError as error:
-                self.notify(f"{path}: {error.strerror or error}", title=failure, severity="error")
-            except ValueError as error:  # SessionError and other refusals say what is wrong
-                self.notify(str(error), title=failure, severity="error")
-            else:
-                if done_text:
-                    self.log_event(done_text)
-
-        self.push_screen(PathPrompt(question, default), done)
-
-    def action_save_session(self) -> None:
-        def save(path: str) -> str:
-            save_session(path, self.leader)
-            self.session_path = path
-            saved = f"saved the session {self.when()} to {os.path.abspath(path)}"
-            if len(self.race) > 1:
-                saved += " (run A only: a session does not keep the race's other contenders)"
-            return saved
-
-        self.ask_path("Save the session to", self.session_path or DEFAULT_SESSION, "Session not saved", save)
-
-    def action_load_session(self) -> None:
-        def load(path: str) -> None:
-            run = load_session(path)
-            self.session_path = path
-            self.start_over(run, loaded_text(path, run))
-
-        default = self.session_path or DEFAULT_SESSION
-        self.ask_path("Load the session from", default, "Session not loaded", load)
-
-    def action_export_script(self) -> None:
-        def export(path: str) -> str:
-            write_script(path, self.leader.settings, self.leader.dataset)
-            return f"wrote the PyTorch script for these settings to {os.path.abspath(path)}"
-
-        self.ask_path("Write the PyTorch script to", DEFAULT_SCRIPT, "Script not written", export)
-
-    def action_export_history(self) -> None:
-        def export(path: str) -> str:
-            export_history_csv(path, self.leader.history)
-            return f"exported {len(self.leader.history)} epochs to {os.path.abspath(path)}"
-
-        self.ask_path("Export the history as CSV to", DEFAULT_EXPORT, "History not exported", export)
-
-
-def loaded_text(path: str, run: Run) -> str:
-    if run.settings.mini_batches:  # a record per batch
-        where = f"epoch {run.epoch}, batch {run.batch + 1} of {run.batches_per_epoch}"
-        return f"loaded {path}: {len(run.history)} steps of history, next {where}"
-    return f"loaded {path}: {len(run.history)} epochs of history, next epoch {run.epoch}"

@@ -21,7 +21,8 @@ from textual.actions import parse
 from textual.dom import DOMNode
 from textual.message import Message
 
-from .app_actions import LessonActions, loaded_text
+from .app_actions import LessonActions
+from .app_files import loaded_text
 from .engine.settings import OPTIMIZER_NAMES, model_text
 from .keys import KEYS
 from .opening import Opened, Opening, open_race

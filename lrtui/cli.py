@@ -92,6 +92,10 @@ def app_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="start a guided lesson, by number or name (`lrtui lessons` lists them); it brings its settings",
     )
+    # What `lrtui serve` gives each learner's app, not flags for a learner: saves become downloads,
+    # and files load only from the data folder (none without --data-dir).
+    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", metavar="DIR", help=argparse.SUPPRESS)
     return parser
 
 
@@ -210,6 +214,13 @@ def serve_parser() -> argparse.ArgumentParser:
         help=f"keep N apps started ahead, so the next N pages show at once (default {serve_door.DEFAULT_SPARES})",
     )
     parser.add_argument(
+        "--data-dir",
+        type=serve_door.data_folder,
+        metavar="DIR",
+        help="learners may load data (CSV) and sessions from this folder; without it they load no files "
+        "(the data sets line, double and noisy still work). Saves always go to the learner's browser",
+    )
+    parser.add_argument(
         "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
     )
     return parser
@@ -223,7 +234,9 @@ def serve(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     settings = settings_from_args(parser, args)
     load_race(parser, settings)  # bad data is refused here, not in every browser tab
-    app_argv = [*flag_words(args), "--speed", str(args.speed)]
+    app_argv = [*flag_words(args), "--speed", str(args.speed), "--served"]
+    if args.data_dir is not None:
+        app_argv += ["--data-dir", args.data_dir]
     try:
         door = serve_door.Door(args.host, args.port, serve_door.choose_token(args.no_token), args.public_url)
         return served.serve(
@@ -443,8 +456,15 @@ def main(argv: list[str] | None = None) -> int:
         language = chosen_language(parser, args)
         opening, lesson = app_start(parser, args, language)
         from .app import LrtuiApp  # textual is imported only when the app starts; torch once it has painted
+        from .engine.data_folder import served_folder
 
-        app = LrtuiApp(opening, speed=args.speed, lesson=lesson, language=language)
+        app = LrtuiApp(
+            opening,
+            speed=args.speed,
+            lesson=lesson,
+            language=language,
+            data_folder=served_folder(args.served, args.data_dir, opening.settings.data),
+        )
         app.run()
         return app.return_code or 0
     except StoppedEarly as stopped:  # stderr already says what happened

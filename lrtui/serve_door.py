@@ -88,6 +88,16 @@ def seconds(text: str) -> float:
     return value
 
 
+def data_folder(text: str) -> str:
+    """The real path of the folder learners may load files from."""
+    real = os.path.realpath(text)
+    if not os.path.isdir(real):
+        raise ArgumentTypeError(f"{text!r} is not a folder" if os.path.exists(real) else f"no folder {text!r}")
+    if not os.access(real, os.R_OK | os.X_OK):
+        raise ArgumentTypeError(f"the folder {text!r} cannot be read")
+    return real
+
+
 def _number(text: str, kind: Callable[[str], Any], what: str) -> Any:
     try:
         return kind(text)

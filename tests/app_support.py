@@ -10,6 +10,7 @@ from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
     from lrtui.app import LrtuiApp
+    from lrtui.engine.data_folder import DataFolder
     from lrtui.opening import Opened, Opening
 
 
@@ -42,7 +43,12 @@ class ManualTimer:
             self.callback()
 
 
-def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock | None = None) -> LrtuiApp:
+def make_app(
+    settings: Settings | None = None,
+    speed: int = 10,
+    clock: FakeClock | None = None,
+    data_folder: DataFolder | None = None,
+) -> LrtuiApp:
     from lrtui.app import LrtuiApp
 
     timers: list[ManualTimer] = []
@@ -57,6 +63,7 @@ def make_app(settings: Settings | None = None, speed: int = 10, clock: FakeClock
         speed=speed,
         clock=clock or FakeClock(),
         timer_factory=factory,
+        data_folder=data_folder,
     )
     app.timers = timers  # type: ignore[attr-defined]
     return app
@@ -140,3 +147,15 @@ def shown_text(widget) -> str:
     console = Console(width=200, file=io.StringIO(), record=True)
     console.print(content if not isinstance(content, Text) else content.plain)
     return console.export_text()
+
+
+async def files_read(pilot, deadline: float = 120.0) -> None:
+    """Wait until the app has read the files asked for (in threads) and applied what it read.
+    The deadline is far above what a read takes: a busy machine only waits longer."""
+    import time
+
+    give_up = time.monotonic() + deadline
+    while pilot.app.reading is not None:
+        assert time.monotonic() < give_up, f"still reading {pilot.app.reading}"
+        await pilot.pause(0.01)
+    await pilot.pause()

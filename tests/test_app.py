@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plain_torch as pt
 import pytest
-from app_support import FakeClock, log_text, logged, make_app, shown_text
+from app_support import FakeClock, files_read, log_text, logged, make_app, shown_text
 from textual.widgets import Input, Select, Switch
 
 from lrtui.engine import Settings
@@ -32,6 +32,7 @@ async def type_into(pilot, field: str, text: str, submit: bool = True) -> None:
     if submit:
         await pilot.press("enter")
     await pilot.pause()
+    await files_read(pilot)
 
 
 def same_as_plain(records, plain) -> bool:
@@ -494,6 +495,7 @@ async def answer_prompt(pilot, path) -> None:
     prompt.value = str(path)
     await pilot.press("enter")
     await pilot.pause()
+    await files_read(pilot)
 
 
 async def test_ctrl_s_saves_and_ctrl_o_loads_a_session_that_steps_on_exactly(tmp_path) -> None:

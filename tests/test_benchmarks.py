@@ -62,3 +62,12 @@ def test_the_minibatch_comparison_runs_both_loops_and_reports_steps() -> None:
     assert lrtui > 0 and bare > 0
     line = step_line("engine step, noisy, batch 10", 50.0, 100.0, "<= 1.2x")
     assert "steps/s" in line and "per-step ratio 2.000x" in line
+
+
+async def test_the_keys_while_reading_benchmark_steps_before_and_during_a_read(tmp_path) -> None:
+    from benchmarks.data import keys_while_reading
+
+    path = tmp_path / "points.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(50)))
+    read_s, idle, during = await keys_while_reading(str(path), epochs=100)
+    assert len(idle) == 20 and all(seconds > 0 for seconds in idle) and during and read_s >= 0

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from app_support import make_app
+from app_support import files_read, make_app
 from cli_support import invoke, invoke_main
 from textual.widgets import Input
 
@@ -197,6 +197,7 @@ async def answer_prompt(pilot, path) -> None:
     prompt.value = str(path)
     await pilot.press("enter")
     await pilot.pause()
+    await files_read(pilot)
 
 
 @pytest.mark.parametrize(

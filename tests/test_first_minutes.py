@@ -4,7 +4,7 @@ that agree on the epoch, prompts that keep what was typed, a restart that u take
 from __future__ import annotations
 
 import plain_torch as pt
-from app_support import logged, make_app, shown_text
+from app_support import files_read, logged, make_app, shown_text
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
@@ -58,7 +58,7 @@ async def test_a_data_file_the_app_refuses_is_replaced_by_the_data_in_use_on_lea
         field = app.query_one("#field-data", Input)
         field.focus()
         await pilot.press("ctrl+a", "ctrl+k", *"linen+", "tab")
-        await pilot.pause()
+        await files_read(pilot)
         assert field.value == "line" and app.leader.settings.data == "line"
         assert "keeping line" in shown_text(app.query_one("#reason-data"))
 

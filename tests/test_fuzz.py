@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import textual.app
-from app_support import FakeClock, make_app, shown_text
+from app_support import FakeClock, files_read, make_app, shown_text
 from textual.widgets import Input
 
 from lrtui.engine import Settings, parse_field
@@ -126,7 +126,7 @@ async def mash(seed: int, presses: int, size: tuple[int, int], monkeypatch: pyte
                 app.timers[0].fire()
             while app.screen is not app.screen_stack[0]:
                 await pilot.press("escape")  # close help or a file prompt
-            await pilot.pause()
+            await files_read(pilot)  # a file asked for is read in a thread, then shown
             assert_screen_matches_engine(app)
         await pilot.press("escape")
         if app.running:

@@ -9,7 +9,7 @@ from pathlib import Path
 import plain_torch as pt
 import pytest
 import torch
-from app_support import FakeClock, log_text, make_app, shown_text
+from app_support import FakeClock, files_read, log_text, make_app, shown_text
 from cli_support import invoke
 from textual.widgets import Input
 
@@ -252,7 +252,9 @@ async def test_constant_x_typed_into_the_app_is_explained_in_the_log(tmp_path: P
         widget = app.query_one("#field-data", Input)
         widget.focus()
         widget.value = str(path)
-        await pilot.press("enter", "escape", "N")
+        await pilot.press("enter", "escape")
+        await files_read(pilot)
+        await pilot.press("N")
         assert "note: all x are equal" in log_text(app) and "not unique" in log_text(app)
         assert app.leader.epoch == 10 and not app.leader.diverged
 
@@ -271,6 +273,7 @@ async def test_non_finite_cells_are_refused_naming_line_and_column(
         widget.focus()
         widget.value = str(path)
         await pilot.press("enter")
+        await files_read(pilot)
         assert "line 3, column 2" in shown_text(app.query_one("#reason-data"))
         assert app.leader.settings.data == "line"
 
@@ -283,11 +286,11 @@ async def test_two_quick_enters_in_a_prompt_answer_it_once(
     app = make_app()
     exports: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        import lrtui.app_actions
+        import lrtui.app_files
 
-        real = lrtui.app_actions.export_history_csv
+        real = lrtui.app_files.export_history_csv
         monkeypatch.setattr(
-            lrtui.app_actions,
+            lrtui.app_files,
             "export_history_csv",
             lambda path, history: (exports.append(path), real(path, history)),
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -57,9 +58,10 @@ async def serving(
     forks: forkserver.ForkServer | None,
     door: Door | None = None,
     classroom: Classroom | None = None,
+    app_argv: list[str] = APP_ARGV,
 ) -> AsyncIterator[tuple[LrtuiServer, test_utils.TestClient]]:
     server = LrtuiServer(
-        APP_ARGV, door or Door("127.0.0.1", 8000, TOKEN), classroom or Classroom(spares=0), forks
+        app_argv, door or Door("127.0.0.1", 8000, TOKEN), classroom or Classroom(spares=0), forks
     )
     client = test_utils.TestClient(test_utils.TestServer(await server.make_app(), host="127.0.0.1"))
     await client.start_server()
@@ -393,6 +395,47 @@ async def test_without_a_fork_server_each_learner_gets_python_m_lrtui() -> None:
         await until(lambda: not server.sessions, "the session to end")
 
 
+async def test_a_served_apps_saves_are_offered_to_the_browser_as_downloads(tmp_path: Path) -> None:
+    """Through textual-serve: the page is told of a download, and /download/KEY gives the file."""
+    argv = [*APP_ARGV, "--served", "--data-dir", str(tmp_path)]
+    async with serving(None, app_argv=argv) as (server, client):
+        websocket = await client.ws_connect(f"/ws/{TOKEN}?width=100&height=30")
+        learner = Learner(websocket)
+        await learner.wait_for("epoch")
+        await learner.press("nnn")
+        await learner.wait_for("epoch 2/1000")
+        await learner.press("S")
+        picture = await downloaded(client, await offered(websocket))
+        assert picture[0] == "attachment; filename=lrtui-epoch-3.svg" and picture[1].startswith("<svg")
+        await learner.press("\x13")  # ctrl+s
+        await learner.wait_for("Download the session")
+        await learner.press("\r")
+        disposition, text = await downloaded(client, await offered(websocket))
+        assert disposition == "attachment; filename=lrtui-session.json"
+        session = json.loads(text)
+        assert session["format"] == "lrtui-session" and session["epoch"] == 3
+        await websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+    assert sorted(path.name for path in Path.cwd().iterdir()) == []  # nothing written by the server
+
+
+async def offered(websocket) -> str:
+    """The key of the next download the app offers the page."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        message = await websocket.receive(timeout=deadline - time.monotonic())
+        assert message.type in (WSMsgType.BINARY, WSMsgType.TEXT), message
+        if message.type == WSMsgType.TEXT and (sent := json.loads(message.data))[0] == "deliver_file_start":
+            return sent[1]
+
+
+async def downloaded(client: test_utils.TestClient, key: str) -> tuple[str, str]:
+    """What the page's download link gives: the Content-Disposition and the text."""
+    async with client.get(f"/download/{key}") as response:
+        assert response.status == 200
+        return response.headers["Content-Disposition"], await response.text()
+
+
 # The command.
 
 
@@ -484,7 +527,7 @@ def test_serve_prints_one_unwrapped_link_serves_the_page_and_stops() -> None:
             server.kill()
             output, errors = server.communicate()
     assert server.returncode == 0 and "Traceback" not in output + errors
-    assert "lrtui serve: each learner gets: lrtui --data noisy --speed 10\n" in "".join(lines)
+    assert "lrtui serve: each learner gets: lrtui --data noisy --speed 10 --served\n" in "".join(lines)
     assert (
         "lrtui serve: up to 4 learners at once, 1 app started ahead; a page without a key for 60 s closes.\n"
         in lines

@@ -356,7 +356,7 @@ def test_a_named_pipe_as_session_is_refused_without_waiting(tmp_path: Path) -> N
 
 
 async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -> None:
-    from app_support import make_app
+    from app_support import files_read, make_app
     from textual.widgets import Input
 
     document = saved(MOMENTUM)
@@ -367,7 +367,7 @@ async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -
         await pilot.press("N", "ctrl+o")
         app.screen.query_one("#prompt-path", Input).value = str(path)
         await pilot.press("enter")
-        await pilot.pause()
+        await files_read(pilot)
         notes = [n for n in app._notifications if n.title == "Session not loaded"]
         assert notes and "momentum_buffer" in notes[0].message
         await pilot.press("n")

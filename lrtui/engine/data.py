@@ -110,14 +110,15 @@ def preset(name: str) -> Dataset:
     raise DataError(f"unknown dataset {name!r}: use one of {', '.join(PRESETS)} or a CSV file path")
 
 
-def load(data: str) -> Dataset:
-    """A preset by name, or a CSV file by path."""
+def load(data: str, *, quote: bool = True) -> Dataset:
+    """A preset by name, or a CSV file by path. ``quote=False``: a message about a bad file
+    names the line and column but never quotes the file (a served app: see data_folder)."""
     if data in PRESETS:
         return preset(data)
-    return load_csv(data)
+    return load_csv(data, quote=quote)
 
 
-def load_csv(path: str) -> Dataset:
+def load_csv(path: str, *, quote: bool = True) -> Dataset:
     missing = missing_data(path)
     if missing is not None:
         raise DataError(missing)
@@ -128,7 +129,7 @@ def load_csv(path: str) -> Dataset:
             points = _read_plain_rows(path, csv.reader(handle))
             if points is None:  # something is off: read again, slowly, to say exactly where
                 handle.seek(0)
-                points = _read_rows(path, csv.reader(handle))
+                points = _read_rows(path, csv.reader(handle), quote)
         xs, ys = points
         return from_tensors(os.path.basename(path), _tensor(xs), _tensor(ys))
     except UnicodeDecodeError:
@@ -199,12 +200,13 @@ def _fits_float32(value: float) -> bool:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-def _read_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array]:
+def _read_rows(path: str, rows: Iterator[list[str]], quote: bool = True) -> tuple[array, array]:
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError(f"{path}: the file is empty; it needs a header line x,y and at least one row")
     if [cell.strip().lower() for cell in header] != ["x", "y"]:
-        raise DataError(f"{path} line 1: the header must be x,y (got {','.join(header)!r})")
+        got = f" (got {','.join(header)!r})" if quote else ""
+        raise DataError(f"{path} line 1: the header must be x,y{got}")
     xs = array("d")
     ys = array("d")
     for line_number, row in enumerate(rows, start=2):
@@ -220,11 +222,11 @@ def _read_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array]:
                 value = float(cell)
             except ValueError:
                 raise DataError(
-                    f"{path} line {line_number}, column {column}: {cell.strip()!r} is not a number"
+                    f"{path} line {line_number}, column {column}: {_cell(cell, quote)}is not a number"
                 ) from None
             if not _fits_float32(value):
                 raise DataError(
-                    f"{path} line {line_number}, column {column}: {cell.strip()!r} is not a finite"
+                    f"{path} line {line_number}, column {column}: {_cell(cell, quote)}is not a finite"
                     " float32 number"
                 )
             values.append(value)
@@ -233,3 +235,7 @@ def _read_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array]:
     if not xs:
         raise DataError(f"{path}: the file has a header but no data rows")
     return xs, ys
+
+
+def _cell(cell: str, quote: bool) -> str:
+    return f"{cell.strip()!r} " if quote else "the value "

@@ -227,14 +227,14 @@ def _parameters_now(run: Run) -> str:
 
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
     """Every epoch of the history as CSV (b columns empty without bias), written atomically."""
+    write_atomically(path, lambda out: write_history_csv(out, history))
 
-    # with mini-batches, a row per batch, numbered after its epoch
+
+def write_history_csv(out: TextIO, history: History) -> None:
+    """Every epoch of the history as CSV to ``out`` (a file, or a download's text); with
+    mini-batches, a row per batch, numbered after its epoch."""
     columns = HISTORY_COLUMNS if not any(history.batch) else ("epoch", "batch", *HISTORY_COLUMNS[1:])
-
-    def write(out: TextIO) -> None:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        for record in history:
-            writer.writerow(["" if (value := getattr(record, name)) is None else value for name in columns])
-
-    write_atomically(path, write)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for record in history:
+        writer.writerow(["" if (value := getattr(record, name)) is None else value for name in columns])

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ import numpy as np
 import torch
 
 from . import data as data_module
-from .data import DataError
+from .data import DataError, Dataset
 from .files import write_atomically
 from .history import History
 from .run import Run
@@ -83,18 +85,59 @@ def session_dict(run: Run) -> dict[str, Any]:
 
 
 def save_session(path: str | os.PathLike[str], run: Run) -> None:
-    write_atomically(path, json.dumps(session_dict(run), allow_nan=False))
+    write_atomically(path, session_text(run))
+
+
+def session_text(run: Run) -> str:
+    """The session file's text (what ``save_session`` writes, or a download's content)."""
+    return json.dumps(session_dict(run), allow_nan=False)
 
 
 # ------------------------------------------------------------------ loading
 def load_session(path: str | os.PathLike[str]) -> Run:
     """The run saved in ``path``; raises SessionError with the reason, changing nothing."""
+    return session_from_file(read_session(path))
+
+
+@dataclass(frozen=True)
+class SessionFile:
+    """What loading a session reads from files: the document and the data it trains on. An app
+    reads it off its UI thread; ``session_from_file`` then rebuilds the run."""
+
+    path: Path
+    document: dict[str, Any]
+    dataset: Dataset
+
+
+def read_session(
+    path: str | os.PathLike[str], data_path: Callable[[str], str] | None = None, *, quote: bool = True
+) -> SessionFile:
+    """Read the session in ``path`` and its data, or raise SessionError saying why not.
+
+    ``data_path`` maps the data file the session names to the one to read, or refuses it with a
+    ValueError (a served app reads only from its data folder); ``quote`` as for ``data.load``.
+    """
     path = Path(path)
     document = _read_document(path)
     try:
-        return session_from_dict(document)
+        settings = _checked_settings(document)
+        data = settings.data
+        if data_path is not None and data not in PRESETS:
+            data = document["settings"]["data"] = data_path(data)
+        dataset = data_module.load(data, quote=quote)
     except SessionError as error:
         raise SessionError(f"{path}: {error}") from None
+    except ValueError as error:  # the data cannot be read (DataError) or may not be (data_path)
+        raise SessionError(f"{path}: the session's data cannot be loaded: {error}") from None
+    return SessionFile(path, document, dataset)
+
+
+def session_from_file(read: SessionFile) -> Run:
+    """The run a session file read by ``read_session`` holds; SessionError if it is not sound."""
+    try:
+        return session_from_dict(read.document, read.dataset)
+    except SessionError as error:
+        raise SessionError(f"{read.path}: {error}") from None
 
 
 def _read_document(path: Path) -> Any:
@@ -140,7 +183,28 @@ def _find_data_beside(document: Any, folder: Path) -> None:
         settings["data"] = str(beside)
 
 
-def session_from_dict(document: Any) -> Run:
+def session_from_dict(document: Any, dataset: Dataset | None = None) -> Run:
+    """The run a session document holds; its data is loaded unless ``dataset`` is given."""
+    settings = _checked_settings(document)
+    if dataset is None:
+        try:
+            dataset = data_module.load(settings.data)
+        except DataError as error:
+            raise SessionError(f"the session's data cannot be loaded: {error}") from None
+    simulation = Simulation(settings, dataset)
+    done, count = batches_done(document, settings, dataset.size)
+    epoch, diverged_at = _epochs(document, done)
+    history = _history(
+        _field(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
+    )
+    _restore_trainer(simulation, document, epoch * count + done, history)
+    restore_loop(simulation, document)
+    simulation.resume_at(epoch, history.last, diverged_at)
+    return Run(settings, simulation=simulation, history=history)
+
+
+def _checked_settings(document: Any) -> Settings:
+    """The settings of something that says it is a session of a version this lrtui reads."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise SessionError("not an lrtui session file")
     version = document.get("version")
@@ -152,21 +216,7 @@ def session_from_dict(document: Any) -> Run:
         )
     if version < 1:
         raise SessionError(f"unknown session version {version}")
-    settings = _settings(document)
-    try:
-        dataset = data_module.load(settings.data)
-    except DataError as error:
-        raise SessionError(f"the session's data cannot be loaded: {error}") from None
-    simulation = Simulation(settings, dataset)
-    done, count = batches_done(document, settings, dataset.size)
-    epoch, diverged_at = _epochs(document, done)
-    history = _history(
-        _field(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
-    )
-    _restore_trainer(simulation, document, epoch * count + done, history)
-    restore_loop(simulation, document)
-    simulation.resume_at(epoch, history.last, diverged_at)
-    return Run(settings, simulation=simulation, history=history)
+    return _settings(document)
 
 
 def _field(document: dict[str, Any], name: str, kind: type) -> Any:

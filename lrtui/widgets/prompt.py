@@ -15,7 +15,8 @@ from textual.widgets import Input, Label
 class PathPrompt(ModalScreen[str | None]):
     """Asks one question. The default answer starts selected, so typing replaces it and enter
     takes it. ``check(answer)`` returns why an answer cannot be used (the prompt stays open
-    and says so) or None. With ``is_path``, the full path the answer names is shown."""
+    and says so) or None. With ``is_path``, the full path the answer names is shown, or what
+    ``where(answer)`` says the answer names (a served app's download, a file in its folder)."""
 
     DEFAULT_CSS = """
     PathPrompt {
@@ -51,12 +52,14 @@ class PathPrompt(ModalScreen[str | None]):
         *,
         is_path: bool = True,
         check: Callable[[str], str | None] | None = None,
+        where: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__()
         self.question = question
         self.path = path
         self.is_path = is_path
         self.check = check
+        self.where = where or self._full_path
 
     def compose(self) -> ComposeResult:
         with Vertical(id="prompt"):
@@ -64,17 +67,17 @@ class PathPrompt(ModalScreen[str | None]):
             yield Input(self.path, id="prompt-path", select_on_focus=True)
             yield Label("", id="prompt-error")
             if self.is_path:
-                yield Label(self._where(self.path), id="prompt-where", classes="prompt-note")
+                yield Label(self.where(self.path), id="prompt-where", classes="prompt-note")
             yield Label("enter: go · esc: cancel", classes="prompt-note")
 
     @staticmethod
-    def _where(text: str) -> str:
+    def _full_path(text: str) -> str:
         return f"→ {os.path.abspath(os.path.expanduser(text.strip()))}" if text.strip() else ""
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if self.is_path:
-            self.query_one("#prompt-where", Label).update(self._where(event.value))
+            self.query_one("#prompt-where", Label).update(self.where(event.value))
         self.query_one("#prompt-error", Label).remove_class("-shown")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
