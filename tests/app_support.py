@@ -155,6 +155,7 @@ async def files_read(pilot, deadline: float = 120.0) -> None:
     import time
 
     give_up = time.monotonic() + deadline
+    await pilot.pause()  # a field just left posts its value: the read it asks for starts here
     while pilot.app.reading is not None:
         assert time.monotonic() < give_up, f"still reading {pilot.app.reading}"
         await pilot.pause(0.01)

@@ -391,3 +391,23 @@ def test_the_served_app_gets_its_folder_from_its_flags(folder: Path, monkeypatch
     lrtui.cli.main([])
     served, local = opened
     assert served.served == DataFolder(str(folder.resolve())) and local.served is None
+
+
+async def test_a_file_dropped_for_a_session_leaves_the_data_field_showing_the_session_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "points.csv").write_text(POINTS)
+    save_session(tmp_path / "lrtui-session.json", Run(Settings(data="double")))
+    reader = SlowReader(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#field-data", Input)
+        field.focus()
+        field.value = "points.csv"
+        await pilot.press("enter", "escape")
+        assert reader.started.wait(120)
+        await pilot.press("ctrl+o", "enter")  # the session's read drops the file's
+        await files_read(pilot)
+        assert app.leader.settings.data == "double"
+        reader.go.set()
+        assert field.value == "double"  # the data in use, not the file that was not read
