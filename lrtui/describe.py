@@ -43,7 +43,7 @@ def _finite(value: float | None) -> float | None:
 
 def facts(run: Run) -> dict[str, Any]:
     """Every fact of ``FACTS`` for the problem of ``run`` (at its epoch 0)."""
-    from .engine.curvature import curvature_of, predicted_for
+    from .engine.curvature import curvature_if_constant, predicted_for
 
     sums = run.dataset.sums
     surface = run.surface
@@ -56,7 +56,10 @@ def facts(run: Run) -> dict[str, Any]:
     values["optimum_w"] = optimum.w
     values["optimum_b"] = optimum.b
     values["min_cost"] = optimum.cost
-    curvature = curvature_of(surface)
+    curvature = curvature_if_constant(surface)
+    values["predicted_epochs"] = predicted_for(surface, run.settings, (run.w, run.b))
+    if curvature is None:
+        return values
     values["lambda_min"] = curvature.lambda_min
     values["lambda_max"] = curvature.lambda_max
     values["condition_number"] = _finite(curvature.condition_number)
@@ -64,7 +67,6 @@ def facts(run: Run) -> dict[str, Any]:
     values["best_lr"] = curvature.best_lr
     values["momentum_beta"] = curvature.momentum_beta
     values["momentum_lr"] = curvature.momentum_lr
-    values["predicted_epochs"] = predicted_for(surface, run.settings, (run.w, run.b))
     return values
 
 
@@ -76,12 +78,15 @@ def _number(value: Any) -> str:
 
 def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
     """One line per fact, saying what it is (and why it is missing, where it is)."""
-    from .engine.curvature import COST_TOLERANCE, curvature_of, predicted_epochs
+    from .engine.curvature import COST_TOLERANCE, curvature_if_constant, predicted_epochs
+    from .engine.settings import LOSS_NAMES
 
     settings = run.settings
     surface = run.surface
-    curvature = curvature_of(surface)
-    contraction = f"; the error shrinks ×{curvature.contraction:.4g} per epoch" if values["best_lr"] else ""
+    curvature = curvature_if_constant(surface)
+    contraction = ""
+    if curvature is not None and values["best_lr"]:
+        contraction = f"; the error shrinks ×{curvature.contraction:.4g} per epoch"
     pair = ""
     if values["momentum_beta"] is not None:
         pair_epochs = predicted_epochs(
@@ -92,24 +97,33 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         predicted = (
             f"the epoch this run ({_run_words(run)}) comes within {COST_TOLERANCE:g} of the minimum cost"
         )
+    elif curvature is None:
+        predicted = (
+            f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant, so no prediction"
+        )
     elif settings.optimizer != "sgd":
         predicted = "none: these formulas are for plain and momentum SGD, not an adaptive optimizer"
     elif not settings.zero_grad:
         predicted = "none: without zero_grad .grad sums every gradient and no lr converges"
     else:
         predicted = f"none: this lr does not bring the cost within {COST_TOLERANCE:g} of the minimum"
-    flat = "" if values["condition_number"] is not None else " (inf: the valley's floor is flat)"
+    flat = (
+        ""
+        if values["condition_number"] is not None or curvature is None
+        else " (inf: the valley's floor is flat)"
+    )
     across, along = "across the valley: its steep direction", "along the valley floor: its shallow direction"
     if not settings.bias:
         across = along = "in W, the only parameter (no bias: no valley)"
-    return {
+    explained = {
         "n": "points in the data",
         "x_mean": "the mean of x",
         "x_std": "the standard deviation of x, as torch's x.std() (n - 1)",
         "optimum_w": "W of the line with the lowest cost"
         + ("" if values["optimum_w"] is not None else ": none unique"),
         "optimum_b": "b of that line" + ("" if settings.bias else ": none, the model has no bias"),
-        "min_cost": "the lowest cost any line reaches",
+        "min_cost": "the lowest cost any line reaches"
+        + ("" if settings.loss == "mse" else f" ({LOSS_NAMES[settings.loss]}, found numerically)"),
         "lambda_min": "the cost's curvature " + along,
         "lambda_max": "the cost's curvature " + across,
         "condition_number": "κ = λmax/λmin, how much steeper across the valley than along it" + flat,
@@ -119,6 +133,10 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         "momentum_lr": "heavy ball's best lr 4/(√λmax+√λmin)² with that momentum" + pair,
         "predicted_epochs": predicted,
     }
+    if curvature is None:
+        for name in FACTS[FACTS.index("lambda_min") : FACTS.index("predicted_epochs")]:
+            explained[name] = f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant"
+    return explained
 
 
 def _run_words(run: Run) -> str:

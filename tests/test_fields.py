@@ -33,6 +33,7 @@ def test_every_flag_sets_its_field() -> None:
     values = {"data": "noisy", "model": "linear", "optimizer": "rmsprop", "learning_rate": "0.5"}
     values |= {"momentum": "0.5", "init_w": "2", "init_b": "-1", "loss_reduction": "sum", "seed": "7"}
     values |= {"epochs": "9", "log_every": "3"}
+    values |= {"loss": "huber", "huber_delta": "0.5"}  # issue 14
     argv: list[str] = []
     for field in FIELDS:
         argv += [field.flag] if field.switch is not None else [field.flag, values[field.name]]

@@ -138,7 +138,7 @@ class SurfaceCache:
 
 
 def _surface_key(surface: CostSurface, *rest: Any) -> tuple:
-    return (surface.sums, surface.bias, surface.loss_reduction, *rest)
+    return (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, *rest)
 
 
 def draw_levels(plt: Plt, surface: CostSurface, chart: Frame, palette: Palette, cache: SurfaceCache) -> None:

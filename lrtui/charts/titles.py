@@ -8,7 +8,7 @@ import math
 from collections.abc import Sequence
 
 from ..engine.race import labels
-from ..engine.settings import OPTIMIZER_NAMES
+from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES
 from .marks import FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, TANGENT_LINE
 from .palette import DIVERGED, EARLIER, FLOOR, FRESH_HEADS, LINE_KEYS, NOW, OPTIMUM, STEP_HEADS
 from .scene import Scene, lowest_cost
@@ -112,10 +112,31 @@ def short_arrow_keys(scene: Scene) -> str:
     return join(f"{STEP_HEADS[0]} .grad step", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh grad")
 
 
-def surface_titles(scene: Scene) -> list[str]:
+def loss_head(scene: Scene, head: str, stride: int = 1) -> str:
+    """``cost J(W, b)`` with the loss named when it is not MSE, and the subset said when the
+    surface was evaluated on every ``stride``-th point only."""
+    loss = scene.settings.loss
+    if loss != "mse":
+        head = f"{LOSS_NAMES[loss]} {head}"
+    if stride > 1:
+        head += f" on every {ordinal(stride)} of {scene.dataset.size:,} points"
+    return head
+
+
+def ordinal(number: int) -> str:
+    if number % 100 in (11, 12, 13):
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The cost surface's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.settings.loss != "mse" or stride > 1:
+        head = loss_head(scene, "cost J(W, b)", stride)
+        keys = [f"{NOW} now", f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"]
+        return keyed([head], keys, [1, 0], head if stride > 1 else "")
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
     if scene.rivals:
         tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
@@ -149,10 +170,14 @@ def race_legend(scene: Scene, leader: str) -> list[str]:
     ]
 
 
-def curve_titles(scene: Scene) -> list[str]:
+def curve_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The J(W) curve's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.settings.loss != "mse" or stride > 1:
+        head = loss_head(scene, "cost J(W)", stride)
+        keys = [f"{NOW} now", f"{EARLIER} earlier W", f"{OPTIMUM} optimum"]
+        return keyed([head], keys, [1, 0], head if stride > 1 else "")
     if scene.rivals:
         return race_titles("cost J(W)", scene, NOW)
     keys = [f"{NOW} now", f"{EARLIER} earlier W", f"{LINE_KEYS[TANGENT_LINE]} tangent: slope = gradient"]

@@ -13,7 +13,19 @@ import plotext
 from ..engine import Dataset
 from ..engine.race import Race
 from .canvas import Plt, new_figure
-from .geometry import Frame, ViewRange, clip_segment, finite, follow, frame, log_ticks, padded, setup_axes
+from .geometry import (
+    BRAILLE_ACROSS,
+    BRAILLE_UP,
+    Frame,
+    ViewRange,
+    clip_segment,
+    finite,
+    follow,
+    frame,
+    log_ticks,
+    padded,
+    setup_axes,
+)
 from .marks import (
     FIT_LINE,
     LEAST_SQUARES_LINE,
@@ -54,7 +66,8 @@ def draw_surface(
     follow(view, scene)
     assert view.w is not None and view.b is not None
     chart = frame(width, height, view.w, view.b)
-    setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene))
+    stride = scene.surface.stride_for(chart.cols * BRAILLE_ACROSS * chart.rows * BRAILLE_UP)
+    setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene, stride))
     draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
     draw_rival_paths(plt, scene, chart, palette.rivals_map)
     ws, bs = path_points(scene)
@@ -119,7 +132,8 @@ def draw_curve(
     top = float(np.max(curve_cost[np.isfinite(curve_cost)], initial=0.0))
     cost_span = (-0.04 * top, 1.06 * top) if top > 0 else (-1.0, 1.0)
     chart = frame(width, height, view.w, cost_span)
-    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), curve_titles(scene))
+    titles = curve_titles(scene, surface.stride_for(len(curve_w)))
+    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), titles)
     draw_line(plt, curve_w.tolist(), curve_cost.tolist(), chart, palette.curve)
     earlier_w, earlier_cost = curve_points(scene)
     peeked = scene.next

@@ -125,6 +125,12 @@ def curvature_of(surface: CostSurface) -> Curvature:
     return Curvature(hessian, (smallest, largest), np.column_stack([shallow, steep]))
 
 
+def curvature_if_constant(surface: CostSurface) -> Curvature | None:
+    """The curvature of a squared-error cost; None for L1 (kinks, no curvature) and Huber
+    (its curvature changes with how many points lie within δ)."""
+    return curvature_of(surface) if surface.loss == "mse" else None
+
+
 def start_point(settings: Settings) -> tuple[float, float | None]:
     """W and b at epoch 0 for these settings, as the trainer creates them (nn.Linear's seeded
     init or the raw zeros, then the initial values given)."""
@@ -238,8 +244,9 @@ def _momentum_epochs(
 
 def predicted_for(surface: CostSurface, settings: Settings, start: tuple[float, float | None]) -> int | None:
     """``predicted_epochs`` for a run's own settings; None where the formulas do not apply:
-    an optimizer other than SGD (adaptive steps) or zero_grad off (.grad sums every gradient)."""
-    if settings.optimizer != "sgd" or not settings.zero_grad:
+    an optimizer other than SGD (adaptive steps), zero_grad off (.grad sums every gradient) or
+    a loss whose curvature is not constant (L1, Huber)."""
+    if settings.optimizer != "sgd" or not settings.zero_grad or surface.loss != "mse":
         return None
     return predicted_epochs(surface, settings.learning_rate, start, settings.momentum, settings.nesterov)
 

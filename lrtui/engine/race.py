@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from .data import Dataset
 from .run import Run
-from .settings import FIELDS, OPTIMIZER_NAMES, Settings, SettingsError, parse_field
+from .settings import FIELDS, LOSS_NAMES, OPTIMIZER_NAMES, Settings, SettingsError, parse_field
 from .trainer import EpochRecord
 
 MAX_CONTENDERS = 4
@@ -89,6 +89,10 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append("zero_grad off")
     if differs("loss_reduction") and (others or settings.loss_reduction == "sum"):
         parts.append(f"{settings.loss_reduction} loss")
+    if differs("loss") and (others or settings.loss != "mse"):
+        parts.append(f"{LOSS_NAMES[settings.loss]} loss")
+    if settings.loss == "huber" and differs("huber_delta"):
+        parts.append(f"δ {settings.huber_delta:g}")
     if settings.model == "linear" and (differs("model") or differs("seed")):
         parts.append(f"nn.Linear seed {settings.seed}")
     if settings.init_w is not None and differs("init_w"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .data import NOISY_SEED, Dataset
+from .data import NOISY_SEED, OUTLIERS_SEED, Dataset
 from .files import write_atomically
 from .settings import OPTIMIZER_NAMES, PRESETS, Settings
 
@@ -30,6 +30,15 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
+def _errors(settings: Settings) -> str:
+    """What the cost adds up: ``the squared errors``, ``the absolute errors``, ``the Huber losses (delta 1.0)``."""
+    if settings.loss == "l1":
+        return "the absolute errors"
+    if settings.loss == "huber":
+        return f"the Huber losses (delta {_number(settings.huber_delta)})"
+    return "the squared errors"
+
+
 def _header(settings: Settings) -> list[str]:
     model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
@@ -43,7 +52,7 @@ def _header(settings: Settings) -> list[str]:
         "",
         f"data {data}, model {model}, bias {_on_off(settings.bias)},",
         f"optimizer {optimizer},",
-        f"cost the {settings.loss_reduction} of the squared errors, zero_grad {_on_off(settings.zero_grad)},",
+        f"cost the {settings.loss_reduction} of {_errors(settings)}, zero_grad {_on_off(settings.zero_grad)},",
         f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs.",
         "",
         "It prints the same lines as `lrtui run` with the same settings.",
@@ -59,6 +68,8 @@ def _imports(settings: Settings) -> list[str]:
     lines += ["import math", "", "import torch"]
     if settings.model == "linear":
         lines += ["import torch.nn as nn", "import torch.nn.functional as F"]
+    elif settings.loss == "huber":
+        lines.append("import torch.nn.functional as F")
     lines += ["import torch.optim as optim", ""]
     return lines
 
@@ -83,6 +94,16 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
             "x, _ = torch.randn(100).sort()",
             "eps = torch.randn(100) * 0.5",
             "y = 2.5 + 4 * x + eps",
+            "x_train = x.reshape(-1, 1)",
+            "y_train = y.reshape(-1, 1)",
+        ]
+    if settings.data == "outliers":
+        return [
+            "# the data: 30 points around y = 2x + 1, the last three 12 below it (gross outliers)",
+            f"torch.manual_seed({OUTLIERS_SEED})",
+            "x = torch.linspace(0, 3, 30)",
+            "y = 1 + 2 * x + torch.randn(30) * 0.2",
+            "y[-3:] -= 12",
             "x_train = x.reshape(-1, 1)",
             "y_train = y.reshape(-1, 1)",
         ]
@@ -150,7 +171,27 @@ def _model(settings: Settings) -> list[str]:
     return lines
 
 
+def _robust_forward(settings: Settings) -> list[str]:
+    """The L1 or Huber cost, as trainer.Trainer.loss computes it."""
+    hypothesis = (
+        "model(x_train)"
+        if settings.model == "linear"
+        else ("x_train * W + b" if settings.bias else "x_train * W")
+    )
+    reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
+    if settings.loss == "huber":
+        cost = f"F.huber_loss(hypothesis, y_train{reduction}, delta={_number(settings.huber_delta)})"
+    elif settings.model == "linear":
+        cost = f"F.l1_loss(hypothesis, y_train{reduction})"
+    else:
+        total = "torch.sum" if settings.loss_reduction == "sum" else "torch.mean"
+        cost = f"{total}(torch.abs(hypothesis - y_train))"
+    return [f"    hypothesis = {hypothesis}", f"    cost = {cost}"]
+
+
 def _forward(settings: Settings) -> list[str]:
+    if settings.loss != "mse":
+        return _robust_forward(settings)
     if settings.model == "linear":
         reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
         return [
@@ -191,7 +232,7 @@ def _loop(settings: Settings) -> list[str]:
     return [
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
-        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of the squared errors",
+        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
         *_forward(settings),
         "",
         *zero_grad,

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
-PRESETS: tuple[str, ...] = ("line", "double", "noisy")
+PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers")
 MODELS: tuple[str, ...] = ("raw", "linear")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adagrad", "rmsprop", "adam")
 OPTIMIZER_NAMES: dict[str, str] = {
@@ -24,6 +24,8 @@ OPTIMIZER_NAMES: dict[str, str] = {
     "adam": "Adam",
 }
 LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+LOSSES: tuple[str, ...] = ("mse", "l1", "huber")
+LOSS_NAMES: dict[str, str] = {"mse": "MSE", "l1": "L1", "huber": "Huber"}
 # Optimizers whose torch constructor takes a ``momentum`` argument.
 MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset({"sgd", "rmsprop"})
 
@@ -62,6 +64,8 @@ class Settings:
     seed: int = 1
     epochs: int = 1000
     log_every: int = 100
+    loss: str = "mse"
+    huber_delta: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -166,6 +170,12 @@ def _check_int(low: int, high: int) -> Check:
 def _check_data(field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(field, f"data must be one of {', '.join(PRESETS)} or a CSV file path")
+
+
+def _check_huber_delta(field: str, value: object) -> None:
+    delta = _number(field, value)
+    if not 0 < delta <= FLOAT32_MAX:
+        raise SettingsError(field, f"Huber delta must be a positive float32 number (got {value})")
 
 
 def _check_bool(field: str, value: object) -> None:
@@ -318,7 +328,7 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "loss_reduction", "loss reduction", "loss", _parse_choice(LOSS_REDUCTIONS),
         _check_choice(LOSS_REDUCTIONS), "--loss-reduction",
-        f"{' or '.join(LOSS_REDUCTIONS)} of the squared errors", "R", race_keys=("loss-reduction",),
+        f"{' or '.join(LOSS_REDUCTIONS)} of the points' losses (squared errors for mse)", "R", race_keys=("loss-reduction",),
         choices=tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS),
     ),
     SettingField(
@@ -337,6 +347,15 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "log_every", "log every", "log every", _parse_int, _check_int(1, MAX_EPOCHS), "--log-every",
         "log every K epochs", "K",
+    ),
+    SettingField(
+        "loss", "loss", "loss fn", _parse_choice(LOSSES), _check_choice(LOSSES), "--loss",
+        "mse (squared errors), l1 (absolute errors) or huber (squared near 0, absolute past delta)",
+        "LOSS", race_keys=("loss",), choices=tuple((name, key) for key, name in LOSS_NAMES.items()),
+    ),
+    SettingField(
+        "huber_delta", "Huber delta", "delta", _parse_float, _check_huber_delta, "--huber-delta",
+        "where the Huber loss turns from squared to absolute errors", "D", race_keys=("huber-delta",),
     ),
 )  # fmt: skip
 FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}

@@ -11,6 +11,7 @@ from torch import optim
 
 from . import data as data_module
 from .data import Dataset
+from .losses import surface_for
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import EpochRecord, Trainer, make_optimizer
@@ -67,8 +68,15 @@ class Simulation:
 
     @property
     def surface(self) -> CostSurface:
-        """The closed-form cost for this data, bias and loss reduction."""
-        return CostSurface(self.dataset.sums, self.bias, self.settings.loss_reduction)
+        """The cost for this data, bias, loss and reduction (closed form for MSE), kept while
+        they stay the same: an L1 or Huber surface holds the points and its optimum."""
+        s = self.settings
+        key = (self.dataset, self.bias, s.loss, s.loss_reduction, s.huber_delta)
+        kept = getattr(self, "_surface", None)
+        if kept is None or kept[0] != key:
+            kept = (key, surface_for(self.dataset, self.bias, s))
+            self._surface = kept
+        return kept[1]
 
     @property
     def diverged(self) -> bool:
