@@ -28,7 +28,7 @@ KEYS: list[Binding] = [
         "next optimizer: SGD, Adagrad, RMSprop, Adam (a fresh one, empty state)"),
     key("b", "toggle_bias", "Bias", "bias", "fit with or without b (a new problem: the run resets)", show=False),
     key("d", "next_dataset", "Data", "dataset",
-        "next dataset: line, double, noisy, outliers (a new problem: the run resets)", show=False),
+        "next dataset: line, double, noisy, outliers, scaled (a new problem: the run resets)", show=False),
     key("v", "next_view", "View", "view", "switch the chart: cost surface, cost per epoch, data and fitted line"),
     key("s", "toggle_panel", "Params", "panel",
         "show or hide the parameter panel on a small screen (tab moves between its fields)", show=False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -50,20 +51,35 @@ def writer_for(
     """How one logged epoch is written; in a race, each row names its contender (letter and
     what sets it apart)."""
     from .engine.report import COLUMNS, json_row, log_line, row
+    from .engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
+
+    scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
+    columns = original_columns(COLUMNS, scaling)
+
+    def line_of(record: EpochRecord, epochs: int, contender: str = "") -> str:
+        suffix = original_suffix(record, scaling) if scaling is not None else ""
+        return log_line(record, epochs, contender) + suffix
+
+    def row_of(record: EpochRecord) -> dict[str, int | float | None]:
+        return with_original_columns(row(record), record, scaling)
+
+    def json_of(record: EpochRecord) -> dict[str, int | float | None]:
+        values = with_original_columns(json_row(record), record, scaling)
+        return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in values.items()}
 
     racing = len(race) > 1
     described = dict(zip((run.letter for run in race), race.labels(), strict=True))
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(("contender", "description", *COLUMNS) if racing else COLUMNS)
-        cells = lambda record: ["" if value is None else value for value in row(record).values()]  # noqa: E731
+        writer.writerow(("contender", "description", *columns) if racing else columns)
+        cells = lambda record: ["" if value is None else value for value in row_of(record).values()]  # noqa: E731
         if racing:
             return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
         return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
         if racing:
             return lambda letter, record: out.write(
-                json.dumps({"contender": letter, "description": described[letter], **json_row(record)}) + "\n"
+                json.dumps({"contender": letter, "description": described[letter], **json_of(record)}) + "\n"
             )
-        return lambda letter, record: out.write(json.dumps(json_row(record)) + "\n")
-    return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
+        return lambda letter, record: out.write(json.dumps(json_of(record)) + "\n")
+    return lambda letter, record: out.write(line_of(record, epochs, letter if racing else "") + "\n")

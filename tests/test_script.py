@@ -150,6 +150,23 @@ CASES: tuple[Case, ...] = (
         *SHORT,
     ),
     case("outliers-mse", "--data", "outliers", "--lr", "0.1", *SHORT),
+    # --standardize (issue 14): x' = (x - mean) / std, the line also in x's units
+    case("standardize-scaled", "--data", "scaled", "--standardize", "--lr", "0.3", *SHORT),
+    case(
+        "standardize-linear-no-bias",
+        "--data",
+        "noisy",
+        "--model",
+        "linear",
+        "--no-bias",
+        "--standardize",
+        *SHORT,
+    ),
+    case(
+        "standardize-csv-huber", "--data", "{csv}", "--standardize", "--loss", "huber", "--lr", "0.2", *SHORT
+    ),
+    case("scaled-raw", "--data", "scaled", "--lr", "0.009", *SHORT),
+    case("standardize-diverges", "--data", "scaled", "--standardize", "--lr", "1.5", *SHORT, exit_code=3),
     # epochs 0: only epoch 0 runs
     case("zero-epochs", "--epochs", "0", "--log-every", "7"),
 )

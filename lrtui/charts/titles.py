@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 
 from ..engine.race import labels
+from ..engine.scaling import scaling_of
 from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES
 from .marks import FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, TANGENT_LINE
 from .palette import DIVERGED, EARLIER, FLOOR, FRESH_HEADS, LINE_KEYS, NOW, OPTIMUM, STEP_HEADS
@@ -214,6 +215,10 @@ def fit_titles(scene: Scene) -> list[str]:
     line = f"H(x) = {number(scene.w)}·x"
     if scene.b is not None:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"
+    scaling = scaling_of(scene.dataset, scene.settings)
+    if scaling is not None:  # the line in x's own units; x' = (x - μ)/σ is what was trained
+        w, b = scaling.original(scene.w, scene.b)
+        line = f"H(x) = {number(w)}·x {'-' if b < 0 else '+'} {number(abs(b))} (x' = (x - {number(scaling.mean)})/{number(scaling.std)})"
     fit = f"{LINE_KEYS[FIT_LINE]} {line}"
     data = f"{EARLIER} data ({scene.dataset.size:,} points)"
     return keyed([], [data, f"{fit} now", least_squares], [0], line)

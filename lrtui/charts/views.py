@@ -12,6 +12,7 @@ import plotext
 
 from ..engine import Dataset
 from ..engine.race import Race
+from ..engine.scaling import scaling_of
 from .canvas import Plt, new_figure
 from .geometry import (
     BRAILLE_ACROSS,
@@ -248,6 +249,14 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
     y_span = padded(np.asarray(ys), 0.08)
     chart = frame(width, height, x_span, y_span)
     setup_axes(plt, chart, width, "x", "y", learning_rate_notes(scene), fit_titles(scene))
+    scaling = scaling_of(scene.dataset, scene.settings)
+    if scaling is not None:  # trained on x' = (x - μ)/σ: each line drawn in x's own units
+
+        def _line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
+            return _x_line(chart, *scaling.original(w, b))
+
+    else:
+        _line = _x_line
     optimum = scene.surface.optimum
     if optimum.unique:
         best = _line(chart, optimum.w, optimum.b or 0.0)  # type: ignore[arg-type]
@@ -266,7 +275,7 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
         label_rival_path(plt, *line, chart, rival.letter, color)
 
 
-def _line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
+def _x_line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
     """H(x) = w x + b across the chart's x span (``draw_line`` clips it to the frame)."""
     x0, x1 = chart.x
     return [x0, x1], [w * x0 + b, w * x1 + b]

@@ -23,6 +23,7 @@ from .settings import FLOAT32_MAX, PRESETS
 
 NOISY_SEED = 43052
 OUTLIERS_SEED = 5
+SCALED_SEED = 11
 MAX_CSV_ROWS = 2_000_000
 MAX_CSV_BYTES = 100 * 1024 * 1024
 
@@ -106,6 +107,16 @@ def outlier_points() -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+def scaled_points() -> tuple[torch.Tensor, torch.Tensor]:
+    """40 points with x around 10 and a spread of 3 (floor areas in tens of m², say), y = 3x - 5
+    with noise 1, from SCALED_SEED: x far from 0 against its spread makes a long thin valley
+    (κ above a thousand), which standardizing x turns into a round bowl."""
+    generator = torch.Generator().manual_seed(SCALED_SEED)
+    x = 10 + 3 * torch.randn(40, generator=generator)
+    y = 3 * x - 5 + torch.randn(40, generator=generator)
+    return x, y
+
+
 def preset(name: str) -> Dataset:
     if name == "line":
         return from_tensors(name, torch.FloatTensor([1, 2, 3]), torch.FloatTensor([1, 2, 3]))
@@ -115,6 +126,8 @@ def preset(name: str) -> Dataset:
         return from_tensors(name, *noisy_points())
     if name == "outliers":
         return from_tensors(name, *outlier_points())
+    if name == "scaled":
+        return from_tensors(name, *scaled_points())
     raise DataError(f"unknown dataset {name!r}: use one of {', '.join(PRESETS)} or a CSV file path")
 
 

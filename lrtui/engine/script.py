@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .data import NOISY_SEED, OUTLIERS_SEED, Dataset
+from .data import NOISY_SEED, OUTLIERS_SEED, SCALED_SEED, Dataset
 from .files import write_atomically
 from .settings import OPTIMIZER_NAMES, PRESETS, Settings
 
@@ -104,6 +104,15 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
             "x = torch.linspace(0, 3, 30)",
             "y = 1 + 2 * x + torch.randn(30) * 0.2",
             "y[-3:] -= 12",
+            "x_train = x.reshape(-1, 1)",
+            "y_train = y.reshape(-1, 1)",
+        ]
+    if settings.data == "scaled":
+        return [
+            "# the data: 40 points, x around 10 with a spread of 3, y = 3x - 5 + noise",
+            f"torch.manual_seed({SCALED_SEED})",
+            "x = 10 + 3 * torch.randn(40)",
+            "y = 3 * x - 5 + torch.randn(40)",
             "x_train = x.reshape(-1, 1)",
             "y_train = y.reshape(-1, 1)",
         ]
@@ -244,10 +253,35 @@ def _loop(settings: Settings) -> list[str]:
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
         f"    if epoch % {settings.log_every} == 0 or diverged:",
-        f"        {log}",
+        f"        {_in_x_units(settings, log)}",
         "    if diverged:",
         "        break",
     ]
+
+
+def _standardize(settings: Settings) -> list[str]:
+    """--standardize: x' = (x - x.mean()) / x.std(), as engine/scaling.py computes it."""
+    if not settings.standardize:
+        return []
+    return [
+        "",
+        "# standardize x: x' = (x - mean) / std (torch's std: n - 1); W and b are fitted to x'",
+        "x_mean, x_std = x_train.mean(), x_train.std()",
+        "x_train = (x_train - x_mean) / x_std",
+    ]
+
+
+def _in_x_units(settings: Settings, log: str) -> str:
+    """The log line's print, with the line in x's own units appended for --standardize:
+    W = W'/std and b = b' - W' mean/std."""
+    if not settings.standardize:
+        return log
+    b = "b.item()" if settings.bias else "0.0"
+    original = (
+        "' | original x: W: {:.3f}, b: {:.3f}'.format(W.item() / x_std.item(),"
+        f" {b} - W.item() * x_mean.item() / x_std.item())"
+    )
+    return log[: -len(")")] + " + " + original + ")"
 
 
 def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
@@ -260,6 +294,7 @@ def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
         *_header(settings),
         *_imports(settings),
         *_data(settings, dataset),
+        *_standardize(settings),
         "",
         *_model(settings),
         "",

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
-PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers")
+PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers", "scaled")
 MODELS: tuple[str, ...] = ("raw", "linear")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adagrad", "rmsprop", "adam")
 OPTIMIZER_NAMES: dict[str, str] = {
@@ -66,6 +66,7 @@ class Settings:
     log_every: int = 100
     loss: str = "mse"
     huber_delta: float = 1.0
+    standardize: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -356,6 +357,11 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "huber_delta", "Huber delta", "delta", _parse_float, _check_huber_delta, "--huber-delta",
         "where the Huber loss turns from squared to absolute errors", "D", race_keys=("huber-delta",),
+    ),
+    SettingField(
+        "standardize", "standardize", "scale x", _parse_bool, _check_bool, "--standardize",
+        "train on x' = (x - x.mean()) / x.std(); W and b are also shown in x's own units",
+        switch=True, problem=True,
     ),
 )  # fmt: skip
 FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}

@@ -12,6 +12,7 @@ from torch import optim
 from . import data as data_module
 from .data import Dataset
 from .losses import surface_for
+from .scaling import training_data
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import EpochRecord, Trainer, make_optimizer
@@ -71,10 +72,10 @@ class Simulation:
         """The cost for this data, bias, loss and reduction (closed form for MSE), kept while
         they stay the same: an L1 or Huber surface holds the points and its optimum."""
         s = self.settings
-        key = (self.dataset, self.bias, s.loss, s.loss_reduction, s.huber_delta)
+        key = (self.dataset, self.bias, s.loss, s.loss_reduction, s.huber_delta, s.standardize)
         kept = getattr(self, "_surface", None)
         if kept is None or kept[0] != key:
-            kept = (key, surface_for(self.dataset, self.bias, s))
+            kept = (key, surface_for(training_data(self.dataset, s), self.bias, s))
             self._surface = kept
         return kept[1]
 

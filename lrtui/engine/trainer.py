@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 
 from .data import Dataset
+from .scaling import training_data
 from .settings import Settings
 
 
@@ -139,6 +140,7 @@ class Trainer:
 
     def phases(self, epoch: int, dataset: Dataset, settings: Settings) -> Generator[str, None, EpochRecord]:
         """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
+        dataset = training_data(dataset, settings)  # x standardized with --standardize
         W, b = self.W, self.b
         if self.values is None:
             self.values = (W.item(), b.item() if b is not None else None)

@@ -14,6 +14,7 @@ from textual.widgets import Static
 from ..charts.palette import COLOR, Color
 from ..engine.race import Race
 from ..engine.run import Run
+from ..engine.scaling import scaling_of
 
 BASE_HEIGHT = 7  # borders, the headline, the table of W and b, and the zero_grad note
 
@@ -75,7 +76,7 @@ class LiveState(Static):
             height = 2 + len(body.renderables)
         else:
             body = Group(state_table(leader), *lines) if lines else state_table(leader)
-            height = BASE_HEIGHT + len(lines)
+            height = BASE_HEIGHT + len(lines) + (1 if leader.settings.standardize else 0)
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.update(body, layout=False)
@@ -180,6 +181,9 @@ def compact_state(run: Run) -> list[Text]:
     )
     if run.bias:
         first.append_text(Text.assemble(("  b ", "bold"), number(run.b, 0)))
+    units = x_units_line(run)
+    if units is not None:
+        first.append_text(Text("  ")).append_text(units)
     grads = Text.assemble((".grad ", "bold"), f"W {number(record.grad_w if record else None, 0)}")
     if run.bias:
         grads.append(f"  b {number(record.grad_b if record else None, 0)}")
@@ -227,6 +231,20 @@ def state_table(run: Run, note: bool = True) -> Group:
             cells += [number(fresh), sparkline(recent)]
         table.add_row(*cells)
     parts: list[Text | Table] = [headline, table]
+    units = x_units_line(run)
+    if units is not None:
+        parts.append(units)
     if accumulating and note:
         parts.append(accumulation_line(run))
     return Group(*parts)
+
+
+def x_units_line(run: Run) -> Text | None:
+    """For a standardized run: the line W x + b in x's own units (W = W'/σ, b = b' - W'μ/σ)."""
+    scaling = scaling_of(run.dataset, run.settings)
+    if scaling is None:
+        return None
+    w, b = scaling.original(run.w, run.b)
+    return Text.assemble(
+        ("in x's units ", "dim"), ("W ", "bold"), number(w, 0), ("  b ", "bold"), number(b, 0)
+    )
