@@ -133,6 +133,11 @@ class Scene:
     next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
     diverged_at: int | None
     rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
+    # the epoch the curvature predicts the cost comes within 1e-6 of the minimum, and the epoch
+    # the run got there (None: no prediction applies / not yet)
+    predicted: int | None = None
+    reached_at: int | None = None
+    raw_x: bool = False  # a standardized run drawn in x's own units (charts/units.py)
 
     @property
     def bias(self) -> bool:
@@ -163,7 +168,46 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         next=peeked,
         diverged_at=leader.diverged_at,
         rivals=tuple(RivalScene.of(run) for run in race.rivals),
+        predicted=predicted_of(leader),
+        reached_at=reached_at(leader),
     )
+
+
+_predictions: dict[tuple, int | None] = {}
+
+
+def predicted_of(run: Run) -> int | None:
+    """``predicted_for`` the run's settings from its epoch-0 start, worked out once per problem
+    and learning rate (the momentum recurrence can take a moment)."""
+    from ..engine.curvature import predicted_for, start_point
+
+    settings, surface = run.settings, run.surface
+    history = run.history
+    if len(history) and history.epochs[0] == 0:
+        first = history.record(0)
+        start = (first.w, first.b)
+    else:
+        start = start_point(settings)
+    key = (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, settings, start)
+    if key not in _predictions:
+        if len(_predictions) > 64:
+            _predictions.clear()
+        _predictions[key] = predicted_for(surface, settings, start)
+    return _predictions[key]
+
+
+def reached_at(run: Run) -> int | None:
+    """The first epoch of the run whose cost came within 1e-6 of the minimum, if one has."""
+    from ..engine.curvature import actual_epoch
+
+    optimum = run.surface.optimum
+    if optimum.cost is None or not len(run.history):
+        return None
+    costs = np.frombuffer(run.history.columns["cost"], dtype=np.float64)
+    epochs = np.frombuffer(run.history.epochs, dtype=np.int64)
+    found = actual_epoch(costs, epochs, optimum.cost)
+    del costs, epochs  # live views would stop the arrays from growing
+    return found
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

@@ -38,6 +38,34 @@ def learning_rate_notes(scene: Scene) -> list[str]:
     return [f"{rate} · {limit.text()}", f"{rate} · {short}", rate]
 
 
+def curvature_notes(scene: Scene) -> list[str]:
+    """κ and, for plain and momentum SGD, the epoch the curvature predicts the cost comes
+    within 1e-6 of the minimum beside the epoch the run got there; longest first. None of
+    it for a loss without constant curvature (L1, Huber)."""
+    from ..engine.curvature import curvature_if_constant
+
+    curvature = curvature_if_constant(scene.surface)
+    if curvature is None or not scene.surface.optimum.unique:
+        return []
+    kappa = f"κ {number(curvature.condition_number)}"
+    settings = scene.settings
+    if scene.raw_x:
+        return [f"{kappa} over raw x: the valley standardizing removed", f"{kappa} over raw x"]
+    if settings.optimizer != "sgd":
+        return [
+            f"{kappa} · predictions are for plain and momentum SGD, not {OPTIMIZER_NAMES[settings.optimizer]}",
+            f"{kappa} · formulas for plain/momentum SGD only",
+        ]
+    if scene.predicted is None:
+        return []
+    reached = "not yet" if scene.reached_at is None else str(scene.reached_at)
+    return [
+        f"{kappa} · minimum (±1e-6) predicted at epoch {scene.predicted}, reached {reached}",
+        f"{kappa} · predicted epoch {scene.predicted}, run {reached}",
+        f"{kappa} · predicted {scene.predicted}, run {reached}",
+    ]
+
+
 def diverged_titles(scene: Scene) -> list[str]:
     """Which epoch diverged and the likely reason, naming the limit only where one applies;
     longest first."""
@@ -134,6 +162,12 @@ def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The cost surface's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.settings.standardize:  # which x the surface is over, and the key that switches
+        over = "raw x: W, b in x's units  t: x'" if scene.raw_x else "x' = (x - μ)/σ  t: raw x"
+        head = loss_head(scene, f"cost J(W, b) over {over}", stride)
+        keys = [f"{NOW} now", f"{OPTIMUM} optimum", *axes_keys(scene)]
+        short = "over raw x  t: x'" if scene.raw_x else "over x'  t: raw x"
+        return [join(head, *keys), join(head, *keys[:2]), head, short]
     if scene.settings.loss != "mse" or stride > 1:
         head = loss_head(scene, "cost J(W, b)", stride)
         keys = [f"{NOW} now", f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"]
@@ -142,8 +176,15 @@ def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     if scene.rivals:
         tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
         return race_titles("cost J(W, b)", scene, NOW, tail)
-    keys = [f"{NOW} now", optimum, *arrow_keys(scene)]
+    keys = [f"{NOW} now", optimum, *arrow_keys(scene), *axes_keys(scene)]
     return keyed(["cost J(W, b), log levels", "cost J(W, b)"], keys, [1, 0], short_arrow_keys(scene))
+
+
+def axes_keys(scene: Scene) -> list[str]:
+    """The key of the principal axes drawn through the optimum, where they are drawn."""
+    from .marks import AXIS_LINE, principal_axes
+
+    return [f"{LINE_KEYS[AXIS_LINE]} steep/shallow axes"] if principal_axes(scene) is not None else []
 
 
 def race_titles(head: str, scene: Scene, leader: str, tail: Sequence[str] = ()) -> list[str]:

@@ -35,6 +35,7 @@ from .marks import (
     SurfaceCache,
     draw_levels,
     draw_line,
+    draw_principal_axes,
     draw_rival_path,
     label_rival_path,
     mark,
@@ -42,7 +43,14 @@ from .marks import (
 )
 from .palette import COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
 from .scene import Scene, lowest_cost, path_points, scene_of
-from .titles import cost_titles, curve_titles, fit_titles, learning_rate_notes, surface_titles
+from .titles import (
+    cost_titles,
+    curvature_notes,
+    curve_titles,
+    fit_titles,
+    learning_rate_notes,
+    surface_titles,
+)
 
 VIEWS: tuple[str, ...] = ("surface", "cost", "fit")
 VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoch", "fit": "data and fit"}
@@ -68,8 +76,10 @@ def draw_surface(
     assert view.w is not None and view.b is not None
     chart = frame(width, height, view.w, view.b)
     stride = scene.surface.stride_for(chart.cols * BRAILLE_ACROSS * chart.rows * BRAILLE_UP)
-    setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene, stride))
+    notes = [*curvature_notes(scene), *learning_rate_notes(scene)]
+    setup_axes(plt, chart, width, "W", "b", notes, surface_titles(scene, stride))
     draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
+    draw_principal_axes(plt, scene, chart, palette.map_axes)
     draw_rival_paths(plt, scene, chart, palette.rivals_map)
     ws, bs = path_points(scene)
     if len(ws) > 1:

@@ -257,3 +257,14 @@ def actual_epoch(
     """The first epoch of a run's history whose cost is within ``tolerance`` of the minimum."""
     within = np.flatnonzero(costs - min_cost <= tolerance)
     return int(epochs[within[0]]) if within.size else None
+
+
+def heavy_ball_changes(surface: CostSurface) -> str | None:
+    """A race contender's changes for heavy ball at the predicted best pair (``momentum=β lr=…``,
+    SGD with zero_grad on); None for a cost without constant curvature or a flat valley."""
+    curvature = curvature_if_constant(surface)
+    if curvature is None or curvature.momentum_beta is None or curvature.momentum_lr is None:
+        return None
+    # to 4 digits, so the contender's name reads well; its own prediction uses what it runs
+    beta, lr = curvature.momentum_beta, curvature.momentum_lr
+    return f"optimizer=sgd momentum={beta:.4g} lr={lr:.4g} nesterov=off zero-grad=on"
