@@ -176,3 +176,10 @@ def test_x_without_spread_cannot_be_standardized() -> None:
     dataset = from_tensors("same", torch.tensor([2.0, 2.0]), torch.tensor([1.0, 3.0]))
     with pytest.raises(DataError, match="cannot standardize"):
         standardized(dataset)
+
+
+def test_the_cli_refuses_to_standardize_x_without_spread(capsys, tmp_path) -> None:
+    path = tmp_path / "same.csv"
+    path.write_text("x,y\n2,1\n2,3\n")
+    code, out, err = invoke(capsys, "--data", str(path), "--standardize")
+    assert code == 2 and out == "" and "cannot standardize x" in err and err.count("\n") == 1

@@ -31,6 +31,7 @@ class Simulation:
     def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
         self.settings = settings
         self.dataset = dataset if dataset is not None else data_module.load(settings.data)
+        training_data(self.dataset, settings)  # x that cannot be standardized is refused here
         self._build()
 
     def _build(self) -> None:
@@ -193,6 +194,7 @@ class Simulation:
             dataset = self.dataset
             if "data" in changed:
                 dataset = data_module.load(settings.data)
+            training_data(dataset, settings)  # raises DataError before anything changes
             self.settings = settings
             self.dataset = dataset
             self._build()

@@ -181,12 +181,12 @@ def compact_state(run: Run) -> list[Text]:
     )
     if run.bias:
         first.append_text(Text.assemble(("  b ", "bold"), number(run.b, 0)))
-    units = x_units_line(run)
-    if units is not None:
-        first.append_text(Text("  ")).append_text(units)
     grads = Text.assemble((".grad ", "bold"), f"W {number(record.grad_w if record else None, 0)}")
     if run.bias:
         grads.append(f"  b {number(record.grad_b if record else None, 0)}")
+    units = x_units_line(run)
+    if units is not None:  # on the shorter line: a small screen has no row to spare
+        grads.append_text(Text("  ")).append_text(units)
     if not run.settings.zero_grad and record is not None:
         count = fresh_grads_summed(run)
         held = f"sum of {count} fresh" if count else "accumulated"
