@@ -222,6 +222,18 @@ def _momentum_epochs(
         maps[:, 0, 1] = -lr * beta
     maps[:, 1, 0] = lambdas
     maps[:, 1, 1] = beta
+    # The error shrinks like ρ^k, ρ the largest root of any direction that moves: none at or
+    # past 1 (it never settles), and a run that would need more than MAX_PREDICTED epochs is
+    # not simulated at all, so a frame never waits on a hopeless prediction.
+    moving = (lambdas > 0) & (components != 0)
+    rho = max((float(np.max(np.abs(np.linalg.eigvals(m)))) for m in maps[moving]), default=0.0)
+    if rho >= 1.0:
+        return None
+    excess0 = 0.5 * float(np.sum(lambdas * components**2))
+    estimate = math.log(tolerance / excess0) / (2.0 * math.log(rho)) if rho > 0 else 1.0
+    if estimate > MAX_PREDICTED:
+        return None
+    horizon = min(MAX_PREDICTED, int(4 * estimate) + 8 * _BLOCK)
     powers = np.empty((_BLOCK, d, 2, 2))
     powers[0] = maps
     for j in range(1, _BLOCK):
@@ -229,7 +241,7 @@ def _momentum_epochs(
     state = np.column_stack([components, np.zeros(d)])
     start = 0
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        while start < MAX_PREDICTED:
+        while start < horizon:
             states = np.einsum("jdab,db->jda", powers, state)  # epochs start+1 .. start+_BLOCK
             excess = 0.5 * np.sum(lambdas * states[..., 0] ** 2, axis=-1)
             within = np.flatnonzero(excess <= tolerance)
