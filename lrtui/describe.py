@@ -119,7 +119,8 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         "n": "points in the data",
         "x_mean": "the mean of x",
         "x_std": "the standard deviation of x, as torch's x.std() (n - 1)",
-        "optimum_w": "W of the line with the lowest cost"
+        "optimum_w": ("W' (for x' = (x - mean)/std, as trained)" if settings.standardize else "W")
+        + " of the line with the lowest cost"
         + ("" if values["optimum_w"] is not None else ": none unique"),
         "optimum_b": "b of that line" + ("" if settings.bias else ": none, the model has no bias"),
         "min_cost": "the lowest cost any line reaches"
