@@ -177,6 +177,13 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
             self.action_toggle_code()
         self.run_screen.chart.next_view()
 
+    def action_toggle_x_units(self) -> None:
+        """t: a standardized run's surface over x' (as trained) or over raw x."""
+        if not self.run_screen.chart.toggle_x_units():
+            self.notify(
+                "t switches the surface between x' and raw x for a run with --standardize (and bias)."
+            )
+
     def on_resize(self) -> None:
         # the screen's layout follows its size first (RunScreen.on_resize), then the panes
         self.call_after_refresh(self.refresh_views)

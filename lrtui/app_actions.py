@@ -57,6 +57,35 @@ class RaceActions(RunApp):
         question = "A new contender: what does it change? (type key=value, e.g. optimizer=adam lr=0.1)"
         self.push_screen(PathPrompt(question, suggestion, is_path=False, check=refused), add)
 
+    def action_race_heavy_ball(self) -> None:
+        """A contender with heavy-ball momentum at the best pair the curvature predicts."""
+        from .engine.curvature import heavy_ball_changes, predicted_for
+
+        changes = heavy_ball_changes(self.leader.surface)
+        if changes is None:
+            self.notify(
+                "Heavy ball's best β and lr need a squared-error cost with one optimum.", severity="warning"
+            )
+            return
+        if self.race.full:
+            self.notify(
+                "A race has at most 4 contenders: shift+a takes the last one out.", severity="warning"
+            )
+            return
+        self.stop_running()
+        run = self.race.add(contender_settings(self.leader.settings, changes))
+        first = run.history.record(0) if len(run.history) else None
+        start = (first.w, first.b) if first is not None else (run.w, run.b)
+        predicted = predicted_for(run.surface, run.settings, start)
+        at = (
+            f"predicted to reach the minimum at epoch {predicted}"
+            if predicted is not None
+            else "no prediction"
+        )
+        self.log_event(
+            f"{run.letter} joins the race: heavy ball at the predicted β and lr ({self.race.labels()[-1]}), {at}"
+        )
+
     def action_remove_contender(self) -> None:
         run = self.race.remove_last()
         if run is None:

@@ -264,6 +264,18 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
     return 0
 
 
+def describe(argv: list[str], out: TextIO | None = None) -> int:
+    """`lrtui describe`: the problem's facts without training (lrtui/describe.py)."""
+    from . import describe as facts
+
+    parser = _parser("lrtui describe", facts.DESCRIPTION)
+    parser.add_argument("--format", choices=("text", "json"), default="text", help=facts.FORMAT_HELP)
+    args = parser.parse_args(argv)
+    race = load_race(parser, settings_from_args(parser, args))
+    facts.write(race.leader, args.format, sys.stdout if out is None else out)
+    return 0
+
+
 def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings:
     """One validated Settings from parsed flags; a bad value ends with exit 2 naming its flag."""
     values: dict[str, Any] = {}
@@ -449,6 +461,8 @@ def main(argv: list[str] | None = None) -> int:
             return export_script(argv[1:])
         if argv and argv[0] == "serve":
             return serve(argv[1:])
+        if argv and argv[0] == "describe":
+            return describe(argv[1:])
         if argv and argv[0] == "lessons":
             return list_lessons(argv[1:])
         parser = app_parser()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
@@ -50,25 +51,37 @@ def writer_for(
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
     from .engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
+    from .engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
+
+    looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
+    base_columns = LOOP_COLUMNS if looped else COLUMNS
+    scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
+    columns = original_columns(base_columns, scaling)
+
+    def line_of(record: EpochRecord, epochs: int, contender: str = "") -> str:
+        suffix = original_suffix(record, scaling) if scaling is not None else ""
+        return log_line(record, epochs, contender) + suffix
+
+    def row_of(record: EpochRecord) -> dict[str, int | float | None]:
+        return with_original_columns(row(record, base_columns), record, scaling)
+
+    def json_of(record: EpochRecord) -> dict[str, int | float | None]:
+        values = with_original_columns(json_row(record, base_columns), record, scaling)
+        return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in values.items()}
 
     racing = len(race) > 1
-    looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
-    columns = LOOP_COLUMNS if looped else COLUMNS
     described = dict(zip((run.letter for run in race), race.labels(), strict=True))
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("contender", "description", *columns) if racing else columns)
-        cells = lambda record: ["" if value is None else value for value in row(record, columns).values()]  # noqa: E731
+        cells = lambda record: ["" if value is None else value for value in row_of(record).values()]  # noqa: E731
         if racing:
             return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
         return lambda letter, record: writer.writerow(cells(record))
     if output_format == "jsonl":
         if racing:
             return lambda letter, record: out.write(
-                json.dumps(
-                    {"contender": letter, "description": described[letter], **json_row(record, columns)}
-                )
-                + "\n"
+                json.dumps({"contender": letter, "description": described[letter], **json_of(record)}) + "\n"
             )
-        return lambda letter, record: out.write(json.dumps(json_row(record, columns)) + "\n")
-    return lambda letter, record: out.write(log_line(record, epochs, letter if racing else "") + "\n")
+        return lambda letter, record: out.write(json.dumps(json_of(record)) + "\n")
+    return lambda letter, record: out.write(line_of(record, epochs, letter if racing else "") + "\n")

@@ -8,6 +8,7 @@ from app_support import FakeClock, files_read, log_text, logged, make_app, shown
 from textual.widgets import Input, Select, Switch
 
 from lrtui.engine import Settings
+from lrtui.engine.settings import PRESETS
 from lrtui.pacing import FULL_SPEED
 from lrtui.widgets.help import HelpScreen
 
@@ -192,10 +193,10 @@ async def test_d_cycles_the_datasets() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         names = []
-        for _ in range(3):
+        for _ in range(len(PRESETS)):
             await pilot.press("d")
             names.append(app.leader.dataset.name)
-        assert names == ["double", "noisy", "line"]
+        assert names == [*PRESETS[1:], "line"]
         assert app.query_one("#field-data", Input).value == "line"
 
 

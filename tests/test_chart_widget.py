@@ -76,6 +76,40 @@ def test_diverged(snap_compare) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
 
 
+class UnitsChartApp(ChartApp):
+    """The chart of a standardized run, switched to raw x's surface with ``in_x_units``."""
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        assert self.query_one(CostChart).toggle_x_units()
+
+
+def test_surface_with_its_principal_axes(snap_compare) -> None:
+    """The scaled preset's long valley at lr 0.009: dotted steep and shallow axes through ◆, the
+    path racing down the steep side and crawling along the floor, κ 1.26e+03 and the predicted
+    epoch in the note."""
+    app = ChartApp(Settings(data="scaled", learning_rate=0.009), 200)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_standardized_surface_is_a_round_bowl(snap_compare) -> None:
+    """The same data standardized, lr 0.3: a round bowl over x', κ 1.03, the minimum reached."""
+    app = ChartApp(Settings(data="scaled", standardize=True, learning_rate=0.3), 15)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_standardized_run_over_raw_x(snap_compare) -> None:
+    """t: that standardized run's path in x's own units on raw x's long valley (κ 1.26e+03)."""
+    app = UnitsChartApp(Settings(data="scaled", standardize=True, learning_rate=0.3), 15)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_l1_surface_with_its_creases(snap_compare) -> None:
+    """The outliers preset with the L1 loss: a creased surface, ◆ its numerical minimum near W 2, b 1."""
+    app = ChartApp(Settings(data="outliers", loss="l1", learning_rate=0.05), 60)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
 # ---------------------------------------------------------------- behaviour
 async def test_next_view_goes_round_the_views() -> None:
     app = ChartApp(Settings(), 5)

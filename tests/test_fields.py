@@ -34,6 +34,7 @@ def test_every_flag_sets_its_field() -> None:
     values |= {"momentum": "0.5", "init_w": "2", "init_b": "-1", "loss_reduction": "sum", "seed": "7"}
     values |= {"epochs": "9", "log_every": "3"}
     values |= {"batch_size": "10", "scheduler": "step", "step_size": "5", "gamma": "0.5", "t_max": "7"}
+    values |= {"loss": "huber", "huber_delta": "0.5"}  # issue 14
     argv: list[str] = []
     for field in FIELDS:
         argv += [field.flag] if field.switch is not None else [field.flag, values[field.name]]
@@ -47,14 +48,14 @@ def test_every_flag_sets_its_field() -> None:
 
 def test_race_keys_and_shared_fields_come_from_the_registry() -> None:
     assert set(CONTENDER_KEYS.values()) | set(SHARED_FIELDS) == {f.name for f in fields(Settings)}
-    assert set(SHARED_FIELDS) == {"data", "bias", "epochs", "log_every"}
+    assert set(SHARED_FIELDS) == {"data", "bias", "epochs", "log_every", "standardize"}
     assert contender_settings(Settings(), "learning-rate=0.2 init-w=3").init_w == 3.0
     with pytest.raises(SettingsError, match="shared by every contender"):
         contender_settings(Settings(), "log-every=5")
 
 
 def test_problem_fields_restart_the_run() -> None:
-    assert PROBLEM_FIELDS == {"data", "model", "bias", "init_w", "init_b", "seed"} | {
+    assert PROBLEM_FIELDS == {"data", "model", "bias", "init_w", "init_b", "seed", "standardize"} | {
         "batch_size",
         "shuffle",
         "scheduler",

@@ -42,6 +42,7 @@ PRESETS = {
     "lr-schedule": Settings(
         data="noisy", init_w=10.0, init_b=-5.0, learning_rate=1.0, epochs=100, log_every=10
     ),
+    "why-slow": Settings(data="scaled", learning_rate=0.01, epochs=10000, log_every=1000),
 }
 
 
@@ -60,6 +61,30 @@ def met_at(name: str, epochs: int | None = None, **changes) -> int | None:
         if goal_met(chosen.goal, run):
             return record.epoch
     return None
+
+
+def test_why_slow_goal_needs_standardized_x_reaching_the_minimum_when_predicted() -> None:
+    from lrtui.engine.curvature import curvature_of, predicted_for, start_point
+
+    settings = lesson("why-slow").settings
+    raw = Simulation(settings).surface
+    assert settings.learning_rate > raw.stability_limit  # the lesson starts past the wall
+    assert met_at("why-slow", 300) is None
+    assert met_at("why-slow", 300, learning_rate=0.9 * raw.stability_limit) is None  # raw x: crawls
+    standardized = settings.with_changes(standardize=True, learning_rate=0.5)
+    predicted = predicted_for(Simulation(standardized).surface, standardized, start_point(standardized))
+    assert predicted is not None and predicted < 10
+    assert met_at("why-slow", 100, standardize=True, learning_rate=0.5) == predicted
+    assert met_at("why-slow", 100, standardize=True, learning_rate=0.01) is None  # too slow for 50 epochs
+    # the heavy-ball pair of the exercise arrives within its prediction on raw x
+    curvature = curvature_of(raw)
+    pair = settings.with_changes(momentum=curvature.momentum_beta, learning_rate=curvature.momentum_lr)
+    run = Run(pair.with_changes(epochs=600))
+    predicted_pair = predicted_for(run.surface, pair, start_point(pair))
+    while run.running:
+        run.step()
+    reached = next(r.epoch for r in run.history if r.cost - raw.optimum.cost <= 1e-6)
+    assert predicted_pair is not None and abs(reached - predicted_pair) <= 0.05 * predicted_pair
 
 
 # ------------------------------------------------------------------------ the catalog
@@ -94,8 +119,8 @@ def test_a_translation_without_some_keys_falls_back_to_english(monkeypatch: pyte
 
 def test_lessons_are_found_by_number_or_name_and_refused_otherwise() -> None:
     assert find_lesson("3").id == "deeper-look" and find_lesson("deeper-look").number == 3
-    with pytest.raises(LessonError, match="no lesson '9'"):
-        find_lesson("9")
+    with pytest.raises(LessonError, match="no lesson '99'"):
+        find_lesson("99")
     with pytest.raises(LessonError, match="no lessons in language 'fr'"):
         lessons("fr")
 
@@ -227,7 +252,7 @@ def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
-    assert len(lines) == 9
+    assert len(lines) == 10
     assert lines[-1] == "수업을 시작하려면: lrtui --lesson N"
 
 

@@ -303,3 +303,23 @@ def test_a_learning_rate_changed_mid_epoch_takes_effect_from_the_next_batch_and_
     assert [(r.cost, r.w_next, r.b_next) for r in before + after] == steps[:23]
     assert run.undo(12) and run.settings.learning_rate == 0.05 and run.steps == 11
     assert [run.step() for _ in range(2)] == before[11:]
+
+
+def test_a_standardized_mini_batch_run_peeked_at_as_the_chart_does_equals_plain_torch() -> None:
+    """The chart looks at the next batch before each step; the batches must still be of x'."""
+    from lrtui.charts.scene import scene_of
+
+    settings = Settings(data="noisy", batch_size=32, standardize=True, learning_rate=0.1, epochs=3)
+    race = Race.of(settings)
+    run = race.leader
+    while run.running:
+        scene = scene_of(race)
+        assert scene.batch is not None
+        x, _ = run.next_batch()[0]
+        mean, std = plain_torch.noisy_data()[0].mean(), plain_torch.noisy_data()[0].std()
+        assert scene.batch.xs == pytest.approx((x.flatten() * std + mean).tolist(), rel=1e-5)
+        run.step()
+    x_train, y_train = plain_torch.noisy_data()
+    standardized = (x_train - x_train.mean()) / x_train.std()
+    plain = plain_torch.batch_loop(standardized, y_train, 3, batch_size=32, lr=0.1)
+    assert [(r.w, r.b, r.cost) for r in run.history] == [(p["w"], p["b"], p["cost"]) for p in plain]

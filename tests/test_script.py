@@ -118,6 +118,63 @@ CASES: tuple[Case, ...] = (
         "diverge-no-bias-log-1", "--lr", "1", "--no-bias", "--epochs", "60", "--log-every", "1", exit_code=3
     ),
     case("diverge-linear-sum", "--model", "linear", "--loss-reduction", "sum", "--lr", "0.5", exit_code=3),
+    # losses that are not squares (issue 14), and the outliers preset
+    case("l1-raw", "--data", "outliers", "--loss", "l1", "--lr", "0.05", *SHORT),
+    case(
+        "l1-linear-sum-no-bias",
+        "--model",
+        "linear",
+        "--loss",
+        "l1",
+        "--loss-reduction",
+        "sum",
+        "--no-bias",
+        *SHORT,
+    ),
+    case(
+        "huber-raw-delta",
+        "--data",
+        "outliers",
+        "--loss",
+        "huber",
+        "--huber-delta",
+        "0.5",
+        "--lr",
+        "0.1",
+        *SHORT,
+    ),
+    case(
+        "huber-linear-sum",
+        "--data",
+        "noisy",
+        "--model",
+        "linear",
+        "--loss",
+        "huber",
+        "--loss-reduction",
+        "sum",
+        "--lr",
+        "0.005",
+        *SHORT,
+    ),
+    case("outliers-mse", "--data", "outliers", "--lr", "0.1", *SHORT),
+    # --standardize (issue 14): x' = (x - mean) / std, the line also in x's units
+    case("standardize-scaled", "--data", "scaled", "--standardize", "--lr", "0.3", *SHORT),
+    case(
+        "standardize-linear-no-bias",
+        "--data",
+        "noisy",
+        "--model",
+        "linear",
+        "--no-bias",
+        "--standardize",
+        *SHORT,
+    ),
+    case(
+        "standardize-csv-huber", "--data", "{csv}", "--standardize", "--loss", "huber", "--lr", "0.2", *SHORT
+    ),
+    case("scaled-raw", "--data", "scaled", "--lr", "0.009", *SHORT),
+    case("standardize-diverges", "--data", "scaled", "--standardize", "--lr", "1.5", *SHORT, exit_code=3),
     # epochs 0: only epoch 0 runs
     case("zero-epochs", "--epochs", "0", "--log-every", "7"),
     # mini-batches through a DataLoader and lr schedules (issue 13)
@@ -146,6 +203,14 @@ CASES: tuple[Case, ...] = (
     case("full-steplr-defaults", "--scheduler", "step", "--lr", "0.05", *SHORT),
     case(
         "batches-diverge", "--data", "noisy", "--batch-size", "4", "--lr", "3", "--epochs", "5", exit_code=3
+    ),
+    # mini-batches with the losses and the scaling of issue 14
+    case("batches-standardized", "--data", "noisy", "--batch-size", "32", "--standardize", "--lr", "0.1", *SHORT),
+    case("batches-l1-shuffled", "--data", "outliers", "--batch-size", "10", "--shuffle", "--loss", "l1", *SHORT),
+    case(
+        "batches-huber-linear-steplr",
+        *("--data", "noisy", "--batch-size", "25", "--loss", "huber", "--model", "linear"),
+        *("--scheduler", "step", "--step-size", "2", "--gamma", "0.5", *SHORT),
     ),
 )
 

@@ -37,6 +37,7 @@ FIT_LINE = SOLID  # the line H(x) = Wx + b being fitted
 LEAST_SQUARES_LINE = DOTTED  # the best line
 EPOCH_MEAN_LINE = SOLID  # with mini-batches, each epoch's mean batch cost, over
 STEP_COST_LINE = DOTTED  # the cost of each step (each batch)
+AXIS_LINE = DOTTED  # the cost's principal axes through the optimum, on the surface
 LABEL_EVERY = 24.0  # columns along a rival's path between two of its letters
 DOT_SPACING = 0.5  # columns between the points of a dashed line: a braille dot is half a column
 
@@ -151,7 +152,7 @@ class SurfaceCache:
 
 
 def _surface_key(surface: CostSurface, *rest: Any) -> tuple:
-    return (surface.sums, surface.bias, surface.loss_reduction, *rest)
+    return (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, *rest)
 
 
 def draw_levels(plt: Plt, surface: CostSurface, chart: Frame, palette: Palette, cache: SurfaceCache) -> None:
@@ -359,3 +360,50 @@ def label_rival_path(
     first = LABEL_EVERY / 2 + (ord(letter.upper()) - ord("B")) % 3 * LABEL_EVERY / 3
     for run_x, run_y in clipped_runs(xs, ys, chart):
         label_along(plt, run_x, run_y, chart, letter.lower(), color, first)
+
+
+# ------------------------------------------------------------------- the principal axes
+def principal_axes(scene: Scene) -> tuple[tuple[float, float], tuple[float, ...], tuple[float, ...]] | None:
+    """The optimum and the steep and shallow directions of a squared-error cost over (W, b)
+    (the Hessian's eigenvectors of λmax and λmin); None where there are none to draw."""
+    from ..engine.curvature import curvature_if_constant
+
+    if not scene.bias:
+        return None
+    curvature = curvature_if_constant(scene.surface)
+    optimum = scene.surface.optimum
+    if curvature is None or optimum.w is None or optimum.b is None:
+        return None
+    return (optimum.w, optimum.b), curvature.steep_direction, curvature.shallow_direction
+
+
+def draw_principal_axes(plt: Plt, scene: Scene, chart: Frame, color: Color) -> None:
+    """The two principal axes through the optimum, dotted across the frame, each named at
+    the frame's edge: ``steep`` (the cost rises fastest, λmax) and ``shallow`` (the valley's
+    floor, λmin)."""
+    axes = principal_axes(scene)
+    if axes is None:
+        return
+    (w0, b0), steep, shallow = axes
+    reach = 4.0 * (abs(chart.x[1] - chart.x[0]) + abs(chart.y[1] - chart.y[0]))
+    for (dw, db), name in ((steep, "steep"), (shallow, "shallow")):
+        xs, ys = [w0 - reach * dw, w0 + reach * dw], [b0 - reach * db, b0 + reach * db]
+        draw_line(plt, xs, ys, chart, color, AXIS_LINE)
+        runs = clipped_runs(xs, ys, chart)
+        if runs:
+            ends = [(runs[0][0][0], runs[0][1][0]), (runs[0][0][-1], runs[0][1][-1])]
+            # the name on the longer visible half, most of the way out, clear of the optimum's marker
+            far = max(ends, key=lambda end: sum(screen_lengths([w0, end[0]], [b0, end[1]], chart)))
+            x_in = w0 + 0.75 * (far[0] - w0)
+            y_in = b0 + 0.75 * (far[1] - b0)
+            x_in = min(x_in, chart.x[1] - (len(name) + 1) * chart.cell_size()[0])  # the whole name inside
+            if inside(chart, x_in, y_in):
+                write_along(plt, chart, name, x_in, y_in, color)
+
+
+def write_along(plt: Plt, chart: Frame, text: str, x: float, y: float, color: Color) -> None:
+    """A word from (x, y) rightwards, a marker per character (a plotext marker is one character)."""
+    cell = chart.cell_size()[0]
+    for i, character in enumerate(text):
+        xs, ys = chart.snap([x + i * cell], [y])
+        plt.scatter(xs, ys, marker=character, color=color)

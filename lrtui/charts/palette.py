@@ -62,6 +62,7 @@ class Palette:
     best_fit: Color
     rivals_map: tuple[Color, ...]  # contenders B, C, D over the cost map
     rivals: tuple[Color, ...]  # and over the canvas
+    map_axes: Color = (200, 200, 200)  # the principal axes over the cost map
 
     @property
     def colored(self) -> bool:

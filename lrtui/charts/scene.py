@@ -18,6 +18,7 @@ from ..engine.data import sums_of
 from ..engine.history import History
 from ..engine.race import Race
 from ..engine.run import Run
+from ..engine.scaling import scaling_of
 
 PATH_POINTS = 400  # the most trajectory points handed to plotext
 RECENT_POINTS = 100  # the last points of a trajectory, always drawn exactly
@@ -150,6 +151,11 @@ class Scene:
     rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
     batch: BatchScene | None = None  # with mini-batches, the next step's batch
     epoch_means: tuple[np.ndarray, np.ndarray] | None = None  # with mini-batches: (epoch, mean cost)
+    # the epoch the curvature predicts the cost comes within 1e-6 of the minimum, and the epoch
+    # the run got there (None: no prediction applies / not yet)
+    predicted: int | None = None
+    reached_at: int | None = None
+    raw_x: bool = False  # a standardized run drawn in x's own units (charts/units.py)
 
     @property
     def bias(self) -> bool:
@@ -182,6 +188,8 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         rivals=tuple(RivalScene.of(run) for run in race.rivals),
         batch=batch_scene(leader, peeked),
         epoch_means=epoch_means(leader.history) if leader.settings.mini_batches else None,
+        predicted=predicted_of(leader),
+        reached_at=reached_at(leader),
     )
 
 
@@ -191,16 +199,20 @@ def batch_scene(run: Run, peeked: EpochRecord | None) -> BatchScene | None:
     if upcoming is None or peeked is None:
         return None
     (x, y), number, count = upcoming
-    own = CostSurface(sums_of(x, y), run.bias, run.settings.loss_reduction).optimum
-    optimum = (own.w, own.b if own.b is not None else 0.0) if own.unique and own.w is not None else None
+    optimum = None
+    if run.settings.loss == "mse":  # the closed form is the squared errors'; L1 and Huber have none
+        own = CostSurface(sums_of(x, y), run.bias, run.settings.loss_reduction).optimum
+        optimum = (own.w, own.b if own.b is not None else 0.0) if own.unique and own.w is not None else None
     b = peeked.b if peeked.b is not None else 0.0
     grad_w, grad_b = run.surface.gradient(peeked.w, b)
     lr = peeked.learning_rate
     full_step = (peeked.w - lr * grad_w, b - lr * (grad_b or 0.0))
     finite_step = all(math.isfinite(v) for v in full_step)
-    return BatchScene(
-        x.flatten().tolist(), y.flatten().tolist(), number, count, optimum, full_step if finite_step else None
-    )
+    xs = x.flatten().tolist()
+    scaling = scaling_of(run.dataset, run.settings)
+    if scaling is not None:  # the batch trains on x'; the fit view draws the points in x's units
+        xs = [value * scaling.std + scaling.mean for value in xs]
+    return BatchScene(xs, y.flatten().tolist(), number, count, optimum, full_step if finite_step else None)
 
 
 def epoch_means(history: History, limit: int = PATH_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -226,6 +238,43 @@ def history_positions(history: History, indices: np.ndarray) -> np.ndarray:
         return epochs
     batch = np.frombuffer(history.batch, dtype=np.int64)[indices].astype(np.float64)
     return epochs + np.maximum(batch - 1, 0) / history.batches
+
+
+_predictions: dict[tuple, int | None] = {}
+
+
+def predicted_of(run: Run) -> int | None:
+    """``predicted_for`` the run's settings from its epoch-0 start, worked out once per problem
+    and learning rate (the momentum recurrence can take a moment)."""
+    from ..engine.curvature import predicted_for, start_point
+
+    settings, surface = run.settings, run.surface
+    history = run.history
+    if len(history) and history.epochs[0] == 0:
+        first = history.record(0)
+        start = (first.w, first.b)
+    else:
+        start = start_point(settings)
+    key = (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, settings, start)
+    if key not in _predictions:
+        if len(_predictions) > 64:
+            _predictions.clear()
+        _predictions[key] = predicted_for(surface, settings, start)
+    return _predictions[key]
+
+
+def reached_at(run: Run) -> int | None:
+    """The first epoch of the run whose cost came within 1e-6 of the minimum, if one has."""
+    from ..engine.curvature import actual_epoch
+
+    optimum = run.surface.optimum
+    if optimum.cost is None or not len(run.history):
+        return None
+    costs = np.frombuffer(run.history.columns["cost"], dtype=np.float64)
+    epochs = np.frombuffer(run.history.epochs, dtype=np.int64)
+    found = actual_epoch(costs, epochs, optimum.cost)
+    del costs, epochs  # live views would stop the arrays from growing
+    return found
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

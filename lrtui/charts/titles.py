@@ -8,7 +8,8 @@ import math
 from collections.abc import Sequence
 
 from ..engine.race import labels
-from ..engine.settings import OPTIMIZER_NAMES
+from ..engine.scaling import scaling_of
+from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES
 from .marks import EPOCH_MEAN_LINE, FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, STEP_COST_LINE, TANGENT_LINE
 from .palette import (
     BATCH_OPTIMUM,
@@ -46,6 +47,34 @@ def learning_rate_notes(scene: Scene) -> list[str]:
     else:
         short = "stable for any lr" if math.isinf(limit.limit) else f"stable < {number(limit.limit)}"
     return [f"{rate} · {limit.text()}", f"{rate} · {short}", rate]
+
+
+def curvature_notes(scene: Scene) -> list[str]:
+    """κ and, for plain and momentum SGD, the epoch the curvature predicts the cost comes
+    within 1e-6 of the minimum beside the epoch the run got there; longest first. None of
+    it for a loss without constant curvature (L1, Huber)."""
+    from ..engine.curvature import curvature_if_constant
+
+    curvature = curvature_if_constant(scene.surface)
+    if curvature is None or not scene.surface.optimum.unique:
+        return []
+    kappa = f"κ {number(curvature.condition_number)}"
+    settings = scene.settings
+    if scene.raw_x:
+        return [f"{kappa} over raw x: the valley standardizing removed", f"{kappa} over raw x"]
+    if settings.optimizer != "sgd":
+        return [
+            f"{kappa} · predictions are for plain and momentum SGD, not {OPTIMIZER_NAMES[settings.optimizer]}",
+            f"{kappa} · formulas for plain/momentum SGD only",
+        ]
+    if scene.predicted is None:
+        return []
+    reached = "not yet" if scene.reached_at is None else str(scene.reached_at)
+    return [
+        f"{kappa} · minimum (±1e-6) predicted at epoch {scene.predicted}, reached {reached}",
+        f"{kappa} · predicted epoch {scene.predicted}, run {reached}",
+        f"{kappa} · predicted {scene.predicted}, run {reached}",
+    ]
 
 
 def diverged_titles(scene: Scene) -> list[str]:
@@ -144,16 +173,50 @@ def short_arrow_keys(scene: Scene) -> str:
     return join(f"{STEP_HEADS[0]} .grad step", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh grad")
 
 
-def surface_titles(scene: Scene) -> list[str]:
+def loss_head(scene: Scene, head: str, stride: int = 1) -> str:
+    """``cost J(W, b)`` with the loss named when it is not MSE, and the subset said when the
+    surface was evaluated on every ``stride``-th point only."""
+    loss = scene.settings.loss
+    if loss != "mse":
+        head = f"{LOSS_NAMES[loss]} {head}"
+    if stride > 1:
+        head += f" on every {ordinal(stride)} of {scene.dataset.size:,} points"
+    return head
+
+
+def ordinal(number: int) -> str:
+    if number % 100 in (11, 12, 13):
+        return f"{number}th"
+    return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
+
+
+def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The cost surface's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.settings.standardize:  # which x the surface is over, and the key that switches
+        over = "raw x: W, b in x's units  t: x'" if scene.raw_x else "x' = (x - μ)/σ  t: raw x"
+        head = loss_head(scene, f"cost J(W, b) over {over}", stride)
+        keys = [f"{NOW} now", f"{OPTIMUM} optimum", *axes_keys(scene)]
+        short = "over raw x  t: x'" if scene.raw_x else "over x'  t: raw x"
+        return [join(head, *keys), join(head, *keys[:2]), head, short]
+    if scene.settings.loss != "mse" or stride > 1:
+        head = loss_head(scene, "cost J(W, b)", stride)
+        keys = [f"{NOW} now", f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"]
+        return keyed([head], keys, [1, 0], head if stride > 1 else "")
     optimum = f"{OPTIMUM} optimum" if scene.surface.optimum.unique else "no single optimum"
     if scene.rivals:
         tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
         return race_titles("cost J(W, b)", scene, NOW, tail)
-    keys = [f"{NOW} now", optimum, *arrow_keys(scene)]
+    keys = [f"{NOW} now", optimum, *arrow_keys(scene), *axes_keys(scene)]
     return keyed(["cost J(W, b), log levels", "cost J(W, b)"], keys, [1, 0], short_arrow_keys(scene))
+
+
+def axes_keys(scene: Scene) -> list[str]:
+    """The key of the principal axes drawn through the optimum, where they are drawn."""
+    from .marks import AXIS_LINE, principal_axes
+
+    return [f"{LINE_KEYS[AXIS_LINE]} steep/shallow axes"] if principal_axes(scene) is not None else []
 
 
 def race_titles(head: str, scene: Scene, leader: str, tail: Sequence[str] = ()) -> list[str]:
@@ -181,10 +244,14 @@ def race_legend(scene: Scene, leader: str) -> list[str]:
     ]
 
 
-def curve_titles(scene: Scene) -> list[str]:
+def curve_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The J(W) curve's titles: the key of its markers and arrows, longest first."""
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
+    if scene.settings.loss != "mse" or stride > 1:
+        head = loss_head(scene, "cost J(W)", stride)
+        keys = [f"{NOW} now", f"{EARLIER} earlier W", f"{OPTIMUM} optimum"]
+        return keyed([head], keys, [1, 0], head if stride > 1 else "")
     if scene.rivals:
         return race_titles("cost J(W)", scene, NOW)
     keys = [f"{NOW} now", f"{EARLIER} earlier W", f"{LINE_KEYS[TANGENT_LINE]} tangent: slope = gradient"]
@@ -223,6 +290,10 @@ def fit_titles(scene: Scene) -> list[str]:
     line = f"H(x) = {number(scene.w)}·x"
     if scene.b is not None:
         line += f" {'-' if scene.b < 0 else '+'} {number(abs(scene.b))}"
+    scaling = scaling_of(scene.dataset, scene.settings)
+    if scaling is not None:  # the line in x's own units; x' = (x - μ)/σ is what was trained
+        w, b = scaling.original(scene.w, scene.b)
+        line = f"H(x) = {number(w)}·x {'-' if b < 0 else '+'} {number(abs(b))} (x' = (x - {number(scaling.mean)})/{number(scaling.std)})"
     fit = f"{LINE_KEYS[FIT_LINE]} {line}"
     data = f"{EARLIER} data ({scene.dataset.size:,} points)"
     if scene.batch is not None:

@@ -12,8 +12,21 @@ import plotext
 
 from ..engine import Dataset
 from ..engine.race import Race
+from ..engine.scaling import scaling_of
 from .canvas import Plt, new_figure
-from .geometry import Frame, ViewRange, clip_segment, finite, follow, frame, log_ticks, padded, setup_axes
+from .geometry import (
+    BRAILLE_ACROSS,
+    BRAILLE_UP,
+    Frame,
+    ViewRange,
+    clip_segment,
+    finite,
+    follow,
+    frame,
+    log_ticks,
+    padded,
+    setup_axes,
+)
 from .marks import (
     EPOCH_MEAN_LINE,
     FIT_LINE,
@@ -25,6 +38,7 @@ from .marks import (
     batch_marks,
     draw_levels,
     draw_line,
+    draw_principal_axes,
     draw_rival_path,
     label_rival_path,
     mark,
@@ -32,7 +46,14 @@ from .marks import (
 )
 from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
 from .scene import Scene, lowest_cost, path_points, scene_of
-from .titles import cost_titles, curve_titles, fit_titles, learning_rate_notes, surface_titles
+from .titles import (
+    cost_titles,
+    curvature_notes,
+    curve_titles,
+    fit_titles,
+    learning_rate_notes,
+    surface_titles,
+)
 
 VIEWS: tuple[str, ...] = ("surface", "cost", "fit")
 VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoch", "fit": "data and fit"}
@@ -57,8 +78,11 @@ def draw_surface(
     follow(view, scene)
     assert view.w is not None and view.b is not None
     chart = frame(width, height, view.w, view.b)
-    setup_axes(plt, chart, width, "W", "b", learning_rate_notes(scene), surface_titles(scene))
+    stride = scene.surface.stride_for(chart.cols * BRAILLE_ACROSS * chart.rows * BRAILLE_UP)
+    notes = [*curvature_notes(scene), *learning_rate_notes(scene)]
+    setup_axes(plt, chart, width, "W", "b", notes, surface_titles(scene, stride))
     draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
+    draw_principal_axes(plt, scene, chart, palette.map_axes)
     draw_rival_paths(plt, scene, chart, palette.rivals_map)
     ws, bs = path_points(scene)
     if len(ws) > 1:
@@ -123,7 +147,8 @@ def draw_curve(
     top = float(np.max(curve_cost[np.isfinite(curve_cost)], initial=0.0))
     cost_span = (-0.04 * top, 1.06 * top) if top > 0 else (-1.0, 1.0)
     chart = frame(width, height, view.w, cost_span)
-    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), curve_titles(scene))
+    titles = curve_titles(scene, surface.stride_for(len(curve_w)))
+    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), titles)
     draw_line(plt, curve_w.tolist(), curve_cost.tolist(), chart, palette.curve)
     earlier_w, earlier_cost = curve_points(scene)
     peeked = scene.next
@@ -252,6 +277,14 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
     y_span = padded(np.asarray(ys), 0.08)
     chart = frame(width, height, x_span, y_span)
     setup_axes(plt, chart, width, "x", "y", learning_rate_notes(scene), fit_titles(scene))
+    scaling = scaling_of(scene.dataset, scene.settings)
+    if scaling is not None:  # trained on x' = (x - μ)/σ: each line drawn in x's own units
+
+        def _line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
+            return _x_line(chart, *scaling.original(w, b))
+
+    else:
+        _line = _x_line
     optimum = scene.surface.optimum
     if optimum.unique:
         best = _line(chart, optimum.w, optimum.b or 0.0)  # type: ignore[arg-type]
@@ -272,7 +305,7 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
         label_rival_path(plt, *line, chart, rival.letter, color)
 
 
-def _line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
+def _x_line(chart: Frame, w: float, b: float) -> tuple[list[float], list[float]]:
     """H(x) = w x + b across the chart's x span (``draw_line`` clips it to the frame)."""
     x0, x1 = chart.x
     return [x0, x1], [w * x0 + b, w * x1 + b]

@@ -23,6 +23,8 @@ from .data_path import missing_data
 from .settings import FLOAT32_MAX, PRESETS
 
 NOISY_SEED = 43052
+OUTLIERS_SEED = 5
+SCALED_SEED = 11
 MAX_CSV_ROWS = 2_000_000
 MAX_CSV_BYTES = 100 * 1024 * 1024
 
@@ -100,6 +102,27 @@ def noisy_points() -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+def outlier_points() -> tuple[torch.Tensor, torch.Tensor]:
+    """30 points near y = 2x + 1 for x from 0 to 3 (noise 0.2), drawn from OUTLIERS_SEED, of
+    which the last three (the largest x) are gross outliers, 12 below the line: they drag
+    the least-squares line while L1 and Huber fit the other 27."""
+    generator = torch.Generator().manual_seed(OUTLIERS_SEED)
+    x = torch.linspace(0, 3, 30)
+    y = 1 + 2 * x + torch.randn(30, generator=generator) * 0.2
+    y[-3:] -= 12
+    return x, y
+
+
+def scaled_points() -> tuple[torch.Tensor, torch.Tensor]:
+    """40 points with x around 10 and a spread of 3 (floor areas in tens of m², say), y = 3x - 5
+    with noise 1, from SCALED_SEED: x far from 0 against its spread makes a long thin valley
+    (κ above a thousand), which standardizing x turns into a round bowl."""
+    generator = torch.Generator().manual_seed(SCALED_SEED)
+    x = 10 + 3 * torch.randn(40, generator=generator)
+    y = 3 * x - 5 + torch.randn(40, generator=generator)
+    return x, y
+
+
 def preset(name: str) -> Dataset:
     if name == "line":
         return from_tensors(name, torch.FloatTensor([1, 2, 3]), torch.FloatTensor([1, 2, 3]))
@@ -107,6 +130,10 @@ def preset(name: str) -> Dataset:
         return from_tensors(name, torch.FloatTensor([1, 2, 3]), torch.FloatTensor([2, 4, 6]))
     if name == "noisy":
         return from_tensors(name, *noisy_points())
+    if name == "outliers":
+        return from_tensors(name, *outlier_points())
+    if name == "scaled":
+        return from_tensors(name, *scaled_points())
     raise DataError(f"unknown dataset {name!r}: use one of {', '.join(PRESETS)} or a CSV file path")
 
 

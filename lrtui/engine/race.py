@@ -19,7 +19,7 @@ from .contenders import (  # noqa: F401  (the race's names, kept here for its ca
 )
 from .data import Dataset
 from .run import Run
-from .settings import OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError
+from .settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError
 from .trainer import EpochRecord
 
 
@@ -40,6 +40,10 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append("zero_grad off")
     if differs("loss_reduction") and (others or settings.loss_reduction == "sum"):
         parts.append(f"{settings.loss_reduction} loss")
+    if differs("loss") and (others or settings.loss != "mse"):
+        parts.append(f"{LOSS_NAMES[settings.loss]} loss")
+    if settings.loss == "huber" and differs("huber_delta"):
+        parts.append(f"δ {settings.huber_delta:g}")
     if settings.model == "linear" and (differs("model") or differs("seed")):
         parts.append(f"nn.Linear seed {settings.seed}")
     if settings.init_w is not None and differs("init_w"):

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 
 from .race import Race, Row
 from .report import divergence_of, log_line, logged, position
+from .run import Run
+from .scaling import original_suffix, scaling_of
+from .trainer import EpochRecord
 
 MAX_LINES = 5000
 
@@ -64,7 +67,10 @@ class RunLog:
             if logged(record, settings.log_every):
                 self._add(
                     (position(record), 1),
-                    LogLine(log_line(record, settings.epochs, letter if racing else "")),
+                    LogLine(
+                        log_line(record, settings.epochs, letter if racing else "")
+                        + in_x_units(leader, record)
+                    ),
                 )
         diverged = {letter for letter, record in rows if not record.finite}
         for run in race.rivals:
@@ -89,7 +95,7 @@ class RunLog:
         kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
         for index in kept:
             record = history.record(index)
-            self._add((position(record), 1), LogLine(log_line(record, epochs)))
+            self._add((position(record), 1), LogLine(log_line(record, epochs) + in_x_units(leader, record)))
 
     def new_run(self) -> None:
         """The lines so far belong to a run that has ended (reset, new problem, lesson, load)."""
@@ -113,3 +119,9 @@ class RunLog:
     @property
     def has_pending(self) -> bool:
         return bool(self._pending) or self._rewritten
+
+
+def in_x_units(run: Run, record: EpochRecord) -> str:
+    """For a standardized run, the line after the step in x's own units (``original_suffix``)."""
+    scaling = scaling_of(run.dataset, run.settings)
+    return "" if scaling is None else original_suffix(record, scaling)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .data import NOISY_SEED, Dataset
+from .data import NOISY_SEED, OUTLIERS_SEED, SCALED_SEED, Dataset
 from .files import write_atomically
 from .settings import OPTIMIZER_NAMES, PRESETS, SCHEDULER_NAMES, Settings
 
@@ -30,6 +30,15 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
+def _errors(settings: Settings) -> str:
+    """What the cost adds up: ``the squared errors``, ``the absolute errors``, ``the Huber losses (delta 1.0)``."""
+    if settings.loss == "l1":
+        return "the absolute errors"
+    if settings.loss == "huber":
+        return f"the Huber losses (delta {_number(settings.huber_delta)})"
+    return "the squared errors"
+
+
 def _header(settings: Settings) -> list[str]:
     model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
@@ -43,7 +52,7 @@ def _header(settings: Settings) -> list[str]:
         "",
         f"data {data}, model {model}, bias {_on_off(settings.bias)},",
         f"optimizer {optimizer},",
-        f"cost the {settings.loss_reduction} of the squared errors, zero_grad {_on_off(settings.zero_grad)},",
+        f"cost the {settings.loss_reduction} of {_errors(settings)}, zero_grad {_on_off(settings.zero_grad)},",
         f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs.",
         *_loop_header(settings),
         "",
@@ -60,6 +69,8 @@ def _imports(settings: Settings) -> list[str]:
     lines += ["import math", "", "import torch"]
     if settings.model == "linear":
         lines += ["import torch.nn as nn", "import torch.nn.functional as F"]
+    elif settings.loss == "huber":
+        lines.append("import torch.nn.functional as F")
     lines += ["import torch.optim as optim"]
     if settings.mini_batches:
         lines.append("from torch.utils.data import DataLoader, TensorDataset")
@@ -86,6 +97,25 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
             "x, _ = torch.randn(100).sort()",
             "eps = torch.randn(100) * 0.5",
             "y = 2.5 + 4 * x + eps",
+            "x_train = x.reshape(-1, 1)",
+            "y_train = y.reshape(-1, 1)",
+        ]
+    if settings.data == "outliers":
+        return [
+            "# the data: 30 points around y = 2x + 1, the last three 12 below it (gross outliers)",
+            f"torch.manual_seed({OUTLIERS_SEED})",
+            "x = torch.linspace(0, 3, 30)",
+            "y = 1 + 2 * x + torch.randn(30) * 0.2",
+            "y[-3:] -= 12",
+            "x_train = x.reshape(-1, 1)",
+            "y_train = y.reshape(-1, 1)",
+        ]
+    if settings.data == "scaled":
+        return [
+            "# the data: 40 points, x around 10 with a spread of 3, y = 3x - 5 + noise",
+            f"torch.manual_seed({SCALED_SEED})",
+            "x = 10 + 3 * torch.randn(40)",
+            "y = 3 * x - 5 + torch.randn(40)",
             "x_train = x.reshape(-1, 1)",
             "y_train = y.reshape(-1, 1)",
         ]
@@ -216,7 +246,7 @@ def _batch_loop(settings: Settings) -> list[str]:
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
         "    for batch_idx, (x_batch, y_batch) in enumerate(dataloader):",
-        f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of the squared errors",
+        f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
         *forward,
         "",
         *zero_grad,
@@ -228,7 +258,7 @@ def _batch_loop(settings: Settings) -> list[str]:
         "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
         f"        diverged = not all(math.isfinite(n) for n in [cost.item(), W.grad.item(), W.item(){b_numbers}])",
         f"        if epoch % {settings.log_every} == 0 or diverged:",
-        f"            {log}",
+        f"            {_in_x_units(settings, log)}",
         "        if diverged:",
         "            break",
         "    if diverged:",
@@ -237,7 +267,27 @@ def _batch_loop(settings: Settings) -> list[str]:
     ]
 
 
+def _robust_forward(settings: Settings) -> list[str]:
+    """The L1 or Huber cost, as trainer.Trainer.loss computes it."""
+    hypothesis = (
+        "model(x_train)"
+        if settings.model == "linear"
+        else ("x_train * W + b" if settings.bias else "x_train * W")
+    )
+    reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
+    if settings.loss == "huber":
+        cost = f"F.huber_loss(hypothesis, y_train{reduction}, delta={_number(settings.huber_delta)})"
+    elif settings.model == "linear":
+        cost = f"F.l1_loss(hypothesis, y_train{reduction})"
+    else:
+        total = "torch.sum" if settings.loss_reduction == "sum" else "torch.mean"
+        cost = f"{total}(torch.abs(hypothesis - y_train))"
+    return [f"    hypothesis = {hypothesis}", f"    cost = {cost}"]
+
+
 def _forward(settings: Settings) -> list[str]:
+    if settings.loss != "mse":
+        return _robust_forward(settings)
     if settings.model == "linear":
         reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
         return [
@@ -278,7 +328,7 @@ def _loop(settings: Settings) -> list[str]:
     return [
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
-        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of the squared errors",
+        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
         *_forward(settings),
         "",
         *zero_grad,
@@ -290,11 +340,36 @@ def _loop(settings: Settings) -> list[str]:
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
         f"    if epoch % {settings.log_every} == 0 or diverged:",
-        f"        {log}",
+        f"        {_in_x_units(settings, log)}",
         "    if diverged:",
         "        break",
         *(["    scheduler.step()"] if settings.scheduler != "none" else []),
     ]
+
+
+def _standardize(settings: Settings) -> list[str]:
+    """--standardize: x' = (x - x.mean()) / x.std(), as engine/scaling.py computes it."""
+    if not settings.standardize:
+        return []
+    return [
+        "",
+        "# standardize x: x' = (x - mean) / std (torch's std: n - 1); W and b are fitted to x'",
+        "x_mean, x_std = x_train.mean(), x_train.std()",
+        "x_train = (x_train - x_mean) / x_std",
+    ]
+
+
+def _in_x_units(settings: Settings, log: str) -> str:
+    """The log line's print, with the line in x's own units appended for --standardize:
+    W = W'/std and b = b' - W' mean/std."""
+    if not settings.standardize:
+        return log
+    b = "b.item()" if settings.bias else "0.0"
+    original = (
+        "' | original x: W: {:.3f}, b: {:.3f}'.format(W.item() / x_std.item(),"
+        f" {b} - W.item() * x_mean.item() / x_std.item())"
+    )
+    return log[: -len(")")] + " + " + original + ")"
 
 
 def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
@@ -307,6 +382,7 @@ def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
         *_header(settings),
         *_imports(settings),
         *_data(settings, dataset),
+        *_standardize(settings),
         "",
         *_model(settings),
         *_scheduler_lines(settings),

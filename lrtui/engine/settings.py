@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import MISSING, asdict, dataclass, fields, replace
 from typing import Any
 
-PRESETS: tuple[str, ...] = ("line", "double", "noisy")
+PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers", "scaled")
 MODELS: tuple[str, ...] = ("raw", "linear")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adagrad", "rmsprop", "adam")
 OPTIMIZER_NAMES: dict[str, str] = {
@@ -43,6 +43,8 @@ SCHEDULE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "t_max": ("cosine",),
 }
 TORCH_SCHEDULE_ARGUMENTS: dict[str, str] = {"step_size": "step_size", "gamma": "gamma", "t_max": "T_max"}
+LOSSES: tuple[str, ...] = ("mse", "l1", "huber")
+LOSS_NAMES: dict[str, str] = {"mse": "MSE", "l1": "L1", "huber": "Huber"}
 # Optimizers whose torch constructor takes a ``momentum`` argument.
 MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset({"sgd", "rmsprop"})
 
@@ -87,6 +89,9 @@ class Settings:
     step_size: int | None = None  # None: SCHEDULE_DEFAULTS
     gamma: float | None = None
     t_max: int | None = None
+    loss: str = "mse"
+    huber_delta: float = 1.0
+    standardize: bool = False
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -235,6 +240,12 @@ def _check_int(low: int, high: int) -> Check:
 def _check_data(field: str, value: object) -> None:
     if not isinstance(value, str) or not value.strip():
         raise SettingsError(field, f"data must be one of {', '.join(PRESETS)} or a CSV file path")
+
+
+def _check_huber_delta(field: str, value: object) -> None:
+    delta = _number(field, value)
+    if not 0 < delta <= FLOAT32_MAX:
+        raise SettingsError(field, f"Huber delta must be a positive float32 number (got {value})")
 
 
 def _check_bool(field: str, value: object) -> None:
@@ -414,7 +425,7 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "loss_reduction", "loss reduction", "loss", _parse_choice(LOSS_REDUCTIONS),
         _check_choice(LOSS_REDUCTIONS), "--loss-reduction",
-        f"{' or '.join(LOSS_REDUCTIONS)} of the squared errors", "R", race_keys=("loss-reduction",),
+        f"{' or '.join(LOSS_REDUCTIONS)} of the points' losses (squared errors for mse)", "R", race_keys=("loss-reduction",),
         choices=tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS),
     ),
     SettingField(
@@ -468,6 +479,20 @@ FIELDS: tuple[SettingField, ...] = (
         "t_max", "T_max", "T_max", _parse_optional_int, _check_optional_int(1, MAX_EPOCHS), "--t-max",
         "CosineAnnealingLR: epochs from the lr down to 0", "N", race_keys=("t-max",), problem=True,
         placeholder="default", default_help=str(SCHEDULE_DEFAULTS["cosine"]["t_max"]),
+    ),
+    SettingField(
+        "loss", "loss", "loss fn", _parse_choice(LOSSES), _check_choice(LOSSES), "--loss",
+        "mse (squared errors), l1 (absolute errors) or huber (squared near 0, absolute past delta)",
+        "LOSS", race_keys=("loss",), choices=tuple((name, key) for key, name in LOSS_NAMES.items()),
+    ),
+    SettingField(
+        "huber_delta", "Huber delta", "delta", _parse_float, _check_huber_delta, "--huber-delta",
+        "where the Huber loss turns from squared to absolute errors", "D", race_keys=("huber-delta",),
+    ),
+    SettingField(
+        "standardize", "standardize", "scale x", _parse_bool, _check_bool, "--standardize",
+        "train on x' = (x - x.mean()) / x.std(); W and b are also shown in x's own units",
+        switch=True, problem=True,
     ),
 )  # fmt: skip
 FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}

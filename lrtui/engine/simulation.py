@@ -16,6 +16,8 @@ from torch import optim
 from . import data as data_module
 from .batches import make_scheduler, step_schedule
 from .data import Dataset
+from .losses import surface_for
+from .scaling import training_data
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import EpochRecord, Trainer, make_optimizer
@@ -34,6 +36,7 @@ class Simulation:
     def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
         self.settings = settings
         self.dataset = dataset if dataset is not None else data_module.load(settings.data)
+        training_data(self.dataset, settings)  # x that cannot be standardized is refused here
         self._build()
 
     def _build(self) -> None:
@@ -72,8 +75,15 @@ class Simulation:
 
     @property
     def surface(self) -> CostSurface:
-        """The closed-form cost for this data, bias and loss reduction."""
-        return CostSurface(self.dataset.sums, self.bias, self.settings.loss_reduction)
+        """The cost for this data, bias, loss and reduction (closed form for MSE), kept while
+        they stay the same: an L1 or Huber surface holds the points and its optimum."""
+        s = self.settings
+        key = (self.dataset, self.bias, s.loss, s.loss_reduction, s.huber_delta, s.standardize)
+        kept = getattr(self, "_surface", None)
+        if kept is None or kept[0] != key:
+            kept = (key, surface_for(training_data(self.dataset, s), self.bias, s))
+            self._surface = kept
+        return kept[1]
 
     @property
     def diverged(self) -> bool:
@@ -119,12 +129,14 @@ class Simulation:
         """The points of the batch the next step trains on, its number and the epoch's batch
         count (None with the full batch)."""
         feed = self.trainer_between_epochs.feed
-        return None if feed is None or self.finished else feed.upcoming(self.dataset)
+        if feed is None or self.finished:
+            return None
+        return feed.upcoming(training_data(self.dataset, self.settings))
 
     def last_batch(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """The points of the last step's batch (None with the full batch or before any step)."""
         feed = self.trainer_between_epochs.feed
-        return None if feed is None else feed.last_batch(self.dataset)
+        return None if feed is None else feed.last_batch(training_data(self.dataset, self.settings))
 
     @property
     def finished(self) -> bool:
@@ -239,6 +251,7 @@ class Simulation:
             dataset = self.dataset
             if "data" in changed:
                 dataset = data_module.load(settings.data)
+            training_data(dataset, settings)  # raises DataError before anything changes
             self.settings = settings
             self.dataset = dataset
             self._build()

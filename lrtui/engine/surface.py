@@ -35,6 +35,9 @@ class Optimum:
 class CostSurface:
     """J(W, b) = scale * sum((W*x + b - y)^2), with scale 1/n for ``mean`` and 1 for ``sum``."""
 
+    loss = "mse"
+    loss_key: tuple = ("mse",)  # tells apart the surfaces of different losses (charts' caches)
+
     def __init__(self, sums: Sums, bias: bool = True, loss_reduction: str = "mean") -> None:
         self.sums = sums
         self.bias = bias
@@ -53,6 +56,11 @@ class CostSurface:
         with np.errstate(over="ignore", invalid="ignore"):
             total = w * w * s.xx + 2.0 * w * b * s.x + s.n * b * b - 2.0 * w * s.xy - 2.0 * b * s.y + s.yy
             return np.maximum(total, 0.0) * self.scale
+
+    def stride_for(self, cells: int) -> int:
+        """Every how many points a grid of ``cells`` costs is evaluated on: every point here,
+        as the closed form costs the same for any number of them."""
+        return 1
 
     def grid(self, ws: np.ndarray, bs: np.ndarray) -> np.ndarray:
         """Costs on a grid: row i is b = bs[i], column j is W = ws[j]."""

@@ -25,6 +25,7 @@ from torch import nn, optim
 
 from .batches import BatchFeed, make_scheduler, step_schedule
 from .data import Dataset
+from .scaling import training_data
 from .settings import Settings
 
 
@@ -145,6 +146,20 @@ class Trainer:
             return torch.sum((hypothesis - y_train) ** 2)
         return torch.mean((hypothesis - y_train) ** 2)
 
+    def loss(self, hypothesis: torch.Tensor, y_train: torch.Tensor, settings: Settings) -> torch.Tensor:
+        """The cost of the chosen loss, as a lesson would write it: ``cost`` for the squared
+        errors; L1 as ``torch.mean(torch.abs(...))`` (raw) or ``F.l1_loss`` (nn.Linear); Huber
+        as ``F.huber_loss`` for both."""
+        reduction = settings.loss_reduction
+        if settings.loss == "l1":
+            if self.model is not None:
+                return F.l1_loss(hypothesis, y_train, reduction=reduction)
+            total = torch.sum if reduction == "sum" else torch.mean
+            return total(torch.abs(hypothesis - y_train))
+        if settings.loss == "huber":
+            return F.huber_loss(hypothesis, y_train, reduction=reduction, delta=settings.huber_delta)
+        return self.cost(hypothesis, y_train, reduction)
+
     def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
         """One pass of the lessons' loop body; returns what it did."""
         for _phase in self.phases(epoch, dataset, settings):
@@ -153,6 +168,7 @@ class Trainer:
 
     def phases(self, epoch: int, dataset: Dataset, settings: Settings) -> Generator[str, None, EpochRecord]:
         """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
+        dataset = training_data(dataset, settings)  # x standardized with --standardize
         W, b = self.W, self.b
         if self.values is None:
             self.values = (W.item(), b.item() if b is not None else None)
@@ -160,7 +176,7 @@ class Trainer:
         x_train, y_train, batch, batches = dataset.x_train, dataset.y_train, None, 1
         if self.feed is not None:  # for batch_idx, (x_batch, y_batch) in enumerate(dataloader)
             (x_train, y_train), batch, batches = self.feed.next_batch(dataset)
-        cost = self.cost(self.hypothesis(x_train), y_train, settings.loss_reduction)
+        cost = self.loss(self.hypothesis(x_train), y_train, settings)
         self.cost_value = cost.item()
         yield "forward"
         if settings.zero_grad:

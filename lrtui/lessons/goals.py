@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from ..engine import EpochRecord, Simulation
 from ..engine.run import Run
 
@@ -95,6 +97,28 @@ def _schedule_rescues(goal: dict[str, Any], run: Run, record: EpochRecord) -> bo
     return _full_cost(run) <= best * (1 + goal["cost_margin"])
 
 
+def _arrives_as_predicted(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """With x standardized, the cost came within 1e-6 of the minimum by epoch ``within``, and at
+    the epoch the curvature predicted for the run's settings (within ``tolerance`` epochs)."""
+    from ..engine.curvature import COST_TOLERANCE, actual_epoch, predicted_for
+
+    best = run.surface.optimum.cost
+    if not run.settings.standardize or best is None or record.cost - best > COST_TOLERANCE:
+        return False
+    history = run.history
+    if not len(history) or history.epochs[0] != 0:
+        return False
+    first = history.record(0)
+    predicted = predicted_for(run.surface, run.settings, (first.w, first.b))
+    costs = np.frombuffer(history.columns["cost"], dtype=np.float64)
+    epochs = np.frombuffer(history.epochs, dtype=np.int64)
+    reached = actual_epoch(costs, epochs, best)
+    del costs, epochs  # live views would stop the arrays from growing
+    if predicted is None or reached is None:
+        return False
+    return reached <= goal["within"] and abs(reached - predicted) <= goal["tolerance"]
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
@@ -103,4 +127,5 @@ CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "near_the_limit": _near_the_limit,
     "batches_reach": _batches_reach,
     "schedule_rescues": _schedule_rescues,
+    "arrives_as_predicted": _arrives_as_predicted,
 }

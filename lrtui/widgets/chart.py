@@ -69,6 +69,7 @@ class CostChart(PlotextPlot):
         self.race: Race | None = None
         self.view_range = ViewRange()
         self.surface_cache = SurfaceCache()
+        self.in_x_units = False  # a standardized run's surface over raw x (t switches)
         self._peek_key: tuple | None = None
         self._peeked: EpochRecord | None = None
         self.border_subtitle = self._subtitle()
@@ -86,6 +87,17 @@ class CostChart(PlotextPlot):
 
     def next_view(self) -> None:
         self.view = VIEWS[(VIEWS.index(self.view) + 1) % len(VIEWS)]
+
+    def toggle_x_units(self) -> bool:
+        """Switch a standardized run's surface between x' (as trained) and raw x; False when
+        the run is not standardized (or has no bias), so there is nothing to switch."""
+        if self.race is None or not (self.race.leader.settings.standardize and self.race.leader.bias):
+            self.in_x_units = False
+            return False
+        self.in_x_units = not self.in_x_units
+        self.view_range.reset()
+        self.replot()
+        return True
 
     def reset_view(self) -> None:
         """Forget the surface's range: the next frame ranges it afresh (after a reset or a new problem)."""
@@ -110,7 +122,14 @@ class CostChart(PlotextPlot):
 
     def scene(self) -> Scene:
         assert self.race is not None
-        return scene_of(self.race, self._peek())
+        scene = scene_of(self.race, self._peek())
+        if self.in_x_units:
+            from ..charts.units import can_show_x_units, in_x_units
+
+            if can_show_x_units(scene):
+                return in_x_units(scene)
+            self.in_x_units = False
+        return scene
 
     def _peek(self) -> EpochRecord | None:
         """The leader's ``peek()``, asked again only when the run has moved since."""

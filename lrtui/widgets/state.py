@@ -85,7 +85,7 @@ class LiveState(Static):
             height = 2 + len(body.renderables)
         else:
             body = Group(state_table(leader), *loop, *lines) if lines or loop else state_table(leader)
-            height = BASE_HEIGHT + len(lines) + len(loop)
+            height = BASE_HEIGHT + len(lines) + len(loop) + (1 if leader.settings.standardize else 0)
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.update(body, layout=False)
@@ -225,6 +225,9 @@ def compact_state(run: Run) -> list[Text]:
     grads = Text.assemble((".grad ", "bold"), f"W {number(record.grad_w if record else None, 0)}")
     if run.bias:
         grads.append(f"  b {number(record.grad_b if record else None, 0)}")
+    units = x_units_line(run)
+    if units is not None:  # on the shorter line: a small screen has no row to spare
+        grads.append_text(Text("  ")).append_text(units)
     if not run.settings.zero_grad and record is not None:
         count = fresh_grads_summed(run)
         held = f"sum of {count} fresh" if count else "accumulated"
@@ -269,6 +272,22 @@ def state_table(run: Run, note: bool = True) -> Group:
             cells += [number(fresh), sparkline(recent)]
         table.add_row(*cells)
     parts: list[Text | Table] = [headline, table]
+    units = x_units_line(run)
+    if units is not None:
+        parts.append(units)
     if accumulating and note:
         parts.append(accumulation_line(run))
     return Group(*parts)
+
+
+def x_units_line(run: Run) -> Text | None:
+    """For a standardized run: the line W x + b in x's own units (W = W'/σ, b = b' - W'μ/σ)."""
+    from ..engine.scaling import scaling_of  # torch is loaded once a run is shown
+
+    scaling = scaling_of(run.dataset, run.settings)
+    if scaling is None:
+        return None
+    w, b = scaling.original(run.w, run.b)
+    return Text.assemble(
+        ("in x's units ", "dim"), ("W ", "bold"), number(w, 0), ("  b ", "bold"), number(b, 0)
+    )

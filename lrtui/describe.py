@@ -1,0 +1,160 @@
+"""`lrtui describe`: the facts of a problem, worked out without training.
+
+The data's size and spread, the least-squares optimum and the curvature of the cost as it
+is trained (loss, reduction and bias included), with what the curvature predicts for gradient
+descent. JSON has exactly the keys of ``FACTS``, null where one does not apply.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from .engine.run import Run
+
+FACTS: tuple[str, ...] = (
+    "n",
+    "x_mean",
+    "x_std",
+    "optimum_w",
+    "optimum_b",
+    "min_cost",
+    "lambda_min",
+    "lambda_max",
+    "condition_number",
+    "stable_lr_below",
+    "best_lr",
+    "momentum_beta",
+    "momentum_lr",
+    "predicted_epochs",
+)
+
+DESCRIPTION = (
+    "Print the facts of the problem these flags set (optimum, curvature, best rates) without training."
+)
+FORMAT_HELP = "text: a line per fact, explained; json: one object with every fact (null where none applies)"
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def facts(run: Run) -> dict[str, Any]:
+    """Every fact of ``FACTS`` for the problem of ``run`` (at its epoch 0)."""
+    from .engine.curvature import curvature_if_constant, predicted_for
+
+    sums = run.dataset.sums
+    surface = run.surface
+    optimum = surface.optimum
+    values: dict[str, Any] = dict.fromkeys(FACTS)
+    values["n"] = sums.n
+    values["x_mean"] = sums.x / sums.n
+    # torch's x.std(): the n - 1 (Bessel) form, undefined for one point
+    values["x_std"] = math.sqrt(sums.sxx / (sums.n - 1)) if sums.n > 1 else None
+    values["optimum_w"] = optimum.w
+    values["optimum_b"] = optimum.b
+    values["min_cost"] = optimum.cost
+    curvature = curvature_if_constant(surface)
+    values["predicted_epochs"] = predicted_for(surface, run.settings, (run.w, run.b))
+    if curvature is None:
+        return values
+    values["lambda_min"] = curvature.lambda_min
+    values["lambda_max"] = curvature.lambda_max
+    values["condition_number"] = _finite(curvature.condition_number)
+    values["stable_lr_below"] = _finite(curvature.stable_lr)
+    values["best_lr"] = curvature.best_lr
+    values["momentum_beta"] = curvature.momentum_beta
+    values["momentum_lr"] = curvature.momentum_lr
+    return values
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "-"
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
+    """One line per fact, saying what it is (and why it is missing, where it is)."""
+    from .engine.curvature import COST_TOLERANCE, curvature_if_constant, predicted_epochs
+    from .engine.settings import LOSS_NAMES
+
+    settings = run.settings
+    surface = run.surface
+    curvature = curvature_if_constant(surface)
+    contraction = ""
+    if curvature is not None and values["best_lr"]:
+        contraction = f"; the error shrinks ×{curvature.contraction:.4g} per epoch"
+    pair = ""
+    if values["momentum_beta"] is not None:
+        pair_epochs = predicted_epochs(
+            surface, values["momentum_lr"], (run.w, run.b), values["momentum_beta"]
+        )
+        pair = f"; together they reach the minimum at epoch {_number(pair_epochs)}"
+    if values["predicted_epochs"] is not None:
+        predicted = (
+            f"the epoch this run ({_run_words(run)}) comes within {COST_TOLERANCE:g} of the minimum cost"
+        )
+    elif curvature is None:
+        predicted = (
+            f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant, so no prediction"
+        )
+    elif settings.optimizer != "sgd":
+        predicted = "none: these formulas are for plain and momentum SGD, not an adaptive optimizer"
+    elif not settings.zero_grad:
+        predicted = "none: without zero_grad .grad sums every gradient and no lr converges"
+    else:
+        predicted = f"none: this lr does not bring the cost within {COST_TOLERANCE:g} of the minimum"
+    flat = (
+        ""
+        if values["condition_number"] is not None or curvature is None
+        else " (inf: the valley's floor is flat)"
+    )
+    across, along = "across the valley: its steep direction", "along the valley floor: its shallow direction"
+    if not settings.bias:
+        across = along = "in W, the only parameter (no bias: no valley)"
+    explained = {
+        "n": "points in the data",
+        "x_mean": "the mean of x",
+        "x_std": "the standard deviation of x, as torch's x.std() (n - 1)",
+        "optimum_w": ("W' (for x' = (x - mean)/std, as trained)" if settings.standardize else "W")
+        + " of the line with the lowest cost"
+        + ("" if values["optimum_w"] is not None else ": none unique"),
+        "optimum_b": "b of that line" + ("" if settings.bias else ": none, the model has no bias"),
+        "min_cost": "the lowest cost any line reaches"
+        + ("" if settings.loss == "mse" else f" ({LOSS_NAMES[settings.loss]}, found numerically)"),
+        "lambda_min": "the cost's curvature " + along,
+        "lambda_max": "the cost's curvature " + across,
+        "condition_number": "κ = λmax/λmin, how much steeper across the valley than along it" + flat,
+        "stable_lr_below": "plain gradient descent diverges at lr = 2/λmax or above",
+        "best_lr": "2/(λmin+λmax), the fastest fixed lr for plain gradient descent" + contraction,
+        "momentum_beta": "heavy ball's best momentum ((√κ-1)/(√κ+1))²",
+        "momentum_lr": "heavy ball's best lr 4/(√λmax+√λmin)² with that momentum" + pair,
+        "predicted_epochs": predicted,
+    }
+    if curvature is None:
+        for name in FACTS[FACTS.index("lambda_min") : FACTS.index("predicted_epochs")]:
+            explained[name] = f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant"
+    return explained
+
+
+def _run_words(run: Run) -> str:
+    settings = run.settings
+    words = f"SGD lr {settings.learning_rate:g}"
+    if settings.momentum:
+        words += f", {'Nesterov ' if settings.nesterov else ''}momentum {settings.momentum:g}"
+    return words
+
+
+def write(run: Run, format: str, out: TextIO) -> None:
+    """The facts of ``run``'s problem as text or one JSON object."""
+    values = facts(run)
+    if format == "json":
+        out.write(json.dumps(values) + "\n")
+        return
+    explained = _explanations(run, values)
+    width = max(len(_number(values[name])) for name in FACTS)
+    for name in FACTS:
+        out.write(f"{name:<17} {_number(values[name]):>{width}}  {explained[name]}\n")
