@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 
-from .engine.settings import OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
+from .engine.settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
 from .pacing import speed_label
 from .widgets.lessons import LessonBox
 from .widgets.loading import LoadingChart, LoadingPanel
@@ -146,18 +146,7 @@ class RunScreen(Screen[None]):
 
     def show_summary(self, settings: Settings, speed: int) -> None:
         """On a small screen the parameter panel folds into this one line (s opens it)."""
-        parts = [
-            settings.data,
-            model_text(settings),
-            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}",
-            f"zero_grad {'on' if settings.zero_grad else 'off'}",
-            speed_label(speed),
-        ]
-        if settings.batch_size is not None:
-            parts.insert(3, f"batch {settings.batch_size}{' shuffled' if settings.shuffle else ''}")
-        if settings.scheduler != "none":
-            parts.insert(-1, SCHEDULER_NAMES[settings.scheduler])
-        summary = " · ".join(parts) + " · s: parameters"
+        summary = summary_line(settings, speed, self.size.width - 2)
         if summary != self._summary:  # asked every frame; written only when it changes
             self._summary = summary
             self.query_one("#summary", Static).update(summary, layout=False)
@@ -173,3 +162,33 @@ class RunScreen(Screen[None]):
         showing_code = not self.code_view.display
         self.code_view.display = showing_code
         self.chart.display = not showing_code
+
+
+def summary_line(settings: Settings, speed: int, width: int) -> str:
+    """The settings in one line of at most ``width`` characters where it can be: the speed and
+    the model's words are left out first, as the panel (s) shows them."""
+    parts = [
+        settings.data,
+        model_text(settings),
+        f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}",
+        f"zero_grad {'on' if settings.zero_grad else 'off'}",
+        speed_label(speed),
+    ]
+    if settings.loss != "mse":
+        parts.insert(3, f"{LOSS_NAMES[settings.loss]} loss")
+    if settings.standardize:
+        parts.insert(3, "x standardized")
+    if settings.batch_size is not None:
+        parts.insert(3, f"batch {settings.batch_size}{' shuffled' if settings.shuffle else ''}")
+    if settings.scheduler != "none":
+        parts.insert(-1, SCHEDULER_NAMES[settings.scheduler])
+    for leave_out in (speed_label(speed), model_text(settings)):
+        line = " · ".join(parts) + " · s: parameters"
+        if len(line) <= width:
+            return line
+        parts.remove(leave_out)
+    suffix = " · s: parameters"
+    line = " · ".join(parts)
+    if len(line) + len(suffix) > width:  # still too long: cut where it shows, never silently
+        line = line[: max(width - len(suffix) - 1, 0)].rstrip(" ·") + "…"
+    return line + suffix
