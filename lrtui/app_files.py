@@ -101,7 +101,7 @@ class FileActions(RunApp):
     ) -> None:
         """``read()`` (of the file ``asked``) in a thread; then, on the UI thread, ``apply`` its
         result, or ``refused`` with the reason the file could not be read or used. The newest
-        read wins: one still going is dropped, unless it reads the same file."""
+        read wins: one still going is dropped (and refused), unless it reads the same file."""
         if self._reading is not None and self._reading[1].asked == asked:
             return  # asked again (enter, then leaving the field): the read under way answers
         name = os.path.basename(asked) or asked
@@ -112,7 +112,7 @@ class FileActions(RunApp):
             except (OSError, ValueError) as error:  # DataError, SessionError, FileRefused
                 return _Refused(_reason(error, name))
 
-        self.stop_reading()
+        self.stop_reading(f"{name} was asked for since")
         worker = self.run_worker(work, name=f"reading {name}", group=READING, thread=True)
         self._reading = (worker, _Reading(name, asked, apply, refused))
         self.refresh_views()
@@ -132,12 +132,13 @@ class FileActions(RunApp):
                 reading.refused(_reason(error))
         self.refresh_views()
 
-    def stop_reading(self) -> None:
-        """Drop the read still going, if any: what the learner chose since comes first. Its
-        thread runs on to the end of the file; what it read is not used."""
+    def stop_reading(self, because: str) -> None:
+        """Drop the read still going, if any, saying why: what the learner chose since comes
+        first. Its thread runs on to the end of the file; what it read is not used."""
         if self._reading is not None:
-            self._reading[0].cancel()  # a worker cancelled before it started sends no event
-            self._reading = None
+            (worker, reading), self._reading = self._reading, None
+            worker.cancel()  # a worker cancelled before it started sends no event
+            reading.refused(f"{reading.asked}: not read, {because}")
 
     # -------------------------------------------------------------- the data
     def change_data(self, new: Settings, change: str) -> None:
@@ -145,7 +146,7 @@ class FileActions(RunApp):
         folder when served), and then the run starts again on it with the settings in use."""
         again = f"{change}: a new problem, so the run starts again at epoch 0"
         if new.data in PRESETS:
-            self.stop_reading()
+            self.stop_reading(f"the data set {new.data} was chosen since")
             self.start_over(Run(new), again)
             return
         typed, folder = new.data, self.served

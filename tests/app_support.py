@@ -149,14 +149,23 @@ def shown_text(widget) -> str:
     return console.export_text()
 
 
-async def files_read(pilot, deadline: float = 120.0) -> None:
+async def files_read(pilot, quiet: int = 1, deadline: float = 120.0) -> None:
     """Wait until the app has read the files asked for (in threads) and applied what it read.
-    The deadline is far above what a read takes: a busy machine only waits longer."""
+
+    A field left by a key asks for its file a few messages later (the panel's Changed bubbles
+    up to the app), so with ``quiet`` > 1 the app must show no read for that many pauses in a
+    row. The deadline is far above what a read takes: a busy machine only waits longer."""
     import time
 
     give_up = time.monotonic() + deadline
-    await pilot.pause()  # a field just left posts its value: the read it asks for starts here
-    while pilot.app.reading is not None:
-        assert time.monotonic() < give_up, f"still reading {pilot.app.reading}"
-        await pilot.pause(0.01)
+    calm = 0
+    while calm < quiet:
+        await pilot.pause()
+        if pilot.app.reading is None:
+            calm += 1
+            continue
+        calm = 0
+        while pilot.app.reading is not None:
+            assert time.monotonic() < give_up, f"still reading {pilot.app.reading}"
+            await pilot.pause(0.01)
     await pilot.pause()

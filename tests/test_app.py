@@ -33,7 +33,8 @@ async def type_into(pilot, field: str, text: str, submit: bool = True) -> None:
     if submit:
         await pilot.press("enter")
     await pilot.pause()
-    await files_read(pilot)
+    if field == "data":
+        await files_read(pilot)
 
 
 def same_as_plain(records, plain) -> bool:

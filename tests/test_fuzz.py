@@ -126,7 +126,7 @@ async def mash(seed: int, presses: int, size: tuple[int, int], monkeypatch: pyte
                 app.timers[0].fire()
             while app.screen is not app.screen_stack[0]:
                 await pilot.press("escape")  # close help or a file prompt
-            await files_read(pilot)  # a file asked for is read in a thread, then shown
+            await files_read(pilot, quiet=4)  # a file asked for is read in a thread, then shown
             assert_screen_matches_engine(app)
         await pilot.press("escape")
         if app.running:

@@ -365,6 +365,31 @@ async def test_of_two_files_asked_at_once_the_second_is_read(tmp_path: Path) -> 
         assert "first.csv" not in logged(app)
 
 
+async def test_a_file_read_dropped_for_a_session_says_so_in_its_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "points.csv").write_text(POINTS)
+    saved = Run(Settings(learning_rate=0.05))
+    saved.follow(4)
+    save_session(tmp_path / "s.json", saved)
+    reader = SlowReader(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#field-data", Input)
+        field.focus()
+        field.value = "points.csv"
+        await pilot.press("enter", "escape")
+        assert reader.started.wait(120)
+        await pilot.press("ctrl+o")
+        try:
+            await answer(pilot, "s.json")
+        finally:
+            reader.go.set()
+        assert app.leader.epoch == 4 and app.leader.settings.learning_rate == 0.05
+        assert field.value == "line"  # the data in use, not the file that was never read
+        assert notes(app, "data not changed") == ["points.csv: not read, s.json was asked for since"]
+
+
 # ------------------------------------------------------------------ the command line
 def test_lrtui_serve_gives_its_apps_the_folder_and_refuses_one_that_is_not_there(
     tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
