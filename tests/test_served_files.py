@@ -92,7 +92,7 @@ def test_inside_the_folder_a_missing_file_or_misspelt_data_set_says_what_there_i
         "point.csv: no such file in the class's data folder; it holds points.csv"
     )
     assert shared.refusal("nosiy") == (
-        "unknown dataset 'nosiy': use one of line, double, noisy or a file in the class's data folder;"
+        f"unknown dataset 'nosiy': use one of {', '.join(PRESETS)} or a file in the class's data folder;"
         " it holds points.csv"
     )
 
