@@ -333,4 +333,3 @@ def _reason(error: Exception, path: str | None = None) -> str:
         why = error.strerror or str(error)
         return why if path is None else f"{path}: {why}"
     return str(error)  # DataError, SessionError, FileRefused: they name their file
-

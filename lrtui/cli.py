@@ -10,14 +10,26 @@ import argparse
 import os
 import shutil
 import sys
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from . import __version__
+from .cli_parsers import (
+    EXIT_BAD_INPUT,
+    EXIT_DIVERGED,
+    Parser,
+    add_language,
+    app_parser,
+    chosen_language,
+    flag_words,
+    given_flags,
+    run_parser,
+    script_parser,
+    serve_parser,
+    settings_parser,
+)
 from .engine.files import TargetError, writable_target
 from .engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
-from .lessons import Lesson, LessonError, find_lesson, language_from_environment, languages, lessons, ui_text
-from .pacing import SPEEDS
+from .lessons import Lesson, LessonError, find_lesson, lessons, ui_text
 from .run_output import Progress, writer_for
 
 # torch (about a second to import), numpy, plotext and textual are imported inside the
@@ -26,204 +38,17 @@ if TYPE_CHECKING:
     from .engine.race import Race, Row
     from .opening import Opening
 
-EXIT_BAD_INPUT = 2
-EXIT_DIVERGED = 3
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        """One line naming the flag and the reason, not the whole usage block."""
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """A parser with a flag for every setting, read from the settings registry."""
-    parser = _Parser(prog=prog, description=description)
-    for field in FIELDS:
-        if field.switch is not None:
-            parser.add_argument(
-                field.flag, dest=field.name, action="store_const", const=field.switch, help=field.flag_help
-            )
-        else:
-            parser.add_argument(field.flag, dest=field.name, metavar=field.metavar, help=field.flag_help)
-    return parser
-
-
-def given_flags(args: argparse.Namespace) -> list[str]:
-    """The settings flags given on the command line."""
-    return [field.flag for field in FIELDS if getattr(args, field.name) is not None]
-
-
-def flag_words(args: argparse.Namespace) -> list[str]:
-    """The command-line words that pass the given settings on (to the served app)."""
-    words: list[str] = []
-    for field in FIELDS:
-        given = getattr(args, field.name)
-        if given is not None:
-            words += [field.flag] if field.switch is not None else [field.flag, str(given)]
-    return words
-
-
-def app_parser() -> argparse.ArgumentParser:
-    parser = _parser(
-        "lrtui",
-        "Step a real torch optimizer through linear regression, epoch by epoch. "
-        "`lrtui run --help` trains headless; `lrtui export-script --help` writes the plain PyTorch script; "
-        "`lrtui serve --help` serves the app to a browser.",
-    )
-    parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
-    parser.add_argument(
-        "--speed",
-        type=int,
-        choices=SPEEDS,
-        default=10,
-        metavar="S",
-        help=f"run speed in epochs per second, one of {', '.join(map(str, SPEEDS))} (0: as fast as possible)",
-    )
-    parser.add_argument(
-        "--load",
-        metavar="FILE",
-        help="open a session saved by lrtui (settings flags are not allowed with it)",
-    )
-    _add_language(parser)
-    _add_compare(parser)
-    parser.add_argument(
-        "--lesson",
-        metavar="N",
-        help="start a guided lesson, by number or name (`lrtui lessons` lists them); it brings its settings",
-    )
-    # What `lrtui serve` gives each learner's app, not flags for a learner: saves become downloads,
-    # and files load only from the data folder (none without --data-dir).
-    parser.add_argument("--served", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--data-dir", metavar="DIR", help=argparse.SUPPRESS)
-    return parser
-
-
-def _add_language(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lang",
-        metavar="CODE",
-        help=f"language of the lessons: {', '.join(languages())} (default: from LANG, else en)",
-    )
-
-
-def chosen_language(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
-    if args.lang is None:
-        return language_from_environment()
-    if args.lang.lower() not in languages():
-        parser.error(f"argument --lang: no lessons in {args.lang!r}: use one of {', '.join(languages())}")
-    return args.lang.lower()
-
 
 def list_lessons(argv: list[str], out: TextIO | None = None) -> int:
     """`lrtui lessons`: every lesson's number, name and title."""
     out = sys.stdout if out is None else out
-    parser = _Parser(prog="lrtui lessons", description="List the guided lessons.")
-    _add_language(parser)
+    parser = Parser(prog="lrtui lessons", description="List the guided lessons.")
+    add_language(parser)
     language = chosen_language(parser, parser.parse_args(argv))
     for lesson in lessons(language):
         out.write(f"{lesson.number}  {lesson.id:<12} {lesson.title}\n")
     out.write(ui_text(language, "start_with") + "\n")
     return 0
-
-
-def run_parser() -> argparse.ArgumentParser:
-    parser = _parser("lrtui run", "Train headless and print the lessons' log lines.")
-    parser.add_argument(
-        "--format",
-        choices=("text", "csv", "jsonl"),
-        default="text",
-        help="text: the lessons' lines; csv or jsonl: every column of each logged epoch",
-    )
-    parser.add_argument(
-        "--save", metavar="FILE", help="save the session (settings, history, torch state) as JSON"
-    )
-    parser.add_argument(
-        "--plot",
-        action="store_true",
-        help="after the log, draw the cost per epoch and the cost surface with the path",
-    )
-    _add_compare(parser)
-    return parser
-
-
-def _add_compare(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--compare",
-        action="append",
-        metavar="CHANGES",
-        help=(
-            "race another contender on the same data, given as changes to the other flags, e.g."
-            " 'optimizer=adam lr=0.1' or 'zero-grad=off'; up to 3 times (keys: "
-            + ", ".join(key for field in FIELDS for key in field.race_keys)
-            + ")"
-        ),
-    )
-
-
-def script_parser() -> argparse.ArgumentParser:
-    parser = _parser(
-        "lrtui export-script",
-        "Write the plain PyTorch script for these settings; run with python, it prints what `lrtui run` prints.",
-    )
-    parser.add_argument("-o", "--output", metavar="FILE", help="write the script here (default: print it)")
-    return parser
-
-
-def serve_parser() -> argparse.ArgumentParser:
-    from . import serve_door
-
-    parser = _parser(
-        "lrtui serve",
-        "Serve the app to web browsers, one app per page: a classroom on one machine (textual-serve).",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=serve_door.port_number, default=8000, help="port to listen on (default 8000)"
-    )
-    parser.add_argument(
-        "--public-url",
-        type=serve_door.public_url,
-        metavar="URL",
-        help="the address learners' browsers use, e.g. https://lrtui.school.example behind a proxy",
-    )
-    parser.add_argument(
-        "--no-token",
-        action="store_true",
-        help="open the app without the link's token (any program or page that reaches the port can drive it)",
-    )
-    parser.add_argument(
-        "--max-sessions",
-        type=serve_door.session_count,
-        default=serve_door.DEFAULT_MAX_SESSIONS,
-        metavar="N",
-        help=f"at most N apps at once; later pages are told the class is full (default {serve_door.DEFAULT_MAX_SESSIONS})",
-    )
-    parser.add_argument(
-        "--idle-timeout",
-        type=serve_door.seconds,
-        default=serve_door.DEFAULT_IDLE_TIMEOUT,
-        metavar="SECONDS",
-        help=f"close a page after this long without a key from it; 0: never (default {serve_door.DEFAULT_IDLE_TIMEOUT:g})",
-    )
-    parser.add_argument(
-        "--spares",
-        type=serve_door.spare_count,
-        default=serve_door.DEFAULT_SPARES,
-        metavar="N",
-        help=f"keep N apps started ahead, so the next N pages show at once (default {serve_door.DEFAULT_SPARES})",
-    )
-    parser.add_argument(
-        "--data-dir",
-        type=serve_door.data_folder,
-        metavar="DIR",
-        help="learners may load data (CSV) and sessions from this folder; without it they load no files "
-        "(the data sets line, double and noisy still work). Saves always go to the learner's browser",
-    )
-    parser.add_argument(
-        "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
-    )
-    return parser
 
 
 def serve(argv: list[str]) -> int:
@@ -268,7 +93,7 @@ def describe(argv: list[str], out: TextIO | None = None) -> int:
     """`lrtui describe`: the problem's facts without training (lrtui/describe.py)."""
     from . import describe as facts
 
-    parser = _parser("lrtui describe", facts.DESCRIPTION)
+    parser = settings_parser("lrtui describe", facts.DESCRIPTION)
     parser.add_argument("--format", choices=("text", "json"), default="text", help=facts.FORMAT_HELP)
     args = parser.parse_args(argv)
     race = load_race(parser, settings_from_args(parser, args))

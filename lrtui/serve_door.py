@@ -92,7 +92,9 @@ def data_folder(text: str) -> str:
     """The real path of the folder learners may load files from."""
     real = os.path.realpath(text)
     if not os.path.isdir(real):
-        raise ArgumentTypeError(f"{text!r} is not a folder" if os.path.exists(real) else f"no folder {text!r}")
+        raise ArgumentTypeError(
+            f"{text!r} is not a folder" if os.path.exists(real) else f"no folder {text!r}"
+        )
     if not os.access(real, os.R_OK | os.X_OK):
         raise ArgumentTypeError(f"the folder {text!r} cannot be read")
     return real

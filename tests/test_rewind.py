@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lrtui.engine import Settings, Simulation
-from lrtui.engine.simulation import CHECKPOINT_EVERY, MAX_CHECKPOINTS
+from lrtui.engine.checkpoints import CHECKPOINT_EVERY, MAX_CHECKPOINTS
 
 SETTINGS = [
     Settings(),
@@ -88,7 +88,7 @@ def test_stepping_back_out_of_divergence() -> None:
 def test_checkpoints_stay_bounded_in_a_long_run() -> None:
     simulation = Simulation(Settings(epochs=10**9, learning_rate=0.001))
     simulation.run(CHECKPOINT_EVERY * (MAX_CHECKPOINTS + 200))
-    assert len(simulation._checkpoints) <= MAX_CHECKPOINTS + 1
+    assert len(simulation.checkpoints) <= MAX_CHECKPOINTS + 1
     reference_epoch = simulation.epoch - 1
     last = simulation.last
     simulation.step()

@@ -205,8 +205,20 @@ CASES: tuple[Case, ...] = (
         "batches-diverge", "--data", "noisy", "--batch-size", "4", "--lr", "3", "--epochs", "5", exit_code=3
     ),
     # mini-batches with the losses and the scaling of issue 14
-    case("batches-standardized", "--data", "noisy", "--batch-size", "32", "--standardize", "--lr", "0.1", *SHORT),
-    case("batches-l1-shuffled", "--data", "outliers", "--batch-size", "10", "--shuffle", "--loss", "l1", *SHORT),
+    case(
+        "batches-standardized",
+        "--data",
+        "noisy",
+        "--batch-size",
+        "32",
+        "--standardize",
+        "--lr",
+        "0.1",
+        *SHORT,
+    ),
+    case(
+        "batches-l1-shuffled", "--data", "outliers", "--batch-size", "10", "--shuffle", "--loss", "l1", *SHORT
+    ),
     case(
         "batches-huber-linear-steplr",
         *("--data", "noisy", "--batch-size", "25", "--loss", "huber", "--model", "linear"),

@@ -108,7 +108,9 @@ def test_without_a_folder_no_file_may_be_read_but_the_teachers_own_data_may(fold
 def test_only_a_served_app_has_a_folder(folder: Path) -> None:
     assert served_folder(False, None, "points.csv") is None
     assert served_folder(True, None, "noisy") == DataFolder(None)
-    assert served_folder(False, str(folder), "own.csv") == DataFolder(str(folder.resolve()), frozenset({"own.csv"}))
+    assert served_folder(False, str(folder), "own.csv") == DataFolder(
+        str(folder.resolve()), frozenset({"own.csv"})
+    )
 
 
 # ------------------------------------------------------------ messages that quote nothing
@@ -233,7 +235,11 @@ async def test_the_data_field_reads_only_from_the_folder_and_quotes_nothing(fold
         ]:
             await type_data(pilot, typed)
             reason = shown_text(app.query_one("#reason-data"))
-            assert why in reason and SECRET not in reason and SECRET not in "".join(notes(app, "data not changed"))
+            assert (
+                why in reason
+                and SECRET not in reason
+                and SECRET not in "".join(notes(app, "data not changed"))
+            )
             assert app.leader.epoch == 10 and app.leader.settings.data == "line"
         await type_data(pilot, "points.csv")
         assert app.leader.settings.data == str(folder.resolve() / "points.csv")
@@ -312,12 +318,16 @@ async def test_a_slow_file_leaves_the_app_working_and_is_applied_when_read(
         reader.go.set()
         await files_read(pilot)
         assert app.leader.settings.data == "points.csv" and app.leader.epoch == 0
-        assert app.leader.dataset.size == 3 and not app.run_screen.state_view.border_subtitle.startswith("reading")
+        assert app.leader.dataset.size == 3 and not app.run_screen.state_view.border_subtitle.startswith(
+            "reading"
+        )
         await pilot.press("u")  # the run from before the file is one undo away
         assert app.leader.epoch == 3 and app.leader.settings.data == "line"
 
 
-async def test_a_slow_file_that_turns_out_bad_keeps_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_slow_file_that_turns_out_bad_keeps_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "bad.csv").write_text("x,y\n1,oops\n")
     reader = SlowReader(monkeypatch)
     app = make_app()
@@ -334,7 +344,9 @@ async def test_a_slow_file_that_turns_out_bad_keeps_the_run(tmp_path: Path, monk
         assert "line 2, column 2" in "".join(notes(app, "data not changed"))
 
 
-async def test_a_data_set_chosen_while_a_file_is_read_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_data_set_chosen_while_a_file_is_read_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "points.csv").write_text(POINTS)
     reader = SlowReader(monkeypatch)
     app = make_app()

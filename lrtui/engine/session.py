@@ -28,14 +28,14 @@ from .run import Run
 from .session_json import (
     MAX_BYTES,
     SessionError,
+    field_of,
     json_number,
     read_float,
     read_whole,
-    shown,
-    tensor_from_json,
     tensor_to_json,
 )
 from .session_loop import batches_done, check_history_order, history_batches, loop_dict, restore_loop
+from .session_trainer import restore_trainer
 from .settings import MAX_EPOCHS, PRESETS, Settings, SettingsError
 from .simulation import Simulation
 from .trainer import EpochRecord
@@ -195,9 +195,9 @@ def session_from_dict(document: Any, dataset: Dataset | None = None) -> Run:
     done, count = batches_done(document, settings, dataset.size)
     epoch, diverged_at = _epochs(document, done)
     history = _history(
-        _field(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
+        field_of(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
     )
-    _restore_trainer(simulation, document, epoch * count + done, history)
+    restore_trainer(simulation, document, epoch * count + done, history)
     restore_loop(simulation, document)
     simulation.resume_at(epoch, history.last, diverged_at)
     return Run(settings, simulation=simulation, history=history)
@@ -219,15 +219,8 @@ def _checked_settings(document: Any) -> Settings:
     return _settings(document)
 
 
-def _field(document: dict[str, Any], name: str, kind: type) -> Any:
-    value = document.get(name)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise SessionError(f"missing or malformed {name!r}")
-    return value
-
-
 def _settings(document: dict[str, Any]) -> Settings:
-    saved = _field(document, "settings", dict)
+    saved = field_of(document, "settings", dict)
     for name, value in saved.items():
         if isinstance(value, int) and not isinstance(value, bool):
             read_float(value, f"settings {name}")  # beyond any float: refused here, by name
@@ -252,156 +245,6 @@ def _epochs(document: dict[str, Any], done: int = 0) -> tuple[int, int | None]:
             f" {last} (the last epoch run)"
         )
     return epoch, diverged_at
-
-
-_PARAMETER_NAMES = ("W", "b")
-# Optimizer state that is a running sum or average of squares, never negative.
-_SQUARES = frozenset({"exp_avg_sq", "max_exp_avg_sq", "sum", "square_avg"})
-
-
-def _restore_trainer(simulation: Simulation, document: dict[str, Any], epoch: int, history: History) -> None:
-    trainer = simulation.trainer
-    parameters = _field(document, "parameters", list)
-    grads = _field(document, "grads", list)
-    if len(parameters) != len(trainer.params) or len(grads) != len(trainer.params):
-        raise SessionError("the saved parameters do not match the settings (bias on or off?)")
-    values = []
-    for index, (param, saved, grad) in enumerate(zip(trainer.params, parameters, grads, strict=True)):
-        where = f"parameter {index} ({_PARAMETER_NAMES[index]})"
-        value = _tensor_like(param, saved, where)
-        values.append((value, None if grad is None else _tensor_like(param, grad, f"gradient {index}")))
-    _check_parameters_follow_history([value for value, _ in values], history)
-    restored = _optimizer_state(document, trainer.optimizer, trainer.params, epoch)
-    trainer.values = None  # the parameters change under it
-    with torch.no_grad():
-        for param, (value, grad) in zip(trainer.params, values, strict=True):
-            param.copy_(value)
-            param.grad = grad
-    state_dict = trainer.optimizer.state_dict()
-    state_dict["state"] = restored
-    try:
-        trainer.optimizer.load_state_dict(state_dict)
-    except (ValueError, KeyError, RuntimeError) as error:
-        raise SessionError(f"the optimizer state does not fit the settings: {error}") from None
-
-
-def _tensor_like(param: torch.Tensor, saved: Any, where: str) -> torch.Tensor:
-    value = tensor_from_json(saved, where)
-    if value.shape != param.shape or value.dtype != param.dtype:
-        raise SessionError(
-            f"{where}: a {_dtype_name(value)} tensor of shape {list(value.shape)},"
-            f" expected {_dtype_name(param)} of shape {list(param.shape)}"
-        )
-    return value
-
-
-def _dtype_name(tensor: torch.Tensor) -> str:
-    return str(tensor.dtype).removeprefix("torch.")
-
-
-def _check_parameters_follow_history(values: list[torch.Tensor], history: History) -> None:
-    """W and b are where the last step in the history left them (or, after a step torch refused,
-    where they were; a step that went non-finite may not have moved them)."""
-    last = history.last
-    if last is None or not (last.finite or last.step_refused):
-        return
-    for index, (value, expected) in enumerate(zip(values, (last.w_next, last.b_next), strict=False)):
-        if expected is not None and value.item() != expected:
-            raise SessionError(
-                f"parameter {index} ({_PARAMETER_NAMES[index]}) is {value.item():g}, but the history's"
-                f" last step left it at {expected:g}"
-            )
-
-
-Layout = dict[int, dict[str, tuple[str, ...]]]
-
-
-def _layout(state: dict[int, dict[str, Any]]) -> Layout:
-    """What an optimizer state holds: per parameter, each entry's kind, dtype and shape."""
-    return {
-        index: {
-            name: ("tensor", _dtype_name(value), str(list(value.shape)))
-            if isinstance(value, torch.Tensor)
-            else ("number",)
-            for name, value in entries.items()
-        }
-        for index, entries in state.items()
-    }
-
-
-def _reference_layouts(optimizer: torch.optim.Optimizer, params: list[torch.Tensor]) -> tuple[Layout, Layout]:
-    """The state torch makes for this optimizer with these settings: new, and after one step.
-
-    Built on copies of the parameters, so the run itself is untouched.
-    """
-    twins = [torch.zeros_like(param, requires_grad=True) for param in params]
-    # The layout does not depend on the learning rate, and Adam's first step at lr > 3.4e37 raises.
-    reference = type(optimizer)(twins, **{**optimizer.defaults, "lr": 1.0})
-    before = _layout(reference.state_dict()["state"])
-    for twin in twins:
-        twin.grad = torch.ones_like(twin)
-    reference.step()
-    return before, _layout(reference.state_dict()["state"])
-
-
-def _optimizer_state(
-    document: dict[str, Any], optimizer: torch.optim.Optimizer, params: list[torch.Tensor], epoch: int
-) -> dict[int, dict[str, Any]]:
-    saved_state = _field(document, "optimizer", dict).get("state", {})
-    if not isinstance(saved_state, dict):
-        raise SessionError("malformed optimizer state")
-    restored: dict[int, dict[str, Any]] = {}
-    for key, entries in saved_state.items():
-        if not key.isdigit() or int(key) >= len(params) or not isinstance(entries, dict):
-            raise SessionError(f"malformed optimizer state for parameter {shown(key)}")
-        restored[int(key)] = {
-            name: tensor_from_json(value, f"optimizer state {name} of parameter {key}")
-            if isinstance(value, dict)
-            else read_float(value, f"optimizer state {name} of parameter {key}")
-            for name, value in entries.items()
-        }
-    before, after = _reference_layouts(optimizer, params)
-    layout = _layout(restored)
-    if layout not in (before, after):
-        raise SessionError(_layout_difference(type(optimizer).__name__, layout, after if layout else before))
-    steps_so_far = torch.tensor(float(epoch), dtype=torch.float32).item()  # torch counts in float32
-    for key, entries in restored.items():
-        for name, value in entries.items():
-            where = f"optimizer state {name} of parameter {key}"
-            numbers = value.flatten().tolist() if isinstance(value, torch.Tensor) else [value]
-            if name == "step" and not all(n == int(n) and 0 <= n <= steps_so_far for n in numbers):
-                raise SessionError(
-                    f"{where}: {numbers[0]:g} is not a step count from 0 to the epoch ({epoch})"
-                )
-            if name in _SQUARES and any(n < 0 for n in numbers):
-                raise SessionError(f"{where}: a sum of squares cannot be negative")
-    return restored
-
-
-def _layout_difference(optimizer: str, layout: Layout, expected: Layout) -> str:
-    """One line saying where a saved optimizer state differs from the one torch makes."""
-    if set(layout) != set(expected):
-        return (
-            f"optimizer state: {optimizer} keeps state for parameters {sorted(expected) or 'none'},"
-            f" the file has {sorted(layout) or 'none'}"
-        )
-    for index, entries in expected.items():
-        if set(layout[index]) != set(entries):
-            return (
-                f"optimizer state of parameter {index}: {optimizer} keeps {', '.join(sorted(entries))},"
-                f" the file has {', '.join(sorted(layout[index])) or 'nothing'}"
-            )
-        for name, kind in entries.items():
-            if layout[index][name] != kind:
-                return (
-                    f"optimizer state {name} of parameter {index}: expected {_kind(kind)},"
-                    f" got {_kind(layout[index][name])}"
-                )
-    return f"optimizer state does not fit {optimizer}"
-
-
-def _kind(kind: tuple[str, ...]) -> str:
-    return "a number" if kind[0] == "number" else f"a {kind[1]} tensor of shape {kind[2]}"
 
 
 def _history(

@@ -96,3 +96,11 @@ def tensor_from_json(value: Any, where: str) -> torch.Tensor:
         if dtype == torch.float32 and any(math.isfinite(v) and abs(v) > FLOAT32_MAX for v in numbers):
             raise SessionError(f"{where}: a value is beyond float32's range (±3.4e38)")
     return torch.tensor(numbers, dtype=dtype).reshape(shape)
+
+
+def field_of(document: dict[str, Any], name: str, kind: type) -> Any:
+    """The document's entry ``name``, which must be a ``kind`` (a bool is not a number)."""
+    value = document.get(name)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise SessionError(f"missing or malformed {name!r}")
+    return value

@@ -15,15 +15,13 @@ from torch import optim
 
 from . import data as data_module
 from .batches import make_scheduler, step_schedule
+from .checkpoints import Checkpoints
 from .data import Dataset
 from .losses import surface_for
 from .scaling import training_data
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import EpochRecord, Trainer, make_optimizer
-
-CHECKPOINT_EVERY = 32
-MAX_CHECKPOINTS = 256
 
 
 class DivergedError(RuntimeError):
@@ -44,10 +42,7 @@ class Simulation:
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
-        # For stepping back: exact copies of the trainer before some steps, and the
-        # settings in force from each step on, so any step can be replayed bit for bit.
-        self._checkpoints: dict[int, tuple[Trainer, EpochRecord | None]] = {}
-        self._timeline: list[tuple[int, Settings]] = [(0, self.settings)]
+        self.checkpoints = Checkpoints(self.settings)
         # An epoch being run phase by phase: its phases, a copy of the trainer from before
         # it (to start it over), the last phase done and the numbers before and after it.
         self._phases: Generator[str, None, EpochRecord] | None = None
@@ -153,9 +148,7 @@ class Simulation:
                 record = self.phase_step()
             assert record is not None
             return record
-        steps = self.steps
-        if steps % CHECKPOINT_EVERY == 0 and steps not in self._checkpoints:
-            self._checkpoint()
+        self.checkpoints.take_if_due(self.steps, self.trainer, self.last)
         self.phase = self.phase_numbers = None  # a whole epoch: no phase to show
         return self._finish(self.trainer.epoch(self.epoch, self.dataset, self.settings))
 
@@ -178,9 +171,7 @@ class Simulation:
         if self.diverged_at is not None:
             raise DivergedError(f"the run diverged at epoch {self.diverged_at}; reset to start again")
         if self._phases is None:
-            steps = self.steps
-            if steps % CHECKPOINT_EVERY == 0 and steps not in self._checkpoints:
-                self._checkpoint()
+            self.checkpoints.take_if_due(self.steps, self.trainer, self.last)
             self._epoch_start = copy.deepcopy(self.trainer)
             self._phases = self.trainer.phases(self.epoch, self.dataset, self.settings)
         before = self.trainer.numbers()
@@ -257,10 +248,7 @@ class Simulation:
             self._build()
             return True
         self._apply_live(changed, settings)
-        steps = self.steps
-        self._timeline = [(step, s) for step, s in self._timeline if step < steps]
-        self._timeline.append((steps, settings))
-        self._checkpoints.pop(steps, None)  # taken before this change
+        self.checkpoints.settings_changed(self.steps, settings)
         return False
 
     def _apply_live(self, changed: set[str], settings: Settings) -> None:
@@ -275,31 +263,17 @@ class Simulation:
                 group["lr"] = settings.learning_rate
 
     # ------------------------------------------------------------- stepping back
-    def _checkpoint(self) -> None:
-        self._checkpoints[self.steps] = (copy.deepcopy(self.trainer), self.last)
-        if len(self._checkpoints) > MAX_CHECKPOINTS:
-            # Keep the recent half dense and thin the older half, so memory stays bounded
-            # however long the run and stepping back stays quick near the present.
-            steps = sorted(self._checkpoints)
-            older = steps[1 : len(steps) - MAX_CHECKPOINTS // 2]
-            for step in older[1::2]:
-                del self._checkpoints[step]
-
-    def _settings_at(self, step: int) -> Settings:
-        return next(s for e, s in reversed(self._timeline) if e <= step)
-
     def resume_at(self, epoch: int, last: EpochRecord | None, diverged_at: int | None) -> None:
         """Go on from ``epoch`` with the trainer as it stands (restored from a saved session):
         undo can go back to here, not before (the epochs before it were not run here)."""
         self.epoch, self.last, self.diverged_at = epoch, last, diverged_at
-        self._timeline = [(self.steps, self.settings)]
-        self._checkpoints = {}
-        self._checkpoint()
+        self.checkpoints = Checkpoints(self.settings, self.steps)
+        self.checkpoints.take(self.steps, self.trainer, self.last)
 
     @property
     def first_step(self) -> int:
         """The earliest step stepping back can reach: 0, or where a loaded session resumed."""
-        return min(self._checkpoints, default=self.steps)
+        return self.checkpoints.first_step(self.steps)
 
     @property
     def first_epoch(self) -> int:
@@ -340,21 +314,16 @@ class Simulation:
         if self.steps <= self.first_step or epochs < 1:
             return False
         target = max(self.first_step, self.steps - epochs)
-        start = max(step for step in self._checkpoints if step <= target)
-        trainer, last = self._checkpoints[start]
-        for step in [e for e in self._checkpoints if e > target]:
-            del self._checkpoints[step]
-        self._timeline = [(step, s) for step, s in self._timeline if step <= target]
-        self.trainer = copy.deepcopy(trainer)
+        start, self.trainer, last = self.checkpoints.back_to(target)
         self.phase = self.phase_numbers = None
-        self.settings = self._settings_at(start)
+        self.settings = self.checkpoints.settings_at(start)
         self.epoch, self.last, self.diverged_at = start // self.batches_per_epoch, last, None
         while self.steps < target:
             self._apply_live(
-                set(self._settings_at(self.steps).changed_fields(self.settings)),
-                self._settings_at(self.steps),
+                set(self.checkpoints.settings_at(self.steps).changed_fields(self.settings)),
+                self.checkpoints.settings_at(self.steps),
             )
             self.step()
-        settings = self._settings_at(target)
+        settings = self.checkpoints.settings_at(target)
         self._apply_live(set(settings.changed_fields(self.settings)), settings)
         return True
