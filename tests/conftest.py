@@ -4,8 +4,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import pytest
+from textual.message_pump import MessagePump
+from textual.pilot import Pilot, WaitForScreenTimeout
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Torch, Textual and the collected tests are a few million objects that live to the end:
+    move them out of the collector's way, and collect the young less often. Each app a test starts
+    makes hundreds of thousands of short-lived objects, and full collections over everything
+    loaded took a third of a Pilot test's time."""
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 @pytest.fixture(autouse=True)
@@ -13,12 +25,32 @@ def _run_in_a_temporary_folder(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.chdir(tmp_path)
 
 
+_dispatch = MessagePump._dispatch_message
+
+
+async def _dispatch_counted(self: MessagePump, message: object) -> None:
+    """Textual's dispatch, counting the messages a node is still handling (a handler may await)."""
+    state = self.__dict__
+    state["_handling"] = state.get("_handling", 0) + 1
+    try:
+        await _dispatch(self, message)
+    finally:
+        state["_handling"] -= 1
+
+
+def _has_work(node: MessagePump) -> bool:
+    """A message queued, one being handled, or a callback due when the queue empties."""
+    return bool(node._message_queue.values or node.__dict__.get("_handling") or node._next_callbacks)
+
+
 async def _until_handled(*args: object, **kwargs: object) -> None:
     """Stands in for Textual's wait after each key a Pilot presses. Textual waits until the
     process's CPU time stops moving (at least 40 ms a key, longer on a busy machine); this waits
     until the app and every widget on its screen have handled what was queued before it, twice
     over (a key's handler may queue work for another widget). The order of events is the same;
-    only the idle guess is gone, so a test does not depend on the machine's load."""
+    only the idle guess is gone, so a test does not depend on the machine's load. A node with
+    nothing queued and nothing in hand is not asked: asking each of a few hundred widgets twice
+    a key cost more than the app's own work."""
     from textual._context import active_app
 
     app = active_app.get(None)
@@ -30,10 +62,10 @@ async def _until_handled(*args: object, **kwargs: object) -> None:
             nodes = [app, *app.screen.walk_children(with_self=True)]
         except Exception:  # no screen yet, or the app is closing
             return
-        await _all_handled([node for node in nodes if node.is_running])
+        await _all_handled([node for node in nodes if node.is_running and _has_work(node)])
 
 
-async def _all_handled(nodes: list) -> None:
+async def _all_handled(nodes: list, timeout: float | None = 30) -> None:
     done = asyncio.Event()
     left = 0
 
@@ -47,7 +79,25 @@ async def _all_handled(nodes: list) -> None:
         if node.call_later(handled):
             left += 1
     if left:
-        await asyncio.wait_for(done.wait(), timeout=30)
+        await asyncio.wait_for(done.wait(), timeout=timeout)
+
+
+async def _wait_for_screen(self: Pilot, timeout: float = 30.0) -> bool:
+    """Pilot's wait after every press and pause, asking only the nodes with work (as above).
+    False when the app raised instead; a timeout is Textual's error."""
+    try:
+        nodes = [self.app, *self.app.screen.walk_children(with_self=True)]
+    except Exception:
+        return False
+    busy = [node for node in nodes if _has_work(node)]
+    handled = asyncio.ensure_future(_all_handled(busy, timeout=None))
+    failed = asyncio.ensure_future(self.app._exception_event.wait())
+    done, _ = await asyncio.wait([handled, failed], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    handled.cancel()
+    failed.cancel()
+    if not done:
+        raise WaitForScreenTimeout("Timed out while waiting for widgets to process pending messages.")
+    return handled in done and not handled.cancelled()
 
 
 @pytest.fixture(autouse=True)
@@ -55,3 +105,5 @@ def _keys_wait_for_the_app_not_the_clock(monkeypatch: pytest.MonkeyPatch) -> Non
     import textual.app
 
     monkeypatch.setattr(textual.app, "wait_for_idle", _until_handled)
+    monkeypatch.setattr(MessagePump, "_dispatch_message", _dispatch_counted)
+    monkeypatch.setattr(Pilot, "_wait_for_screen", _wait_for_screen)
