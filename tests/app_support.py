@@ -160,7 +160,7 @@ async def files_read(pilot, quiet: int = 1, deadline: float = 120.0) -> None:
     give_up = time.monotonic() + deadline
     calm = 0
     while calm < quiet:
-        await pilot.pause()
+        await pilot._wait_for_screen()  # what was queued is handled; the paint waits for the end
         if pilot.app.reading is None:
             calm += 1
             continue

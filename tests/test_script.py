@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import os
 import stat
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 import lrtui.cli
 import lrtui.engine.script
@@ -281,7 +283,20 @@ def finish(process: subprocess.Popen[str]) -> str:
 
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
-    """Every case: its script run in a batch process, and what ``lrtui run`` printed."""
+    """Every case: its script run in a batch process, and what ``lrtui run`` printed. Under
+    pytest-xdist the first worker to ask works them out and the others read what it wrote (in
+    this session's own temporary folder), so the scripts run once however the tests are dealt."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return run_every_case(tmp_path_factory)
+    shared = tmp_path_factory.getbasetemp().parent / "script-outcomes.json"
+    with FileLock(f"{shared}.lock"):
+        if not shared.exists():
+            found = run_every_case(tmp_path_factory)
+            shared.write_text(json.dumps({id: asdict(outcome) for id, outcome in found.items()}))
+        return {id: Outcome(**fields) for id, fields in json.loads(shared.read_text()).items()}
+
+
+def run_every_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
     base = tmp_path_factory.mktemp("scripts")
     data_dir = base / "data"
     data_dir.mkdir()
