@@ -124,3 +124,32 @@ def test_a_six_digit_epoch_keeps_its_distance_from_the_cost() -> None:
     race.step(1)
     headline = state_table(race.leader).renderables[0].plain
     assert "epoch 14612/100000  cost" in headline
+
+
+def screen_text(app) -> str:
+    """What the terminal shows, as text (the screenshot's spans joined, its non-breaking spaces plain)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+async def test_a_small_screen_with_the_panel_open_still_shows_the_gradients() -> None:
+    """At 80x24 with the panel open the state pane is half as wide: its two lines wrap, and the
+    pane grows to keep .grad (and what it holds with zero_grad off) on screen."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z", "n", "n", "s")
+        await pilot.pause()
+        state = app.run_screen.state_view
+        assert state.content_size.width < 60
+        assert state.content_size.height == state.rows_for(state_lines(app)) > 2
+        shown = screen_text(app)
+        assert ".grad W" in shown and "(sum of 2" in shown
+
+
+def state_lines(app):
+    from lrtui.widgets.state import compact_state, loop_line
+
+    return [*compact_state(app.leader), *loop_line(app.leader, True)]

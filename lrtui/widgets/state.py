@@ -53,6 +53,11 @@ class LiveState(Static):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.border_title = "State"
+        self._shown: tuple[Race, str] | None = None
+
+    def on_resize(self) -> None:
+        if self._shown is not None and self.screen.has_class("-compact"):
+            self.show(*self._shown)  # a new width can wrap the small screen's lines differently
 
     def show_loading(self, lines: list[Text]) -> None:
         """Before the run is open: what is loading, and the keys waiting for it."""
@@ -65,6 +70,7 @@ class LiveState(Static):
     def show(self, race: Race, status: str) -> None:
         """Show the leader's numbers, with the status (paused, running, diverged) on the border,
         and the contenders racing it: a line each, or one line for all on a small screen."""
+        self._shown = (race, status)
         leader, rivals = race.leader, race.rivals
         compact = self.screen.has_class("-compact")
         lines: list[Text] = []
@@ -81,8 +87,9 @@ class LiveState(Static):
         if compact:
             # a small screen gives the chart every row it can: the numbers in two lines, and
             # every rival's cost in a third when racing
-            body: Group = Group(*compact_state(leader), *loop, *lines)
-            height = 2 + len(body.renderables)
+            shown = [*compact_state(leader), *loop, *lines]
+            body: Group = Group(*shown)
+            height = 2 + self.rows_for(shown)
         else:
             body = Group(state_table(leader), *loop, *lines) if lines or loop else state_table(leader)
             height = BASE_HEIGHT + len(lines) + len(loop) + (1 if leader.settings.standardize else 0)
@@ -91,6 +98,14 @@ class LiveState(Static):
         self.update(body, layout=False)
         self.border_subtitle = status
         self.set_class(leader.diverged, "-diverged")
+
+    def rows_for(self, lines: list[Text]) -> int:
+        """The rows these lines take at this pane's width: with the parameter panel open beside
+        it, a small screen's state wraps (and a fixed height would hide the gradients)."""
+        width = self.content_size.width
+        if width <= 0:
+            return len(lines)
+        return sum(len(line.wrap(self.app.console, width)) for line in lines)
 
 
 def _letter(rival: Run, index: int) -> tuple[str, str]:
