@@ -7,6 +7,7 @@ import asyncio
 import gc
 
 import pytest
+from textual.app import App
 from textual.message_pump import MessagePump
 from textual.pilot import Pilot, WaitForScreenTimeout
 
@@ -43,6 +44,15 @@ def _has_work(node: MessagePump) -> bool:
     return bool(node._message_queue.values or node.__dict__.get("_handling") or node._next_callbacks)
 
 
+def _nodes_with_work(app: App) -> list[MessagePump] | None:
+    """The app and the widgets on its screen that have work; None while it has no screen."""
+    try:
+        nodes = [app, *app.screen.walk_children(with_self=True)]
+    except Exception:  # no screen yet, or the app is closing
+        return None
+    return [node for node in nodes if _has_work(node)]
+
+
 async def _until_handled(*args: object, **kwargs: object) -> None:
     """Stands in for Textual's wait after each key a Pilot presses. Textual waits until the
     process's CPU time stops moving (at least 40 ms a key, longer on a busy machine); this waits
@@ -58,11 +68,10 @@ async def _until_handled(*args: object, **kwargs: object) -> None:
         await asyncio.sleep(0)
         if app is None or not app.is_running:
             return
-        try:
-            nodes = [app, *app.screen.walk_children(with_self=True)]
-        except Exception:  # no screen yet, or the app is closing
+        busy = _nodes_with_work(app)
+        if busy is None:
             return
-        await _all_handled([node for node in nodes if node.is_running and _has_work(node)])
+        await _all_handled([node for node in busy if node.is_running])
 
 
 async def _all_handled(nodes: list, timeout: float | None = 30) -> None:
@@ -85,11 +94,9 @@ async def _all_handled(nodes: list, timeout: float | None = 30) -> None:
 async def _wait_for_screen(self: Pilot, timeout: float = 30.0) -> bool:
     """Pilot's wait after every press and pause, asking only the nodes with work (as above).
     False when the app raised instead; a timeout is Textual's error."""
-    try:
-        nodes = [self.app, *self.app.screen.walk_children(with_self=True)]
-    except Exception:
+    busy = _nodes_with_work(self.app)
+    if busy is None:
         return False
-    busy = [node for node in nodes if _has_work(node)]
     handled = asyncio.ensure_future(_all_handled(busy, timeout=None))
     failed = asyncio.ensure_future(self.app._exception_event.wait())
     done, _ = await asyncio.wait([handled, failed], timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
@@ -97,7 +104,7 @@ async def _wait_for_screen(self: Pilot, timeout: float = 30.0) -> bool:
     failed.cancel()
     if not done:
         raise WaitForScreenTimeout("Timed out while waiting for widgets to process pending messages.")
-    return handled in done and not handled.cancelled()
+    return handled in done
 
 
 @pytest.fixture(autouse=True)

@@ -105,7 +105,8 @@ class LiveState(Static):
         width = self.content_size.width
         if width <= 0:
             return len(lines)
-        return sum(len(line.wrap(self.app.console, width)) for line in lines)
+        # Most frames every line fits: wrapping is only worked out for one that does not.
+        return sum(1 if line.cell_len <= width else len(line.wrap(self.app.console, width)) for line in lines)
 
 
 def _letter(rival: Run, index: int) -> tuple[str, str]:
