@@ -13,7 +13,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from lrtui.engine import Settings, load
 from lrtui.engine.race import Race
 
-from .app import _screen_line, app_at_full_speed
+from .app import _screen_line, app_at_full_speed, side_by_side
 from .engine import engine_loop
 from .timing import best_rate
 
@@ -71,16 +71,15 @@ def batch_comparison(batch_size: int, steps: int, rounds: int) -> tuple[float, f
 
 def minibatch_benchmarks() -> list[str]:
     lines = []
-    bare_ten = 0.0
     for batch_size in (10, 1):
         lrtui, bare = batch_comparison(batch_size, steps=2000, rounds=5)
-        bare_ten = bare if batch_size == 10 else bare_ten
         lines.append(step_line(f"engine step, noisy, batch {batch_size}", lrtui, bare, "<= 1.2x"))
     settings = Settings(data="noisy", batch_size=10, shuffle=True, epochs=10**9)
-    app = asyncio.run(app_at_full_speed(4.0, 10, settings=settings))
+    dataset = load("noisy")
+    bare = bare_batch_loop(dataset.x_train, dataset.y_train, 10, 0.01)
+    app = asyncio.run(app_at_full_speed(8.0, 10, settings=settings, bare=bare, bare_steps=500, windows=16))
     lines.append(
-        f"{'app run mode, full speed, batch 10':<38} {app.epochs_per_second:11,.0f} steps/s, "
-        f"{app.epochs_per_second / bare_ten:5.2f}x the bare loop's {bare_ten:,.0f} (target >= 0.5x)"
+        side_by_side("app run mode, full speed, batch 10", app, "steps", "share", app.ratio, ">= 0.5x")
     )
     lines.append(_screen_line("app redraws, batch 10", app))
     return lines

@@ -181,3 +181,39 @@ async def test_the_view_follows_the_run_frame_by_frame() -> None:
             assert chart.view_range.contains(peeked.w_next, peeked.b_next)
             ranges.append((chart.view_range.w, chart.view_range.b))
         assert len(set(ranges)) <= 6
+
+
+# ------------------------------------------------------------- the canvas as strips
+def _cells(strips) -> list[list[tuple]]:
+    """Each cell of each strip: its character, colours, attributes and text offset."""
+    rows = []
+    for strip in strips:
+        row = []
+        for segment in strip:
+            style = segment.style
+            attributes = (style.color, style.bgcolor, style.bold, style.dim, style.italic, style.underline)
+            row += [(character, attributes, style.meta.get("offset")) for character in segment.text]
+        rows.append(row)
+    return rows
+
+
+async def test_the_canvas_strips_are_what_parsing_plotexts_text_gives() -> None:
+    """The chart styles its cells straight from plotext's colours; the cells must be the ones
+    Textual would show for plotext's ANSI text, in every view, mini-batch marks included."""
+    from rich.text import Text
+    from textual.visual import Visual, visualize
+
+    from lrtui.charts.canvas import CellPainting
+
+    for settings, epochs in ((Settings(), 30), (Settings(data="noisy", batch_size=10, shuffle=True), 7)):
+        for view in VIEWS:
+            app = ChartApp(settings, epochs, view)
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                chart = app.query_one(CostChart)
+                width, height = chart.size
+                drawn = Visual.to_strips(chart, chart.render(), width, height, chart.visual_style)
+                parsed_text = Text.from_ansi(CellPainting.build(chart.chart_plot))
+                parsed = Visual.to_strips(chart, visualize(chart, parsed_text), width, height, chart.visual_style)
+                assert len(drawn) == height
+                assert _cells(drawn) == _cells(parsed), view

@@ -8,14 +8,19 @@ other module draws through the public plotext calls of a ``Plt``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from plotext._figure import _figure_class as PlotextFigure
+from plotext._utility import colors_to_ansi
 
 from .palette import Color
 
 Plt = Any  # a plotext figure, the plotext module, or a textual-plotext Plot
 Painter = Callable[[int, int], list[list[Color]]]
+CellColors = tuple[Any, Any, Any]  # plotext's (foreground, style, background) of a cell
+Row = list[tuple[str, CellColors]]  # a canvas row as runs of cells of the same colours
 
 
 class CellPainting:
@@ -37,12 +42,50 @@ class CellPainting:
     def build(self) -> str:
         if self.cell_painter is None:
             return super().build()  # type: ignore[misc]
+        matrix = self._built_matrix()
+        matrix.set_canvas()
+        return matrix.get_canvas()
+
+    def build_rows(self) -> list[Row]:
+        """What ``build`` draws, as rows (top first) of runs of same-coloured cells: for a
+        widget that styles cells itself, which is far cheaper than parsing ``build``'s ANSI
+        text back into styles on every frame."""
+        return _rows(self._built_matrix())
+
+    def _built_matrix(self) -> Any:
+        # plotext's build, up to the point where it would join the matrix into ANSI text
         self._set_sizes()  # type: ignore[attr-defined]
         self._build_matrix()  # type: ignore[attr-defined]
         monitor = self.monitor  # type: ignore[attr-defined]
-        _paint(monitor, self.cell_painter)
-        monitor.matrix.set_canvas()
-        return monitor.matrix.get_canvas()
+        if self.cell_painter is not None:
+            _paint(monitor, self.cell_painter)
+        return monitor.matrix
+
+
+def cell_ansi(colors: CellColors) -> str:
+    """The escape codes plotext writes before a cell of these colours."""
+    return colors_to_ansi(*colors)
+
+
+def _hashable(color: Any) -> Any:
+    return tuple(color) if isinstance(color, list) else color
+
+
+def _rows(matrix: Any) -> list[Row]:
+    rows: list[Row] = []
+    cols = slice(matrix.Cols.start, matrix.Cols.stop)
+    for row in reversed(matrix.Rows):
+        colors = zip(
+            map(_hashable, matrix.fullground[row][cols]),
+            map(_hashable, matrix.style[row][cols]),
+            map(_hashable, matrix.background[row][cols]),
+            strict=True,
+        )
+        cells = zip(matrix.marker[row][cols], colors, strict=True)
+        rows.append(
+            [("".join(marker for marker, _ in run), key) for key, run in groupby(cells, itemgetter(1))]
+        )
+    return rows
 
 
 def _paint(monitor: Any, painter: Painter) -> None:

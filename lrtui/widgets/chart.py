@@ -8,8 +8,16 @@ views and ``reset_view`` forgets the surface's range when the run starts again.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
+from rich.segment import Segment
+from rich.style import Style as RichStyle
+from rich.text import Text
+from textual.css.styles import RulesMap
 from textual.reactive import reactive
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual_plotext import Plot, PlotextPlot
 
 from ..charts import (
@@ -23,6 +31,7 @@ from ..charts import (
     draw_view,
     scene_of,
 )
+from ..charts.canvas import CellColors, Row, cell_ansi
 from ..engine import EpochRecord
 from ..engine.race import Race
 
@@ -31,16 +40,66 @@ MIN_HEIGHT = 8
 
 
 class ChartPlot(CellPainting, Plot):
-    """textual-plotext's Plot, able to paint the cost map as cell backgrounds; it times its builds."""
+    """textual-plotext's Plot, able to paint the cost map as cell backgrounds.
+
+    textual-plotext's widget sizes and themes the plot, then calls ``build`` and parses the
+    ANSI text it returns; parsing it was a third of the cost of a frame. So ``build`` keeps
+    the canvas as rows of same-coloured runs in ``rows`` and returns no text, and the chart
+    shows the rows as a ``CanvasVisual``. It times its builds."""
 
     build_seconds = 0.0  # how long the last frame took plotext to build
+    rows: list[Row] = []
 
     def build(self) -> str:
         start = time.perf_counter()
         try:
-            return super().build()
+            self.rows = self.build_rows()
         finally:
             self.build_seconds = time.perf_counter() - start
+        return ""
+
+
+@lru_cache(maxsize=1024)
+def cell_style(colors: CellColors) -> RichStyle:
+    """The Rich style of a cell of these plotext colours: what parsing plotext's ANSI gives."""
+    spans = Text.from_ansi(cell_ansi(colors) + " ").spans
+    style = spans[0].style if spans else RichStyle.null()
+    return style if isinstance(style, RichStyle) else RichStyle.parse(style)
+
+
+@lru_cache(maxsize=4096)
+def _offset(x: int, y: int) -> RichStyle:
+    return RichStyle.from_meta({"offset": (x, y)})
+
+
+class CanvasVisual(Visual):
+    """The chart's canvas, one strip per row, each run of cells styled from its plotext colours
+    over the widget's own style."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        base = style.rich_style
+        strips = []
+        for y, row in enumerate(self.rows[:height]):
+            segments = []
+            x = 0
+            for text, colors in row:
+                # Each run carries its offset, as Textual's own text does (text selection uses it).
+                segments.append(Segment(text, base + cell_style(colors) + _offset(x, y)))
+                x += len(text)
+            strip = Strip(segments)  # its cell length, not x: a Korean title's letters are two cells wide
+            strips.append(strip if strip.cell_length <= width else strip.crop(0, width))
+        return strips
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return max((sum(len(text) for text, _ in row) for row in self.rows), default=0)
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.rows)
 
 
 class CostChart(PlotextPlot):
@@ -105,6 +164,10 @@ class CostChart(PlotextPlot):
         self._peek_key = None
 
     # ---------------------------------------------------------------- drawing
+    def render(self) -> Visual:
+        super().render()  # sizes and themes the plot, which builds its rows (ChartPlot.build)
+        return CanvasVisual(self.chart_plot.rows)
+
     def watch_view(self) -> None:
         self.border_subtitle = self._subtitle()
         self.replot()
