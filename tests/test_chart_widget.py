@@ -214,6 +214,8 @@ async def test_the_canvas_strips_are_what_parsing_plotexts_text_gives() -> None:
                 width, height = chart.size
                 drawn = Visual.to_strips(chart, chart.render(), width, height, chart.visual_style)
                 parsed_text = Text.from_ansi(CellPainting.build(chart.chart_plot))
-                parsed = Visual.to_strips(chart, visualize(chart, parsed_text), width, height, chart.visual_style)
+                parsed = Visual.to_strips(
+                    chart, visualize(chart, parsed_text), width, height, chart.visual_style
+                )
                 assert len(drawn) == height
                 assert _cells(drawn) == _cells(parsed), view
