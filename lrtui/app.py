@@ -205,12 +205,6 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
         return not (typing and written in TYPED_ACTIONS)
 
-    def on_descendant_focus(self) -> None:
-        self.refresh_bindings()
-
-    def on_descendant_blur(self) -> None:
-        self.refresh_bindings()
-
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.key_help()))

@@ -160,6 +160,7 @@ async def test_a_small_screen_shows_the_race_on_one_line_under_the_numbers() -> 
         await add_contender(pilot, "optimizer=adam lr=0.1")
         await add_contender(pilot, "lr=1")
         await pilot.press("N", "N", "N")
+        await pilot.pause()
         state = shown_text(app.run_screen.state_view)
         adam = pt.raw_loop(*pt.line_data(), 29, optimizer="Adam", lr=0.1, zero_grad=False)  # as A: off
         diverged = app.race.rivals[1].simulation.diverged_at
@@ -171,6 +172,7 @@ async def test_a_small_screen_shows_the_race_on_one_line_under_the_numbers() -> 
         )
         await pilot.resize_terminal(120, 40)
         await pilot.press("n")
+        await pilot.pause()  # the new height is laid out on the next frame
         assert (
             "B Adam lr 0.1" in shown_text(app.run_screen.state_view)
             and app.run_screen.state_view.size.height == 7
