@@ -74,6 +74,38 @@ async def _until_handled(*args: object, **kwargs: object) -> None:
         await _all_handled([node for node in busy if node.is_running])
 
 
+async def _until_settled(*args: object, **kwargs: object) -> None:
+    """Stands in for the CPU-idle wait in ``Pilot.pause()``: until the app has handled what was
+    queued, and the frames a clock would have painted by then are painted, with what waits for
+    a frame (a footer's recompose, a scroll, ``call_after_refresh``) run after them. A resize
+    Textual holds back for the next one is delivered at once."""
+    from textual._context import active_app
+
+    app = active_app.get(None)
+    for _ in range(20):
+        await _until_handled()
+        if app is None or not app.is_running:
+            return
+        if app._resize_timer is not None:  # a resize waits 1/120 s for the next: it is here
+            app._check_resize()
+            continue
+        try:
+            screen = app.screen
+        except Exception:  # no screen yet, or the app is closing
+            return
+        due = (
+            screen._layout_required
+            or screen._scroll_required
+            or screen._repaint_required
+            or screen._recompose_required
+            or screen._dirty_widgets
+            or screen._callbacks
+        )
+        if not due:
+            return
+        screen._on_timer_update()
+
+
 async def _all_handled(nodes: list, timeout: float | None = 30) -> None:
     done = asyncio.Event()
     left = 0
@@ -110,7 +142,9 @@ async def _wait_for_screen(self: Pilot, timeout: float = 30.0) -> bool:
 @pytest.fixture(autouse=True)
 def _keys_wait_for_the_app_not_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     import textual.app
+    import textual.pilot
 
     monkeypatch.setattr(textual.app, "wait_for_idle", _until_handled)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", _until_settled)  # Pilot.pause()'s own copy
     monkeypatch.setattr(MessagePump, "_dispatch_message", _dispatch_counted)
     monkeypatch.setattr(Pilot, "_wait_for_screen", _wait_for_screen)

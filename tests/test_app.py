@@ -8,7 +8,7 @@ from app_support import FakeClock, files_read, log_text, logged, make_app, shown
 from textual.widgets import Input, Select, Switch
 
 from lrtui.engine import Settings
-from lrtui.engine.settings import PRESETS
+from lrtui.engine.settings import PRESETS, field_text
 from lrtui.pacing import FULL_SPEED
 from lrtui.widgets.help import HelpScreen
 
@@ -268,29 +268,40 @@ async def test_command_palette_offers_every_action() -> None:
 
 
 # ---------------------------------------------------------------- panel inputs
-@pytest.mark.parametrize(
-    ("text", "why"),
-    [
-        ("-1", "positive"),
-        ("0", "positive"),
-        ("abc", "must be a number"),
-        ("nan", "finite"),
-        ("inf", "finite"),
-        ("1e309", "finite"),
-        ("", "empty"),
-        ("0." + "0" * 60 + "1", "too many digits"),
-    ],
-)
-async def test_invalid_learning_rate_is_marked_and_the_last_good_value_kept(text: str, why: str) -> None:
+async def clear_mark(pilot, field: str) -> None:
+    """Type the value in use back into ``field``: its row is no longer marked, so the next
+    bad value's mark and reason are that value's own (the cases of one test share an app)."""
+    app = pilot.app
+    await type_into(pilot, field, field_text(field, getattr(app.leader.settings, field)))
+    await pilot.press("escape")
+    assert not panel_row_invalid(app, field) and "keeping" not in reason(app, field)
+
+
+BAD_LEARNING_RATES = [
+    ("-1", "positive"),
+    ("0", "positive"),
+    ("abc", "must be a number"),
+    ("nan", "finite"),
+    ("inf", "finite"),
+    ("1e309", "finite"),
+    ("", "empty"),
+    ("0." + "0" * 60 + "1", "too many digits"),
+]
+
+
+async def test_invalid_learning_rate_is_marked_and_the_last_good_value_kept() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await type_into(pilot, "learning_rate", text)
-        assert panel_row_invalid(app, "learning_rate")
-        assert why in reason(app, "learning_rate")
-        assert "keeping 0.01" in reason(app, "learning_rate")
-        assert app.leader.settings.learning_rate == 0.01
-        await pilot.press("escape", "n")
-        assert list(app.leader.history)[-1].learning_rate == 0.01
+        for epochs, (text, why) in enumerate(BAD_LEARNING_RATES, 1):
+            await clear_mark(pilot, "learning_rate")
+            await type_into(pilot, "learning_rate", text)
+            assert panel_row_invalid(app, "learning_rate"), text
+            assert why in reason(app, "learning_rate"), text
+            assert "keeping 0.01" in reason(app, "learning_rate"), text
+            assert app.leader.settings.learning_rate == 0.01
+            await pilot.press("escape", "n")
+            assert len(app.leader.history) == epochs
+            assert list(app.leader.history)[-1].learning_rate == 0.01
 
 
 async def test_invalid_value_is_marked_while_typing_before_enter() -> None:
@@ -317,40 +328,28 @@ async def test_learning_rate_typed_mid_run_takes_effect_at_the_next_epoch() -> N
         assert same_as_plain(list(app.leader.history), plain)
 
 
-@pytest.mark.parametrize(
-    ("field", "text", "expected"),
-    [
-        ("momentum", "0.9", 0.9),
-        ("epochs", "50", 50),
-        ("log_every", "5", 5),
-    ],
-)
-async def test_live_inputs_apply_without_reset(field: str, text: str, expected) -> None:
+async def test_live_inputs_apply_without_reset() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("N")
-        await type_into(pilot, field, text)
-        assert getattr(app.leader.settings, field) == expected
-        assert app.leader.epoch == 10
+        for field, text, expected in [("momentum", "0.9", 0.9), ("epochs", "50", 50), ("log_every", "5", 5)]:
+            assert getattr(app.leader.settings, field) != expected
+            await type_into(pilot, field, text)
+            assert getattr(app.leader.settings, field) == expected
+            assert app.leader.epoch == 10 and len(app.leader.history) == 10
 
 
-@pytest.mark.parametrize(
-    ("field", "text", "expected"),
-    [
-        ("init_w", "10", 10.0),
-        ("init_b", "-5", -5.0),
-        ("seed", "7", 7),
-        ("data", "noisy", "noisy"),
-    ],
-)
-async def test_problem_inputs_reset_the_run(field: str, text: str, expected) -> None:
+async def test_problem_inputs_reset_the_run() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("N")
-        await type_into(pilot, field, text)
-        assert getattr(app.leader.settings, field) == expected
-        assert app.leader.epoch == 0 and len(app.leader.history) == 0
-        assert "starts again at epoch 0" in log_text(app)
+        cases = [("init_w", "10", 10.0), ("init_b", "-5", -5.0), ("seed", "7", 7), ("data", "noisy", "noisy")]
+        for restarts, (field, text, expected) in enumerate(cases, 1):
+            await pilot.press("escape", "N")
+            assert app.leader.epoch == 10 and getattr(app.leader.settings, field) != expected
+            await type_into(pilot, field, text)
+            assert getattr(app.leader.settings, field) == expected
+            assert app.leader.epoch == 0 and len(app.leader.history) == 0
+            assert logged(app).count("starts again at epoch 0") == restarts, field
 
 
 async def test_noisy_lesson_start_from_the_panel_matches_plain_torch() -> None:
@@ -365,29 +364,30 @@ async def test_noisy_lesson_start_from_the_panel_matches_plain_torch() -> None:
         assert same_as_plain(list(app.leader.history), plain)
 
 
-@pytest.mark.parametrize(
-    ("field", "text", "why"),
-    [
-        ("momentum", "1.5", "below 1"),
-        ("momentum", "-0.1", "at least 0"),
-        ("epochs", "-1", "between 0"),
-        ("epochs", "2.5", "whole number"),
-        ("log_every", "0", "between 1"),
-        ("seed", "-3", "between 0"),
-        ("init_w", "1e39", "float32"),
-        ("init_b", "x", "must be a number"),
-        ("data", "missing.csv", "no such file"),
-        ("data", "nope", "unknown dataset"),
-    ],
-)
-async def test_invalid_inputs_are_refused_with_a_reason(field: str, text: str, why: str) -> None:
+BAD_INPUTS = [
+    ("momentum", "1.5", "below 1"),
+    ("momentum", "-0.1", "at least 0"),
+    ("epochs", "-1", "between 0"),
+    ("epochs", "2.5", "whole number"),
+    ("log_every", "0", "between 1"),
+    ("seed", "-3", "between 0"),
+    ("init_w", "1e39", "float32"),
+    ("init_b", "x", "must be a number"),
+    ("data", "missing.csv", "no such file"),
+    ("data", "nope", "unknown dataset"),
+]
+
+
+async def test_invalid_inputs_are_refused_with_a_reason() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        before = app.leader.settings
-        await type_into(pilot, field, text)
-        assert panel_row_invalid(app, field)
-        assert why in reason(app, field)
-        assert app.leader.settings == before
+        for field, text, why in BAD_INPUTS:
+            await clear_mark(pilot, field)
+            before = app.leader.settings
+            await type_into(pilot, field, text)
+            assert panel_row_invalid(app, field), (field, text)
+            assert why in reason(app, field), (field, text)
+            assert app.leader.settings == before
 
 
 async def test_malformed_csv_is_refused_naming_the_line(tmp_path) -> None:
@@ -411,16 +411,14 @@ async def test_csv_typed_into_data_loads(tmp_path) -> None:
         assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 0))
 
 
-@pytest.mark.parametrize(
-    ("field", "value"),
-    [("model", "linear"), ("optimizer", "adam"), ("loss_reduction", "sum")],
-)
-async def test_selects_apply(field: str, value: str) -> None:
+async def test_selects_apply() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        app.query_one(f"#field-{field}", Select).value = value
-        await pilot.pause()
-        assert getattr(app.leader.settings, field) == value
+        for field, value in [("model", "linear"), ("optimizer", "adam"), ("loss_reduction", "sum")]:
+            assert getattr(app.leader.settings, field) != value
+            app.query_one(f"#field-{field}", Select).value = value
+            await pilot.pause()
+            assert getattr(app.leader.settings, field) == value
 
 
 async def test_select_by_keyboard() -> None:
@@ -444,16 +442,17 @@ async def test_speed_select_sets_the_run_speed() -> None:
         assert "100 epochs/s" in app.run_screen.state_view.border_subtitle
 
 
-@pytest.mark.parametrize("field", ["bias", "zero_grad"])
-async def test_switches_apply(field: str) -> None:
+async def test_switches_apply() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        switch = app.query_one(f"#field-{field}", Switch)
-        switch.focus()
-        await pilot.press("enter")
-        await pilot.pause()
-        assert getattr(app.leader.settings, field) is False
-        assert shown_text(app.query_one(f"#state-{field}")) == "off"
+        for field in ["bias", "zero_grad"]:
+            assert getattr(app.leader.settings, field) is True
+            switch = app.query_one(f"#field-{field}", Switch)
+            switch.focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert getattr(app.leader.settings, field) is False
+            assert shown_text(app.query_one(f"#state-{field}")) == "off"
 
 
 async def test_nesterov_without_momentum_is_refused_and_the_switch_goes_back() -> None:
