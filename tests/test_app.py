@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import plain_torch as pt
-import pytest
 from app_support import FakeClock, files_read, log_text, logged, make_app, shown_text
 from textual.widgets import Input, Select, Switch
 
