@@ -172,7 +172,16 @@ def describe(values: list[float], unit: str) -> str:
     return f"median {statistics.median(values):.2f} {unit}, max {max(values):.2f} {unit}"
 
 
-async def load_test(url: str, server_pid: int, count: int, burst: int, spares: int, deadline: float) -> None:
+async def load_test(
+    url: str,
+    server_pid: int,
+    count: int,
+    burst: int,
+    spares: int,
+    deadline: float,
+    quiet_seconds: float = 1.0,
+    idle_seconds: float = 3.0,
+) -> None:
     base = url.split("/?", 1)[0]
     token = url.split("token=", 1)[1] if "token=" in url else None
     websocket_url = (
@@ -187,7 +196,7 @@ async def load_test(url: str, server_pid: int, count: int, burst: int, spares: i
     while time.monotonic() < deadline:
         ready = children(fork_server)
         spent = sum(map(cpu_seconds, ready))
-        await asyncio.sleep(1)
+        await asyncio.sleep(quiet_seconds)
         if len(ready) == expected and sum(map(cpu_seconds, ready)) == spent:
             break
     spare_apps = len(children(fork_server))
@@ -210,7 +219,7 @@ async def load_test(url: str, server_pid: int, count: int, burst: int, spares: i
     total = memory(server_pid)[0] + fork_server_pss + sum(pss for pss, _uss in app_memory)
     every = [server_pid, fork_server, *apps]
     cpu_before, wall_before = sum(map(cpu_seconds, every)), time.monotonic()
-    await asyncio.sleep(3)
+    await asyncio.sleep(idle_seconds)
     idle_cpu = (sum(map(cpu_seconds, every)) - cpu_before) / (time.monotonic() - wall_before)
 
     closed_at = time.monotonic()
@@ -269,13 +278,35 @@ def main() -> int:
         "--spares", type=int, default=10, help="apps the server starts ahead (lrtui serve --spares)"
     )
     parser.add_argument("--timeout", type=float, default=600, help="give up after this many seconds")
+    parser.add_argument(
+        "--quiet-seconds",
+        type=float,
+        default=1.0,
+        help="the spares count as started once they have used no CPU for this long",
+    )
+    parser.add_argument(
+        "--idle-seconds", type=float, default=3.0, help="how long the idle class's CPU use is measured"
+    )
     args = parser.parse_args()
     if not (1 <= args.learners <= 200 and 1 <= args.burst <= args.learners):
         parser.error("--learners must be 1..200 and --burst 1..learners")
+    if not (args.quiet_seconds > 0 and args.idle_seconds > 0):
+        parser.error("--quiet-seconds and --idle-seconds must be above 0")
     deadline = time.monotonic() + args.timeout
     server, url = start_server(free_port(), args.learners, args.spares, deadline)
     try:
-        asyncio.run(load_test(url, server.pid, args.learners, args.burst, args.spares, deadline))
+        asyncio.run(
+            load_test(
+                url,
+                server.pid,
+                args.learners,
+                args.burst,
+                args.spares,
+                deadline,
+                args.quiet_seconds,
+                args.idle_seconds,
+            )
+        )
     finally:
         server.send_signal(signal.SIGINT)
         try:
