@@ -13,10 +13,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Footer, Header, RichLog, Static
+from textual.widgets import Header, RichLog, Static
 
 from .engine.settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
 from .pacing import speed_label
+from .widgets.footer import KeyFooter
 from .widgets.lessons import LessonBox
 from .widgets.loading import LoadingChart, LoadingPanel
 from .widgets.parameters import ParameterPanel
@@ -69,7 +70,7 @@ class RunScreen(Screen[None]):
                 )
                 log.border_title = "Log"
                 yield log
-        yield Footer()
+        yield KeyFooter()
 
     @staticmethod
     def run_panes() -> ComposeResult:
@@ -128,7 +129,7 @@ class RunScreen(Screen[None]):
         compact = width < COMPACT_WIDTH or height < COMPACT_HEIGHT
         self.set_class(compact, "-compact")
         self.set_class(tiny, "-tiny")
-        footer = self.query_one(Footer)
+        footer = self.query_one(KeyFooter)
         footer.compact = compact
         footer.show_command_palette = not compact
         if tiny:

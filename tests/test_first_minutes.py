@@ -38,6 +38,21 @@ async def test_the_footer_shows_only_the_keys_that_work_while_a_field_has_focus(
         assert {"toggle_run", "step(1)"} <= footer_actions(app) and "focus_app" not in footer_actions(app)
 
 
+async def test_the_footer_is_rebuilt_only_when_its_keys_change() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.query_one("#field-learning_rate", Input).focus()
+        await pilot.pause()
+        typing = list(app.screen.query(FooterKey))
+        await pilot.press("tab")  # the next field: the same keys work
+        await pilot.pause()
+        assert isinstance(app.focused, Input) and app.focused.id != "field-learning_rate"
+        assert list(app.screen.query(FooterKey)) == typing
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "toggle_run" in footer_actions(app) and not set(app.screen.query(FooterKey)) & set(typing)
+
+
 async def test_leaving_a_field_with_a_refused_value_shows_the_value_in_use_and_why() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
