@@ -378,18 +378,26 @@ def principal_axes(scene: Scene) -> tuple[tuple[float, float], tuple[float, ...]
 
 
 def draw_principal_axes(plt: Plt, scene: Scene, chart: Frame, color: Color) -> None:
-    """The two principal axes through the optimum, dotted across the frame, each named at
-    the frame's edge: ``steep`` (the cost rises fastest, λmax) and ``shallow`` (the valley's
-    floor, λmin)."""
+    """The two principal axes through the optimum, dotted across the frame: the steep one
+    (the cost rises fastest, λmax) and the shallow one (the valley's floor, λmin)."""
     axes = principal_axes(scene)
     if axes is None:
         return
     (w0, b0), steep, shallow = axes
-    reach = 4.0 * (abs(chart.x[1] - chart.x[0]) + abs(chart.y[1] - chart.y[0]))
+    for dw, db in (steep, shallow):
+        draw_line(plt, *_axis_ends(chart, w0, b0, dw, db), chart, color, AXIS_LINE)
+
+
+def name_principal_axes(plt: Plt, scene: Scene, chart: Frame, color: Color) -> None:
+    """Each principal axis named at the frame's edge, ``steep`` and ``shallow``. Drawn after
+    the path: gradient descent runs along the steep axis first, and a path drawn over the
+    name would leave a stray letter or two of it."""
+    axes = principal_axes(scene)
+    if axes is None:
+        return
+    (w0, b0), steep, shallow = axes
     for (dw, db), name in ((steep, "steep"), (shallow, "shallow")):
-        xs, ys = [w0 - reach * dw, w0 + reach * dw], [b0 - reach * db, b0 + reach * db]
-        draw_line(plt, xs, ys, chart, color, AXIS_LINE)
-        runs = clipped_runs(xs, ys, chart)
+        runs = clipped_runs(*_axis_ends(chart, w0, b0, dw, db), chart)
         if runs:
             ends = [(runs[0][0][0], runs[0][1][0]), (runs[0][0][-1], runs[0][1][-1])]
             # the name on the longer visible half, most of the way out, clear of the optimum's marker
@@ -399,6 +407,12 @@ def draw_principal_axes(plt: Plt, scene: Scene, chart: Frame, color: Color) -> N
             x_in = min(x_in, chart.x[1] - (len(name) + 1) * chart.cell_size()[0])  # the whole name inside
             if inside(chart, x_in, y_in):
                 write_along(plt, chart, name, x_in, y_in, color)
+
+
+def _axis_ends(chart: Frame, w0: float, b0: float, dw: float, db: float) -> tuple[list[float], list[float]]:
+    """An axis through (w0, b0) along (dw, db), long enough to cross the whole frame."""
+    reach = 4.0 * (abs(chart.x[1] - chart.x[0]) + abs(chart.y[1] - chart.y[0]))
+    return [w0 - reach * dw, w0 + reach * dw], [b0 - reach * db, b0 + reach * db]
 
 
 def write_along(plt: Plt, chart: Frame, text: str, x: float, y: float, color: Color) -> None:

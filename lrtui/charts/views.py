@@ -42,6 +42,7 @@ from .marks import (
     draw_rival_path,
     label_rival_path,
     mark,
+    name_principal_axes,
     step_arrows,
 )
 from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
@@ -87,6 +88,7 @@ def draw_surface(
     ws, bs = path_points(scene)
     if len(ws) > 1:
         draw_line(plt, ws, bs, chart, palette.map_path, PATH_LINE)  # over the rivals': the one being driven
+    name_principal_axes(plt, scene, chart, palette.map_axes)
     label_rivals(plt, scene, chart, palette.rivals_map)
     mark_rivals(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
