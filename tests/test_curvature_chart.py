@@ -121,3 +121,14 @@ async def test_t_without_standardize_says_what_it_is_for() -> None:
         await settle(pilot)
         assert not app.run_screen.chart.scene().raw_x
         assert any("--standardize" in str(n.message) for n in app._notifications)
+
+
+def test_the_axes_are_named_whole_where_the_path_runs_along_them() -> None:
+    """Gradient descent runs along the steep axis first: the names are drawn over the path, so
+    the path does not leave a stray letter or two of "steep"."""
+    from lrtui.charts import ViewRange, build_chart
+
+    race = Race.of(Settings(learning_rate=1.0, epochs=100))  # diverges along the steep axis
+    race.step(100)
+    text = build_chart("surface", scene_of(race), ViewRange(), 110, 30, color=False)
+    assert "steep" in text and "shallow" in text
