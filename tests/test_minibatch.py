@@ -106,6 +106,33 @@ def test_every_schedule_steps_once_per_epoch_as_torch(
 @pytest.mark.parametrize(
     "changes",
     [
+        {"scheduler": "step", "step_size": 4, "gamma": 0.5},
+        {"scheduler": "exponential", "gamma": 0.8},
+        {"scheduler": "cosine", "t_max": 3},
+        {"scheduler": "step", "step_size": 30},  # no change before the run ends
+    ],
+)
+@pytest.mark.parametrize("batch_size", [None, 25])
+def test_the_lr_ahead_is_the_next_lr_plain_torch_uses_and_its_epoch(
+    changes: dict[str, Any], batch_size: int | None
+) -> None:
+    """Before every step: the next lr that differs from the one in use, and its first epoch,
+    are those of the plain loop's records (StepLR's too, epochs before it changes)."""
+    settings = noisy(batch_size=batch_size, epochs=9, **changes)
+    records = plain(settings)
+    run = Run(settings)
+    for done, record in enumerate(records):
+        assert run.learning_rate_in_use == record["learning_rate"]
+        later = [r for r in records[done:] if r["learning_rate"] != record["learning_rate"]]
+        expected = (later[0]["learning_rate"], later[0]["epoch"]) if later else None
+        assert run.learning_rate_ahead() == expected, done
+        run.step()
+    assert Run(noisy(batch_size=batch_size)).learning_rate_ahead() is None
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
         {"zero_grad": False},
         {"model": "linear"},
         {"model": "linear", "zero_grad": False, "shuffle": True},

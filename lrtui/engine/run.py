@@ -85,9 +85,10 @@ class Run:
     def learning_rate_in_use(self) -> float:
         return self.simulation.learning_rate_in_use
 
-    def learning_rate_next_epoch(self) -> float | None:
-        """With a schedule, the lr from the next epoch on (None without one)."""
-        return self.simulation.learning_rate_next_epoch()
+    def learning_rate_ahead(self) -> tuple[float, int] | None:
+        """With a schedule, the next lr it sets that differs from the one in use and the epoch
+        it is used from (None without a schedule or a change before the run ends)."""
+        return self.simulation.learning_rate_ahead()
 
     def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
         """The next step's batch, its number and the epoch's count (None: the full batch)."""

@@ -110,15 +110,28 @@ class Simulation:
         """The lr the next step will use (the schedule's, when there is one)."""
         return float(self.trainer_between_epochs.optimizer.param_groups[0]["lr"])
 
-    def learning_rate_next_epoch(self) -> float | None:
-        """With a schedule, the lr it will set when the epoch in progress (or the next, between
-        epochs) ends, worked out by torch on a copy; None without a schedule."""
+    def learning_rate_ahead(self) -> tuple[float, int] | None:
+        """With a schedule, the next lr it sets that differs from the one in use, and the epoch
+        it is used from; None without a schedule, or with no change before the run ends.
+
+        torch works the next epoch's lr out on a copy. StepLR keeps an lr for ``step_size``
+        epochs: its next change is ``lr * gamma`` (as torch multiplies it) at the next multiple
+        of ``step_size``, so that the learner reads when the lr halves, not that it stays."""
         scheduler = self.trainer_between_epochs.scheduler
         if scheduler is None:
             return None
         twin = copy.deepcopy(scheduler)
         step_schedule(twin)
-        return float(twin.optimizer.param_groups[0]["lr"])
+        following = float(twin.optimizer.param_groups[0]["lr"])
+        change: tuple[float, int] | None = None
+        if following != self.learning_rate_in_use:
+            change = following, self.epoch + 1
+        elif isinstance(twin, optim.lr_scheduler.StepLR) and twin.gamma != 1:
+            wait = -twin.last_epoch % twin.step_size or twin.step_size
+            change = following * twin.gamma, self.epoch + 1 + wait
+        if change is None or change[1] > self.settings.epochs:
+            return None  # none ahead, or not before the run ends
+        return change
 
     def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
         """The points of the batch the next step trains on, its number and the epoch's batch

@@ -204,7 +204,7 @@ def epoch_text(run: Run) -> str:
 
 def loop_line(run: Run, compact: bool = False) -> list[Text]:
     """With mini-batches or a schedule, one line: the last batch's points, the lr the next step
-    uses and, with a schedule, the lr from the next epoch on (nothing for the lessons' loop)."""
+    uses and, with a schedule, the next lr it sets and from which epoch (nothing for the lessons' loop)."""
     settings = run.settings
     if not settings.mini_batches and settings.scheduler == "none":
         return []
@@ -218,9 +218,9 @@ def loop_line(run: Run, compact: bool = False) -> list[Text]:
     elif settings.mini_batches:
         line.append_text(Text.assemble(("batches ", "bold"), f"{run.batches_per_epoch} an epoch  "))
     line.append_text(Text.assemble(("lr ", "bold"), f"{run.learning_rate_in_use:.6g}"))
-    following = run.learning_rate_next_epoch()
-    if following is not None:
-        line.append(f" → {following:.6g} from epoch {run.epoch + 1}", style="cyan")
+    ahead = run.learning_rate_ahead()
+    if ahead is not None:
+        line.append(f" → {ahead[0]:.6g} from epoch {ahead[1]}", style="cyan")
     return [line]
 
 
