@@ -141,10 +141,15 @@ class StartingApp(LessonActions):
         """The log's first line, then the session, the lesson or the run the app opens on."""
         leader = self.leader
         settings, dataset = leader.settings, leader.dataset
+        hint = START_HINT
+        if settings.mini_batches:  # f is not in the footer: say it where the run is described
+            keys = START_HINT.removeprefix("n: step, ")
+            hint = (
+                f"{leader.batches_per_epoch} batches an epoch. n: one batch, f: the rest of the epoch, {keys}"
+            )
         self.log_event(
             f"{dataset.name} ({dataset.size} points), {model_text(settings)}, "
-            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. "
-            f"{START_HINT}"
+            f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. {hint}"
         )
         if self.session_path is not None:
             self.start_over(leader, loaded_text(self.session_path, leader))

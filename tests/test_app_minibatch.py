@@ -31,6 +31,7 @@ def as_plain(records) -> list[dict[str, object]]:
 async def test_n_is_a_batch_f_finishes_the_epoch_and_u_undoes_a_batch() -> None:
     app = make_app(SETTINGS)
     async with app.run_test(size=SIZE) as pilot:
+        assert "4 batches an epoch. n: one batch, f: the rest of the epoch, space: run" in log_text(app)
         await pilot.press("n")
         leader = app.leader
         assert (leader.epoch, leader.batch, leader.steps) == (0, 1, 1)

@@ -132,3 +132,25 @@ def test_the_axes_are_named_whole_where_the_path_runs_along_them() -> None:
     race.step(100)
     text = build_chart("surface", scene_of(race), ViewRange(), 110, 30, color=False)
     assert "steep" in text and "shallow" in text
+
+
+@pytest.mark.parametrize("span", [(0.0, 1.0), (2.6, 4.55), (-1.3e20, 2.5e19), (3.0, 4.5)])
+def test_a_name_on_the_chart_takes_one_cell_a_letter(span: tuple[float, float]) -> None:
+    """Each letter one cell after the last, at any width and wherever the name starts (each
+    letter snapped on its own could skip a cell: "ste ep")."""
+    import plotext
+
+    from lrtui.charts.canvas import new_figure
+    from lrtui.charts.geometry import frame, setup_axes
+    from lrtui.charts.marks import write_along
+
+    low, high = span
+    for width in range(50, 130, 3):
+        figure = new_figure(width, 20)
+        chart = frame(width, 20, span, (0.0, 1.0))
+        setup_axes(figure, chart, width, "W", "b", [], ["names"])
+        for row in range(8):
+            write_along(
+                figure, chart, "steep", low + (high - low) * (0.05 + 0.09 * row), 0.1 + 0.1 * row, "white"
+            )
+        assert plotext.uncolorize(figure.build()).count("steep") == 8, width

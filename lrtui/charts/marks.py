@@ -418,6 +418,8 @@ def _axis_ends(chart: Frame, w0: float, b0: float, dw: float, db: float) -> tupl
 def write_along(plt: Plt, chart: Frame, text: str, x: float, y: float, color: Color) -> None:
     """A word from (x, y) rightwards, a marker per character (a plotext marker is one character)."""
     cell = chart.cell_size()[0]
+    (start,), ys = chart.snap([x], [y])
     for i, character in enumerate(text):
-        xs, ys = chart.snap([x + i * cell], [y])
-        plt.scatter(xs, ys, marker=character, color=color)
+        # one cell apart on the markers' own grid: snapping each letter to the braille grid
+        # could skip a cell between two of them ("ste ep")
+        plt.scatter([start + i * cell], ys, marker=character, color=color)
