@@ -121,6 +121,22 @@ def test_compare_races_batch_sizes_each_as_its_plain_loop(capsys) -> None:
     assert by_letter["C"] == plain_noisy(2, batch_size=50, scheduler="cosine", schedule={"T_max": 2})
 
 
+def test_a_race_of_batch_sizes_is_printed_epoch_by_epoch(capsys) -> None:
+    """Each epoch of every contender (all its batches) before the next epoch of any, A to C."""
+    argv = ["--data", "noisy", "--epochs", "2", "--log-every", "1"]
+    code, out, _ = invoke(capsys, *argv, "--compare", "batch-size=50", "--compare", "batch-size=25")
+    assert code == 0
+    rows = [line.split() for line in out.splitlines() if line.startswith("Epoch")]
+    order = [(int(row[1].split("/")[0]), row[2], row[4] if row[3] == "Batch" else "1/1") for row in rows]
+    expected = [
+        (epoch, letter, f"{batch}/{count}")
+        for epoch in range(3)
+        for letter, count in (("A", 1), ("B", 2), ("C", 4))
+        for batch in range(1, count + 1)
+    ]
+    assert order == expected
+
+
 def test_compare_refuses_a_bad_batch_size_naming_the_key(capsys) -> None:
     code, _, err = invoke(capsys, "--compare", "batch-size=0")
     assert code == 2 and "argument --compare" in err and "batch-size" in err

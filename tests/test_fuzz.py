@@ -101,7 +101,7 @@ def write_broken_sessions() -> None:
     Path("truncated.json").write_text('{"format": "lrtui-session", "version": 1, "settings": {')
     Path("deep.json").write_text("[" * 100_000 + "]" * 100_000)
     good = Run(Settings(epochs=400, log_every=7))
-    good.follow(5)
+    good.run_to(5)
     document = session_dict(good)
     document["epoch"] = -7
     Path("negative.json").write_text(json.dumps(document))

@@ -84,7 +84,7 @@ def _from_lesson_start(batch_size: int, shuffle: bool, epochs: int) -> list[dict
             optimizer.step()
             records.append({"epoch": epoch, "w_next": W.item(), "b_next": b.item()})
     engine = Run(find_lesson("mini-batches").settings.with_changes(batch_size=batch_size, shuffle=shuffle))
-    engine.follow(epochs + 1)
+    engine.run_to(epochs + 1)
     assert [(r.w_next, r.b_next) for r in engine.history] == [(r["w_next"], r["b_next"]) for r in records]
     return records
 

@@ -190,7 +190,7 @@ def test_a_session_saved_mid_epoch_steps_on_bit_for_bit(tmp_path, steps: int) ->
 
 def test_a_full_batch_session_has_no_loop_entry(tmp_path) -> None:
     run = Run(Settings())
-    run.follow(3)
+    run.run_to(3)
     save_session(tmp_path / "s.json", run)
     assert '"loop"' not in (tmp_path / "s.json").read_text()
 
@@ -256,7 +256,7 @@ def test_the_history_export_numbers_each_batch(tmp_path) -> None:
     from lrtui.engine.report import export_history_csv
 
     run = Run(noisy(batch_size=40))
-    run.follow(2)
+    run.run_to(2)
     export_history_csv(tmp_path / "h.csv", run.history)
     lines = (tmp_path / "h.csv").read_text().splitlines()
     assert lines[0].startswith("epoch,batch,w,b,cost")
@@ -269,7 +269,7 @@ def test_the_history_export_numbers_each_batch(tmp_path) -> None:
         ["1", "3"],
     ]
     full = Run(noisy())
-    full.follow(2)
+    full.run_to(2)
     export_history_csv(tmp_path / "f.csv", full.history)
     assert (tmp_path / "f.csv").read_text().startswith("epoch,w,b,cost")
 

@@ -260,7 +260,7 @@ async def test_with_no_folder_a_served_app_loads_no_file_but_the_data_sets(folde
 
 async def test_a_served_app_loads_a_session_from_the_folder_only(folder: Path) -> None:
     good = Run(Settings(data=str(folder / "points.csv"), learning_rate=0.05))
-    good.follow(7)
+    good.run_to(7)
     save_session(folder / "week1.json", good)
     save_session(folder.parent / "private" / "theirs.json", good)
     app = served_app(folder)
@@ -382,7 +382,7 @@ async def test_a_file_read_dropped_for_a_session_says_so_in_its_field(
 ) -> None:
     (tmp_path / "points.csv").write_text(POINTS)
     saved = Run(Settings(learning_rate=0.05))
-    saved.follow(4)
+    saved.run_to(4)
     save_session(tmp_path / "s.json", saved)
     reader = SlowReader(monkeypatch)
     app = make_app()

@@ -13,7 +13,7 @@ from lrtui.engine.session import FORMAT, VERSION, SessionError, load_session, sa
 
 def run_for(settings: Settings, epochs: int) -> Run:
     run = Run(settings)
-    run.follow(epochs)
+    run.run_to(epochs)
     return run
 
 
@@ -74,7 +74,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path, monkeypatch) -
         raise OSError("disk full")
 
     monkeypatch.setattr("os.replace", crash)
-    run.follow(8)
+    run.run_to(8)
     with pytest.raises(OSError):
         save_session(path, run)
     assert path.read_text() == before

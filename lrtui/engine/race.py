@@ -1,8 +1,9 @@
 """Races: up to four runs trained in lockstep on the same data; a single run is a race of one.
 
 The first contender (A) is the run the learner drives; the others (its rivals) follow it
-epoch for epoch: ``Run.follow(epoch)`` steps a rival forward, or back in time, until it
-stands at the same epoch. Each contender is a full ``Run`` with its own history, so its
+step for step: ``Run.follow_steps`` moves a rival forward, or back in time, until it stands
+as far through the epochs as the leader. ``lrtui run`` takes every contender to its end an
+epoch at a time (``Race.run_to_end``). Each contender is a full ``Run`` with its own history, so its
 numbers are exactly those of a plain torch loop with its settings.
 """
 
@@ -174,11 +175,15 @@ class Race:
         return [] if record is None else [(self.leader.letter, record), *self._follow()]
 
     def run_to_end(self, on_rows: Callable[[list[Row]], None] | None = None) -> None:
-        """Every contender to its last epoch or divergence, one epoch of each in turn (for
-        ``lrtui run``); ``on_rows`` gets each round's rows. A contender that stops early
-        leaves the others running."""
+        """Every contender to its last epoch or divergence, an epoch at a time (for ``lrtui
+        run``): each round is one epoch of every contender still running, in letter order,
+        all of its batches with mini-batches, so a race of batch sizes reads epoch by epoch.
+        ``on_rows`` gets each round's rows. A contender that stops early leaves the others
+        running."""
+        epoch = min(run.epoch for run in self.runs)  # the epoch in progress, or the next
         while any(run.running for run in self.runs):
-            rows = [(run.letter, run.step()) for run in self.runs if run.running]
+            epoch += 1
+            rows = [(run.letter, record) for run in self.runs for record in run.run_to(epoch)]
             if on_rows is not None:
                 on_rows(rows)
 

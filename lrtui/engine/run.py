@@ -203,19 +203,26 @@ class Run:
         costs = np.where(np.isnan(costs) | ~reachable, np.inf, costs)
         return len(costs) - 1 - int(np.argmin(costs[::-1]))  # the latest of equal lowest costs
 
-    def follow(self, epoch: int) -> list[EpochRecord]:
-        """Step forward (or back) to the start of ``epoch``, stopping early at divergence or the
-        last epoch forward and at the first step back. Returns the steps run forward."""
-        return self.follow_steps(epoch * self.batches_per_epoch)
+    def run_to(self, epoch: int) -> list[EpochRecord]:
+        """Step forward to the start of ``epoch`` (never back), stopping early at divergence or
+        the last epoch. Returns the steps run."""
+        return self.run_to_step(epoch * self.batches_per_epoch)
 
-    def follow_steps(self, steps: int) -> list[EpochRecord]:
-        """Step forward (or back) until ``steps`` optimizer steps are done, as ``follow``."""
-        while self.steps > steps and self.undo(self.steps - steps):
-            pass
+    def run_to_step(self, steps: int) -> list[EpochRecord]:
+        """Step forward until ``steps`` optimizer steps are done (never back), stopping early at
+        divergence or the last epoch. Returns the steps run."""
         records = []
         while self.steps < steps and self.running:
             records.append(self.step())
         return records
+
+    def follow_steps(self, steps: int) -> list[EpochRecord]:
+        """Step forward or back until ``steps`` optimizer steps are done (a rival following its
+        leader), stopping early at divergence or the last epoch forward and at the first step
+        back. Returns the steps run forward."""
+        while self.steps > steps and self.undo(self.steps - steps):
+            pass
+        return self.run_to_step(steps)
 
     def apply(self, settings: Settings) -> bool:
         """Take new settings from the next epoch on; True if they made a new problem (the run
