@@ -10,6 +10,7 @@ from textual.app import App, ComposeResult
 from lrtui.charts import VIEWS
 from lrtui.engine import Settings
 from lrtui.engine.race import Race
+from lrtui.engine.run import Run
 from lrtui.widgets.chart import CostChart
 
 SIZE = (100, 32)
@@ -147,7 +148,7 @@ async def test_reset_view_ranges_the_next_frame_afresh() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         chart = app.query_one(CostChart)
-        assert app.leader.apply(app.leader.settings.with_changes(init_w=10.0, init_b=-5.0))
+        app.race.restart(Run(app.leader.settings.with_changes(init_w=10.0, init_b=-5.0)))
         chart.reset_view()
         chart.show(app.race)
         assert chart.view_range.contains(10.0, -5.0)

@@ -30,6 +30,8 @@ from lrtui.engine import (
     parse_field,
 )
 from lrtui.engine.data import from_tensors, preset
+from lrtui.engine.race import Race
+from lrtui.engine.run import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = ("line", "double", "noisy")
@@ -354,7 +356,7 @@ def test_learning_rate_change_takes_effect_next_epoch(
     settings = Settings(optimizer=optimizer, learning_rate=lr, epochs=30)
     simulation = Simulation(settings)
     before = simulation.run(10)
-    assert simulation.apply(settings.with_changes(learning_rate=new_lr)) is False
+    simulation.apply(settings.with_changes(learning_rate=new_lr))
     assert simulation.epoch == 10
     after = run_all(simulation)
     plain = pt.raw_loop(*pt.line_data(), 30, lr=lr, optimizer=name, changes={10: {"lr": new_lr}})
@@ -394,7 +396,7 @@ def test_optimizer_change_makes_a_fresh_optimizer(
     simulation = Simulation(settings)
     before = simulation.run(12)
     old_optimizer = simulation.optimizer
-    assert simulation.apply(settings.with_changes(**change)) is False
+    simulation.apply(settings.with_changes(**change))
     assert simulation.optimizer is not old_optimizer
     assert type(simulation.optimizer).__name__ == plain_change[0]
     assert simulation.epoch == 12
@@ -416,9 +418,9 @@ def test_sgd_momentum_and_nesterov_change_mid_run() -> None:
     simulation = Simulation(settings)
     records = simulation.run(8)
     with_momentum = settings.with_changes(momentum=0.9)
-    assert simulation.apply(with_momentum) is False
+    simulation.apply(with_momentum)
     records += simulation.run(8)
-    assert simulation.apply(with_momentum.with_changes(nesterov=True)) is False
+    simulation.apply(with_momentum.with_changes(nesterov=True))
     records += run_all(simulation)
     # A new momentum or Nesterov setting means a new optimizer, as in a script.
     plain = pt.raw_loop(
@@ -437,7 +439,7 @@ def test_rmsprop_momentum_change_mid_run_keeps_running() -> None:
     settings = Settings(optimizer="rmsprop", learning_rate=0.01, epochs=20)
     simulation = Simulation(settings)
     simulation.run(3)
-    assert simulation.apply(settings.with_changes(momentum=0.9)) is False
+    simulation.apply(settings.with_changes(momentum=0.9))
     record = simulation.step()
     assert record.epoch == 3 and record.finite
 
@@ -447,9 +449,9 @@ def test_zero_grad_toggled_mid_run(model: str) -> None:
     settings = Settings(data="noisy", model=model, learning_rate=0.002, epochs=40)
     simulation = Simulation(settings)
     records = simulation.run(10)
-    assert simulation.apply(settings.with_changes(zero_grad=False)) is False
+    simulation.apply(settings.with_changes(zero_grad=False))
     records += simulation.run(15)
-    assert simulation.apply(settings) is False
+    simulation.apply(settings)
     records += run_all(simulation)
     assert same_records(
         records, plain_for(settings, changes={10: {"zero_grad": False}, 25: {"zero_grad": True}})
@@ -469,23 +471,28 @@ def test_zero_grad_toggled_mid_run(model: str) -> None:
         ("seed", 3),
     ],
 )
-def test_problem_field_change_resets_to_epoch_zero(field: str, value: Any) -> None:
+def test_a_problem_field_is_a_new_run_never_a_change_to_this_one(field: str, value: Any) -> None:
+    """A new problem starts again only through ``Race.restart`` with a new Run (the app's one
+    restart path); ``apply`` refuses it and the run goes on as it was."""
     settings = Settings(model="linear", learning_rate=0.05, epochs=20)
-    simulation = Simulation(settings)
-    simulation.run(7)
+    race = Race.of(settings)
+    race.step(7)
     new = settings.with_changes(**{field: value})
-    assert simulation.apply(new) is True
-    assert simulation.epoch == 0 and simulation.last is None and not simulation.diverged
-    assert simulation.settings == new
-    assert same_records(run_all(simulation), plain_for(new))
+    with pytest.raises(ValueError, match="new problem"):
+        race.apply(new)
+    assert race.leader.settings == settings and race.leader.epoch == 7 and len(race.leader.history) == 7
+    race.restart(Run(new))
+    assert race.leader.epoch == 0 and race.leader.last is None and len(race.leader.history) == 0
+    race.step(21)
+    assert race.leader.settings == new and same_records(list(race.leader.history), plain_for(new))
 
 
 def test_apply_without_a_problem_change_keeps_the_run() -> None:
     settings = Settings(epochs=20)
     simulation = Simulation(settings)
     simulation.run(5)
-    assert simulation.apply(settings) is False
-    assert simulation.apply(settings.with_changes(epochs=50, log_every=7)) is False
+    simulation.apply(settings)
+    simulation.apply(settings.with_changes(epochs=50, log_every=7))
     assert simulation.epoch == 5
     records = run_all(simulation)
     assert records[-1].epoch == 50
@@ -522,9 +529,7 @@ def test_divergence_stops_at_first_non_finite_record(changes: dict[str, Any]) ->
     simulation.run_to_end()
     assert simulation.epoch == first + 1
 
-    simulation.reset()
-    assert simulation.epoch == 0 and not simulation.diverged and simulation.diverged_at is None
-    assert math.isfinite(simulation.w)
+    simulation = Simulation(settings)  # the app's reset: the same settings, a new run
     again = simulation.run(3)
     assert same_records(again, plain[:3])
     assert all(r.finite for r in again)

@@ -224,17 +224,7 @@ class Run:
             pass
         return self.run_to_step(steps)
 
-    def apply(self, settings: Settings) -> bool:
-        """Take new settings from the next epoch on; True if they made a new problem (the run
-        started again at epoch 0)."""
-        restarted = self.simulation.apply(settings)
-        if restarted:
-            self.history.clear()
-        self.revision += 1
-        return restarted
-
-    def reset(self) -> None:
-        """The same problem again from epoch 0."""
-        self.simulation.reset()
-        self.history.clear()
+    def apply(self, settings: Settings) -> None:
+        """Take new settings from the next step on (not a new problem: ``Race.restart``)."""
+        self.simulation.apply(settings)
         self.revision += 1

@@ -235,34 +235,24 @@ class Simulation:
                 on_record(record)
 
     # --------------------------------------------------------------- changing
-    def reset(self) -> None:
-        """Start the same problem again from epoch 0."""
-        self._build()
-
-    def apply(self, settings: Settings) -> bool:
-        """Take new settings. Returns True if they define a new problem and the run was reset.
+    def apply(self, settings: Settings) -> None:
+        """Take new settings from the next step on, the run going on (a new problem is a new
+        run: ``Race.restart``).
 
         A new learning rate goes into the optimizer's ``param_groups`` (as a scheduler
         would); a new optimizer, momentum or Nesterov setting creates a fresh optimizer on
         the same parameters, its state empty; the rest takes effect at the next epoch.
         """
-        old = self.settings
-        changed = set(settings.changed_fields(old))
+        changed = set(settings.changed_fields(self.settings))
         if not changed:
-            return False
-        self._start_epoch_over()  # settings take effect from a whole epoch
+            return
         if changed & PROBLEM_FIELDS:
-            dataset = self.dataset
-            if "data" in changed:
-                dataset = data_module.load(settings.data)
-            training_data(dataset, settings)  # raises DataError before anything changes
-            self.settings = settings
-            self.dataset = dataset
-            self._build()
-            return True
+            raise ValueError(
+                f"{', '.join(sorted(changed & PROBLEM_FIELDS))} make a new problem: start a new Run (Race.restart)"
+            )
+        self._start_epoch_over()  # settings take effect from a whole epoch
         self._apply_live(changed, settings)
         self.checkpoints.settings_changed(self.steps, settings)
-        return False
 
     def _apply_live(self, changed: set[str], settings: Settings) -> None:
         self.settings = settings
