@@ -241,31 +241,32 @@ class RunApp(App[None]):
         setting_aside = self.leader.last is not None and leader is not self.leader
         if setting_aside:
             self.set_aside = [*self.set_aside[-(MAX_SET_ASIDE - 1) :], list(self.race.runs)]
+            events = (*events, "u brings the run before back")
         self.race.restart(leader)
-        self.run_screen.chart.reset_view()
-        self.run_log.new_run()
-        for text in events:
-            self.log_event(text)
-        if setting_aside:
-            self.log_event("u brings the run before back")
-        self.note_optimum()
-        self.run_log.replay(self.race)
-        self.run_screen.panel.show(leader.settings, self.pacer.speed)
-        self.check_goal()
-        self.refresh_views()
+        self._show_new_race(events)
 
     def bring_back(self) -> bool:
         """Undo the last restart: the race set aside comes back as it was; False if none."""
         if not self.set_aside:
             return False
         self.stop_running()
-        self.race.runs = self.set_aside.pop()
-        self.run_screen.chart.reset_view()
-        self.run_log.new_run()
-        self.log_event(f"undo: back to the run before the restart, {self.when()}")
-        self.run_screen.panel.show(self.leader.settings, self.pacer.speed)
-        self.refresh_views()
+        self.race.resume(self.set_aside.pop())
+        self._show_new_race((f"undo: back to the run before the restart, {self.when()}",))
         return True
+
+    def _show_new_race(self, events: tuple[str, ...]) -> None:
+        """After a restart or a race brought back: the log says why, then starts the race's
+        lines afresh with the epochs it has run (undo takes out its own lines, never the
+        lines that said why), and every view shows the race."""
+        self.run_screen.chart.reset_view()
+        for text in events:
+            self.log_event(text)
+        self.note_optimum()
+        self.run_log.new_run()
+        self.run_log.replay(self.race)
+        self.run_screen.panel.show(self.leader.settings, self.pacer.speed)
+        self.check_goal()
+        self.refresh_views()
 
     def note_optimum(self) -> None:
         optimum = self.leader.surface.optimum

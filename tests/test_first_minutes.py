@@ -4,7 +4,7 @@ that agree on the epoch, prompts that keep what was typed, a restart that u take
 from __future__ import annotations
 
 import plain_torch as pt
-from app_support import files_read, logged, make_app, shown_text
+from app_support import files_read, log_text, logged, make_app, shown_text
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
@@ -96,6 +96,16 @@ async def test_u_at_the_start_of_a_new_problem_brings_the_run_before_back_exactl
         ]
         await pilot.press("u", "u")  # back within the run brought back, not past its start
         assert app.leader.epoch == 11
+        # the log's epoch lines are the run's in use, up to epoch 10: the undone ones are gone
+        brought_back = logged(app).split("undo: back to the run before the restart")[-1]
+        epochs = [
+            int(line.split()[1].split("/")[0])
+            for line in brought_back.splitlines()
+            if line.startswith("Epoch")
+        ]
+        assert epochs == list(range(11)), epochs
+        await pilot.pause()
+        assert log_text(app).splitlines()[-1].startswith("Epoch   10/1000")
 
 
 async def test_a_refused_contender_keeps_the_prompt_open_with_the_reason() -> None:

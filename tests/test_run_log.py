@@ -108,3 +108,15 @@ def test_a_long_log_keeps_its_last_lines_bounded() -> None:
     for _ in range(30):
         log.took(race, race.step(10))
     assert 50 <= len(log) <= 100 and texts(log)[-1].startswith("Epoch  299/")
+
+
+def test_replay_in_a_race_writes_every_contender_as_took_does() -> None:
+    """Lettered lines of every contender, epoch by epoch (a race brought back by undo, or rivals
+    brought to a loaded session's epoch): the same lines ``took`` wrote as it ran."""
+    base = Settings(log_every=3, data="noisy")
+    race, ran = Race.of(base, [contender_settings(base, "batch-size=50")]), RunLog()
+    ran.took(race, race.step(7))
+    replayed = RunLog()
+    replayed.replay(race)
+    assert texts(replayed) == texts(ran)
+    assert [text.split()[2] for text in texts(ran)][:3] == ["A", "B", "B"]

@@ -219,6 +219,10 @@ class Race:
             self.runs.append(run)
             run.follow_steps(self._steps_for(run))
 
+    def resume(self, runs: Sequence[Run]) -> None:
+        """Go back to a race set aside by a restart, every run as it stood (undo after a reset)."""
+        self.runs = list(runs)
+
     def apply(self, settings: Settings) -> None:
         """The leader's new settings from its next epoch (not a new problem: see ``restart``);
         the epochs and log interval are shared by every rival."""

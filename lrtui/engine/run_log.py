@@ -88,14 +88,22 @@ class RunLog:
             )
 
     def replay(self, race: Race) -> None:
-        """The epoch lines of the leader's history so far (after loading a session)."""
+        """The epoch lines of every contender's history so far, as ``took`` writes them (a
+        loaded session, a race brought back by undo, rivals brought to a loaded epoch)."""
         leader = race.leader
-        history = leader.history
         every, epochs = leader.settings.log_every, leader.settings.epochs
-        kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
-        for index in kept:
-            record = history.record(index)
-            self._add((position(record), 1), LogLine(log_line(record, epochs) + in_x_units(leader, record)))
+        racing = len(race) > 1
+        lines: list[tuple[Place, str, LogLine]] = []
+        for run in race:
+            history = run.history
+            kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
+            for index in kept:
+                record = history.record(index)
+                text = log_line(record, epochs, run.letter if racing else "") + in_x_units(run, record)
+                lines.append(((position(record), 1), run.letter, LogLine(text)))
+        lines.sort(key=lambda line: line[:2])
+        for place, _letter, line in lines[-self.max_lines :]:
+            self._add(place, line)
 
     def new_run(self) -> None:
         """The lines so far belong to a run that has ended (reset, new problem, lesson, load)."""
