@@ -91,6 +91,7 @@ class LearnerApp(AppService):
         self, width: int = 80, height: int = 24
     ) -> AppProcess:
         self.size = (width, height)
+        # textual-serve types _process as asyncio.subprocess.Process; ours has the parts it uses
         self.process = self._process = await self._start(width, height)  # type: ignore[assignment]
         self._stdin = self.process.stdin
         return self.process

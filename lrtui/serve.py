@@ -287,9 +287,12 @@ def _page(status: int, title: str, text: str, retry: int | None = None) -> web.R
 
 
 def _whole(text: object, default: int, least: int, most: int) -> int:
+    """A whole number from a query or a message (any JSON value), kept within its bounds."""
+    if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+        return default
     try:
-        value = int(text)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+        value = int(text)
+    except (ValueError, OverflowError):  # not a number; an infinite one (JSON allows Infinity)
         return default
     return min(max(value, least), most)
 

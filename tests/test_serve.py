@@ -600,3 +600,16 @@ def test_the_load_benchmark_runs_a_small_class() -> None:
     assert result.returncode == 0, result.stderr
     assert "learners who saw their own run: 2/2\n" in result.stdout
     assert re.search(r"apps gone after their pages closed: 2/2, ", result.stdout)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("12", 12), (12, 12), (12.7, 12), (10**9, 500), (0, 1), (float("inf"), 80), (float("nan"), 80),
+     (None, 80), (True, 80), ("x", 80), ([1], 80)],
+)  # fmt: skip
+def test_a_size_from_a_browser_is_a_bounded_whole_number_or_the_default(value: object, expected: int) -> None:
+    """A browser's query or resize message may hold anything JSON holds, Infinity included
+    (int() of it raised OverflowError, which nothing caught)."""
+    from lrtui.serve import _whole
+
+    assert _whole(value, 80, 1, 500) == expected

@@ -41,7 +41,7 @@ class CellPainting:
 
     def build(self) -> str:
         if self.cell_painter is None:
-            return super().build()  # type: ignore[misc]
+            return super().build()  # type: ignore[misc]  # a mixin: mypy cannot see plotext's build above it
         matrix = self._built_matrix()
         matrix.set_canvas()
         return matrix.get_canvas()
@@ -54,9 +54,9 @@ class CellPainting:
 
     def _built_matrix(self) -> Any:
         # plotext's build, up to the point where it would join the matrix into ANSI text
-        self._set_sizes()  # type: ignore[attr-defined]
-        self._build_matrix()  # type: ignore[attr-defined]
-        monitor = self.monitor  # type: ignore[attr-defined]
+        self._set_sizes()  # type: ignore[attr-defined]  # plotext's figure, below this mixin
+        self._build_matrix()  # type: ignore[attr-defined]  # plotext's figure, below this mixin
+        monitor = self.monitor  # type: ignore[attr-defined]  # plotext's figure, below this mixin
         if self.cell_painter is not None:
             _paint(monitor, self.cell_painter)
         return monitor.matrix

@@ -96,8 +96,8 @@ def draw_surface(
         batch_marks(plt, scene, chart, start, (palette.map_optimum, palette.map_fresh))
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
     optimum = scene.surface.optimum
-    if optimum.unique:
-        mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)  # type: ignore[arg-type]
+    if optimum.w is not None and optimum.b is not None:
+        mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)
     if scene.diverged_at is not None:
         if ws:
             mark(plt, chart, ws[-1], bs[-1], DIVERGED, palette.map_diverged)
@@ -155,8 +155,8 @@ def draw_curve(
     earlier_w, earlier_cost = curve_points(scene)
     peeked = scene.next
     here = (peeked.w, peeked.cost) if peeked is not None and finite(peeked.w, peeked.cost) else None
-    if here is not None:
-        draw_tangent(plt, chart, here, peeked.fresh_grad_w, palette.tangent)  # type: ignore[union-attr]
+    if peeked is not None and here is not None:
+        draw_tangent(plt, chart, here, peeked.fresh_grad_w, palette.tangent)
     if earlier_w:
         plt.scatter(*chart.snap(earlier_w, earlier_cost), marker=EARLIER, color=palette.path)
     for rival, color in zip(scene.rivals, palette.rivals, strict=False):
@@ -175,8 +175,8 @@ def draw_curve(
     if here is not None:
         step_arrows(plt, scene, chart, here, lambda w, b: (w, surface.cost(w)), (palette.step, palette.fresh))
     optimum = surface.optimum
-    if optimum.unique:
-        mark(plt, chart, optimum.w, optimum.cost, OPTIMUM, palette.optimum)  # type: ignore[arg-type]
+    if optimum.w is not None and optimum.cost is not None:
+        mark(plt, chart, optimum.w, optimum.cost, OPTIMUM, palette.optimum)
     if here is not None:
         mark(plt, chart, here[0], here[1], NOW, palette.now)
     elif earlier_w and scene.diverged_at is not None:
@@ -288,8 +288,8 @@ def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette =
     else:
         _line = _x_line
     optimum = scene.surface.optimum
-    if optimum.unique:
-        best = _line(chart, optimum.w, optimum.b or 0.0)  # type: ignore[arg-type]
+    if optimum.w is not None:
+        best = _line(chart, optimum.w, optimum.b or 0.0)
         draw_line(plt, *best, chart, palette.best_fit, LEAST_SQUARES_LINE)
     rivals = [
         (rival, color, _line(chart, rival.w, rival.b or 0.0))

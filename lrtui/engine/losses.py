@@ -18,6 +18,7 @@ The optimum is found numerically, once per dataset and loss:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -155,7 +156,7 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])])
 
 
-def _golden_section(profile, x: np.ndarray, y: np.ndarray) -> float:  # type: ignore[no-untyped-def]
+def _golden_section(profile: Callable[[float], float], x: np.ndarray, y: np.ndarray) -> float:
     """The minimiser of a convex function of W, bracketed from the least-squares slope outward."""
     dx = x - x.mean()
     spread = float(dx @ dx)

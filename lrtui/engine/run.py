@@ -150,6 +150,10 @@ class Run:
     def phase_cost(self) -> float | None:
         return self.simulation.phase_cost
 
+    def optimizer_state(self) -> list[tuple[str, str, object]]:
+        """``optimizer.state`` as (parameter name, key, value) rows, one-element tensors as floats."""
+        return self.simulation.optimizer_state()
+
     def peek(self) -> EpochRecord | None:
         """What the next epoch will do, worked out on a copy."""
         return self.simulation.peek()

@@ -151,7 +151,7 @@ def phase_table(run: Run) -> Group:
 def optimizer_table(run: Run) -> Group:
     settings = run.settings
     title = Text(f"{OPTIMIZER_NAMES[settings.optimizer]}.state", style="bold")
-    rows = run.simulation.optimizer_state()
+    rows = run.optimizer_state()
     if not rows:
         plain_sgd = settings.optimizer == "sgd" and settings.momentum == 0
         why = "plain SGD keeps no state" if plain_sgd else "empty until the first step()"
