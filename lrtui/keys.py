@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from .engine.choices import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS
+
 
 def key(keys: str, action: str, description: str, id: str, tooltip: str, show: bool = True) -> Binding:
     return Binding(keys, action, description, show=show, id=id, tooltip=tooltip)
@@ -28,10 +30,10 @@ KEYS: list[Binding] = [
     key("minus", "scale_learning_rate(0.5)", "lr÷2", "lr-halve", "halve the learning rate (from the next epoch)",
         show=False),
     key("o", "next_optimizer", "Opt", "optimizer",
-        "next optimizer: SGD, Adagrad, RMSprop, Adam (a fresh one, empty state)"),
+        f"next optimizer: {', '.join(OPTIMIZER_NAMES[name] for name in OPTIMIZERS)} (a fresh one, empty state)"),
     key("b", "toggle_bias", "Bias", "bias", "fit with or without b (a new problem: the run resets)", show=False),
     key("d", "next_dataset", "Data", "dataset",
-        "next dataset: line, double, noisy, outliers, scaled (a new problem: the run resets)", show=False),
+        f"next dataset: {', '.join(PRESETS)} (a new problem: the run resets)", show=False),
     key("v", "next_view", "View", "view", "switch the chart: cost surface, cost per epoch, data and fitted line"),
     key("t", "toggle_x_units", "x units", "x-units",
         "with standardize on: the surface over x' (as trained) or over raw x (the valley it removed)",

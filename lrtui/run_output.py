@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from .engine.race import Race
-    from .engine.trainer import EpochRecord
+    from .engine.record import EpochRecord
 
 
 class Progress:

@@ -14,7 +14,7 @@ from lrtui.engine import Settings, SettingsError
 from lrtui.engine.race import Race, contender_settings
 from lrtui.engine.run import Run
 from lrtui.engine.session import load_session, save_session
-from lrtui.engine.trainer import EpochRecord
+from lrtui.engine.record import EpochRecord
 
 TORCH_SCHEDULE = {"step_size": "step_size", "gamma": "gamma", "t_max": "T_max"}
 

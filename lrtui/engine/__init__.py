@@ -12,10 +12,10 @@ from ..lazy import lazy_names
 
 if TYPE_CHECKING:
     from .data import DataError, Dataset, load
+    from .record import EpochRecord
     from .settings import Settings, SettingsError, parse_field
     from .simulation import DivergedError, Simulation
     from .surface import CostSurface, Optimum
-    from .trainer import EpochRecord
 
 # The modules (in this package) that hold the public names.
 _HOMES: dict[str, tuple[str, ...]] = {
@@ -23,7 +23,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "settings": ("Settings", "SettingsError", "parse_field"),
     "simulation": ("DivergedError", "Simulation"),
     "surface": ("CostSurface", "Optimum"),
-    "trainer": ("EpochRecord",),
+    "record": ("EpochRecord",),
 }
 _HOME_OF = {name: home for home, names in _HOMES.items() for name in names}
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import copy
 
+from .record import EpochRecord
 from .settings import Settings
-from .trainer import EpochRecord, Trainer
+from .trainer import Trainer
 
 CHECKPOINT_EVERY = 32
 MAX_CHECKPOINTS = 256

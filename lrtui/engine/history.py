@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from .trainer import EpochRecord
+from .record import EpochRecord
 
 _COLUMNS = (
     "w",

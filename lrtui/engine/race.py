@@ -19,9 +19,9 @@ from .contenders import (  # noqa: F401  (the race's names, kept here for its ca
     contender_settings,
 )
 from .data import Dataset
+from .record import EpochRecord
 from .run import Run
 from .settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError
-from .trainer import EpochRecord
 
 
 def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:

@@ -9,9 +9,9 @@ import os
 from typing import TYPE_CHECKING, TextIO
 
 from .files import write_atomically
+from .record import EpochRecord
 from .settings import OPTIMIZER_NAMES, Settings
 from .surface import CostSurface
-from .trainer import EpochRecord
 
 if TYPE_CHECKING:
     from .history import History
@@ -143,11 +143,14 @@ def divergence_of(run: Run, *, keys: bool = False) -> str:
         )
     elif limit is None:
         name = OPTIMIZER_NAMES[settings.optimizer]
-        factor = FIRST_STEP_IN_LRS[settings.optimizer]
+        factor = FIRST_STEP_IN_LRS.get(settings.optimizer)
+        first = ""  # how far its first step moves, for the optimizers FIRST_STEP_IN_LRS knows
+        if factor is not None:
+            each = " each" if run.bias else ""
+            first = f" (its first step moves {params} by {'lr' if factor == 1 else f'{factor} × lr'}{each})"
         parts.append(
             f"{name} has no fixed stability limit: its steps scale with the learning rate, not with the"
-            f" gradient (its first step moves {params} by {'lr' if factor == 1 else f'{factor} × lr'}"
-            f"{' each' if run.bias else ''}), so lr {lr:g} {'would throw' if record.step_refused else 'throws'}"
+            f" gradient{first}, so lr {lr:g} {'would throw' if record.step_refused else 'throws'}"
             f" {'them' if run.bias else 'it'} far past"
             f" the optimum ({_optimum_text(surface)}). Use a learning rate on the scale of the distance"
             f" {params} {'have' if run.bias else 'has'} to travel."

@@ -11,10 +11,10 @@ import torch
 
 from .data import Dataset
 from .history import History
+from .record import EpochRecord
 from .settings import Settings
 from .simulation import Simulation
 from .surface import CostSurface
-from .trainer import EpochRecord
 
 
 class Run:

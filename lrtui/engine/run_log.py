@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .race import Race, Row
+from .record import EpochRecord
 from .report import divergence_of, log_line, logged, position
 from .run import Run
 from .scaling import original_suffix, scaling_of
-from .trainer import EpochRecord
 
 MAX_LINES = 5000
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from .data import DataError, Dataset, from_tensors
 
 if TYPE_CHECKING:
+    from .record import EpochRecord
     from .settings import Settings
-    from .trainer import EpochRecord
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from . import data as data_module
 from .data import DataError, Dataset
 from .files import write_atomically
 from .history import History
+from .record import EpochRecord
 from .run import Run
 from .session_json import (
     MAX_BYTES,
@@ -38,7 +39,6 @@ from .session_loop import batches_done, check_history_order, history_batches, lo
 from .session_trainer import restore_trainer
 from .settings import MAX_EPOCHS, PRESETS, Settings, SettingsError
 from .simulation import Simulation
-from .trainer import EpochRecord
 
 FORMAT = "lrtui-session"
 VERSION = 1

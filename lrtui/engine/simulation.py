@@ -18,10 +18,11 @@ from .batches import make_scheduler, step_schedule
 from .checkpoints import Checkpoints
 from .data import Dataset
 from .losses import surface_for
+from .record import EpochRecord
 from .scaling import training_data
 from .settings import PROBLEM_FIELDS, Settings
 from .surface import CostSurface
-from .trainer import EpochRecord, Trainer, make_optimizer
+from .trainer import Trainer, make_optimizer
 
 
 class DivergedError(RuntimeError):

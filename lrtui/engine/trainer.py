@@ -14,9 +14,7 @@ follows the epoch's last ``optimizer.step()``.
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,54 +23,9 @@ from torch import nn, optim
 
 from .batches import BatchFeed, make_scheduler, step_schedule
 from .data import Dataset
+from .record import EpochRecord
 from .scaling import training_data
 from .settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class EpochRecord:
-    """What one epoch did. ``w``/``b`` are read before the step, ``w_next``/``b_next`` after.
-
-    ``grad_w``/``grad_b`` are the ``.grad`` values ``optimizer.step()`` used, accumulated
-    over earlier epochs when zero_grad is off; ``fresh_grad_w``/``fresh_grad_b`` are this
-    epoch's gradient alone. ``b`` fields are None without bias.
-
-    ``step_refused`` is True when torch raised instead of taking the step (its size overflowed
-    float32): ``w_next``/``b_next`` are then what torch still holds, the values from before it.
-    """
-
-    epoch: int
-    w: float
-    b: float | None
-    cost: float
-    grad_w: float
-    grad_b: float | None
-    w_next: float
-    b_next: float | None
-    fresh_grad_w: float
-    fresh_grad_b: float | None
-    learning_rate: float
-    step_refused: bool = False
-    batch: int | None = None  # mini-batches: this step's batch, 1-based (None: the full batch)
-    batches: int = 1  # the epoch's batch count
-
-    @property
-    def step(self) -> int:
-        """Which optimizer step of the run this was, from 0 (the epoch, with the full batch)."""
-        return self.epoch if self.batch is None else self.epoch * self.batches + self.batch - 1
-
-    @property
-    def finite(self) -> bool:
-        """True when the epoch went through: every number finite and the step taken. A refused
-        step ends the run as a non-finite number does."""
-        if self.step_refused:
-            return False
-        isfinite = math.isfinite
-        if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
-            return False
-        return self.b_next is None or (
-            self.grad_b is not None and isfinite(self.grad_b) and isfinite(self.b_next)
-        )
 
 
 def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
