@@ -14,7 +14,8 @@ from textual.screen import Screen
 from .lessons import DEFAULT_LANGUAGE, Lesson, ui_text
 from .opening import Opening
 from .pacing import Pacer, speed_label
-from .run_screen import LOG_LINES, RunScreen
+from .run_screen import RunScreen
+from .widgets.notes import LOG_LINES
 
 # The first frame is painted before torch is imported (``app_start``): the engine's modules
 # are imported once the run is opened.

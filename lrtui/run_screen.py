@@ -13,13 +13,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Size
 from textual.screen import Screen
-from textual.widgets import Header, RichLog, Static
+from textual.widgets import Header, Static
 
 from .engine.settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
 from .pacing import speed_label
 from .widgets.footer import KeyFooter
 from .widgets.lessons import LessonBox
 from .widgets.loading import LoadingChart, LoadingPanel
+from .widgets.notes import LogPane, SummaryLine, TooSmall
 from .widgets.parameters import ParameterPanel
 from .widgets.state import LiveState
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
     from .widgets.chart import CostChart
     from .widgets.code import CodeView
 
-LOG_LINES = 5000
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 30
 TINY_WIDTH = 70
@@ -58,18 +58,14 @@ class RunScreen(Screen[None]):
                     yield LoadingPanel(settings, speed, id="parameters-loading")
                 yield LessonBox(id="lesson")
             with Vertical(id="main"):
-                yield Static(id="too-small")
-                yield Static(id="summary")
+                yield TooSmall(id="too-small")
+                yield SummaryLine(id="summary")
                 yield LiveState(id="state")
                 if ready:
                     yield from RunScreen.run_panes()
                 else:
                     yield LoadingChart(id="chart-loading")
-                log = RichLog(
-                    id="log", max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False
-                )
-                log.border_title = "Log"
-                yield log
+                yield LogPane(id="log")
         yield KeyFooter()
 
     @staticmethod
@@ -93,8 +89,8 @@ class RunScreen(Screen[None]):
         return self.query_one(ParameterPanel)
 
     @cached_property
-    def log_pane(self) -> RichLog:
-        return self.query_one("#log", RichLog)
+    def log_pane(self) -> LogPane:
+        return self.query_one(LogPane)
 
     @cached_property
     def state_view(self) -> LiveState:

@@ -30,6 +30,7 @@ PHASE_TITLES = {
 class CodeView(Horizontal):
     """Shows what the app is running as the lessons would write it; ``show`` redraws it."""
 
+    SCOPED_CSS = False  # its small-screen rules start from the screen's class, above it
     DEFAULT_CSS = """
     CodeView {
         border: round $primary 50%;
@@ -43,6 +44,19 @@ class CodeView(Horizontal):
         width: 1fr;
         min-width: 36;
         padding: 0 1;
+    }
+    /* a small screen stacks the state under the code */
+    Screen.-compact CodeView {
+        layout: vertical;
+    }
+    Screen.-compact CodeView #code-scroll {
+        width: 1fr;
+        height: 1fr;
+    }
+    Screen.-compact CodeView #code-state {
+        width: 1fr;
+        height: auto;
+        max-height: 8;
     }
     """
 
