@@ -13,7 +13,7 @@ from textual.screen import Screen
 
 from .lessons import DEFAULT_LANGUAGE, Lesson, ui_text
 from .opening import Opening
-from .pacing import Pacer, speed_label
+from .pacing import DEFAULT_SPEED, Pacer, speed_label
 from .run_screen import RunScreen
 from .widgets.notes import LOG_LINES
 
@@ -54,7 +54,7 @@ class RunApp(App[None]):
         self,
         race: Race | Opening,
         *,
-        speed: int = 10,
+        speed: int = DEFAULT_SPEED,
         session_path: str | None = None,
         lesson: Lesson | None = None,
         language: str = DEFAULT_LANGUAGE,

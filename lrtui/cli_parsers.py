@@ -7,9 +7,9 @@ import argparse
 from typing import NoReturn
 
 from . import __version__
-from .engine.settings import FIELDS, flag_help
-from .lessons import language_from_environment, languages
-from .pacing import SPEEDS
+from .engine.settings import FIELDS, PRESETS, flag_help
+from .lessons import DEFAULT_LANGUAGE, language_from_environment, languages
+from .pacing import DEFAULT_SPEED, SPEEDS
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -61,9 +61,10 @@ def app_parser() -> argparse.ArgumentParser:
         "--speed",
         type=int,
         choices=SPEEDS,
-        default=10,
+        default=DEFAULT_SPEED,
         metavar="S",
-        help=f"run speed in epochs per second, one of {', '.join(map(str, SPEEDS))} (0: as fast as possible)",
+        help=f"run speed in epochs per second, one of {', '.join(map(str, SPEEDS))} (0: as fast as possible;"
+        " default %(default)s)",
     )
     parser.add_argument(
         "--load",
@@ -88,7 +89,7 @@ def add_language(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lang",
         metavar="CODE",
-        help=f"language of the lessons: {', '.join(languages())} (default: from LANG, else en)",
+        help=f"language of the lessons: {', '.join(languages())} (default: from LANG, else {DEFAULT_LANGUAGE})",
     )
 
 
@@ -150,9 +151,9 @@ def serve_parser() -> argparse.ArgumentParser:
         "lrtui serve",
         "Serve the app to web browsers, one app per page: a classroom on one machine (textual-serve).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument(
-        "--port", type=serve_door.port_number, default=8000, help="port to listen on (default 8000)"
+        "--port", type=serve_door.port_number, default=8000, help="port to listen on (default %(default)s)"
     )
     parser.add_argument(
         "--public-url",
@@ -191,9 +192,14 @@ def serve_parser() -> argparse.ArgumentParser:
         type=serve_door.data_folder,
         metavar="DIR",
         help="learners may load data (CSV) and sessions from this folder; without it they load no files "
-        "(the data sets line, double and noisy still work). Saves always go to the learner's browser",
+        f"(the data sets {', '.join(PRESETS)} still work). Saves always go to the learner's browser",
     )
     parser.add_argument(
-        "--speed", type=int, choices=SPEEDS, default=10, metavar="S", help="run speed (as for lrtui)"
+        "--speed",
+        type=int,
+        choices=SPEEDS,
+        default=DEFAULT_SPEED,
+        metavar="S",
+        help="run speed (as for lrtui)",
     )
     return parser

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 FULL_SPEED = 0
 SPEEDS: tuple[int, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, FULL_SPEED)
+DEFAULT_SPEED = 10
 # The most epochs a paced frame may owe, so a stalled terminal does not cause a burst.
 MAX_OWED_SECONDS = 0.5
 
@@ -23,7 +24,7 @@ def speed_label(speed: int) -> str:
 class Pacer:
     def __init__(
         self,
-        speed: int = 10,
+        speed: int = DEFAULT_SPEED,
         clock: Callable[[], float] = time.perf_counter,
         frame_budget: float = 0.015,
     ) -> None:
