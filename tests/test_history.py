@@ -46,8 +46,8 @@ def test_a_long_run_is_thinned_but_bounded_covered_and_exact(monkeypatch) -> Non
         assert history.record(index) == record(history.epochs[index])
 
 
-def test_truncate_forgets_undone_epochs() -> None:
+def test_truncate_steps_forgets_undone_epochs() -> None:
     history = History()
     history.extend(record(e) for e in range(10))
-    history.truncate(6)
+    history.truncate_steps(6)
     assert list(history.epochs) == [0, 1, 2, 3, 4, 5] and history.last == record(5)

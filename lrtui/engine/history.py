@@ -124,15 +124,3 @@ class History:
         for column in self.columns.values():
             del column[keep:]
         self.refused_at = None  # a refused step can only be the last, and it is gone
-
-    def truncate(self, epoch: int) -> None:
-        """Forget the records of ``epoch`` and later (after stepping back)."""
-        keep = len(self.epochs)
-        while keep and self.epochs[keep - 1] >= epoch:
-            keep -= 1
-        del self.epochs[keep:]
-        del self.batch[keep:]
-        for column in self.columns.values():
-            del column[keep:]
-        if self.refused_at is not None and self.refused_at >= epoch:
-            self.refused_at = None
