@@ -56,8 +56,8 @@ from .titles import (
     surface_titles,
 )
 
-VIEWS: tuple[str, ...] = ("surface", "cost", "fit")
 VIEW_TITLES: dict[str, str] = {"surface": "cost surface", "cost": "cost per epoch", "fit": "data and fit"}
+VIEWS: tuple[str, ...] = tuple(VIEW_TITLES)  # the order the v key cycles through
 DATA_POINTS = 2000  # the most data points drawn in the fit view
 
 
