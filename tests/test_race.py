@@ -14,6 +14,7 @@ from cli_support import invoke
 
 from lrtui.charts import build_chart, scene_of
 from lrtui.engine import Settings, SettingsError
+from lrtui.engine.fields import FIELDS
 from lrtui.engine.race import Race, contender_settings, labels
 from lrtui.engine.report import row
 from lrtui.engine.run import Run
@@ -93,6 +94,43 @@ def test_labels_name_what_sets_each_contender_apart() -> None:
     race = [base, contender_settings(base, "optimizer=adam"), contender_settings(base, "zero-grad=off")]
     assert labels(race) == ["SGD lr 0.1", "Adam lr 0.1", "SGD lr 0.1 zero_grad off"]
     assert labels([base]) == ["SGD lr 0.1 W₀ 10 b₀ -5"]
+
+
+# Two contenders that differ only in one race field, for every field a contender may change.
+DIFFERING_IN: dict[str, tuple[str, str]] = {
+    "model": ("lr=0.02", "lr=0.02 model=linear"),
+    "optimizer": ("lr=0.02", "optimizer=adam lr=0.02"),
+    "learning_rate": ("lr=0.02", "lr=0.03"),
+    "momentum": ("momentum=0.5", "momentum=0.9"),
+    "nesterov": ("momentum=0.9", "momentum=0.9 nesterov=on"),
+    "init_w": ("init-w=1", "init-w=2"),
+    "init_b": ("init-b=1", "init-b=2"),
+    "loss_reduction": ("lr=0.02", "lr=0.02 loss-reduction=sum"),
+    "zero_grad": ("lr=0.02", "lr=0.02 zero-grad=off"),
+    "seed": ("model=linear seed=3", "model=linear seed=7"),
+    "batch_size": ("batch-size=10", "batch-size=20"),
+    "shuffle": ("batch-size=10", "batch-size=10 shuffle=on"),
+    "scheduler": ("scheduler=exponential gamma=0.9", "scheduler=step gamma=0.9"),
+    "step_size": ("scheduler=step step-size=2", "scheduler=step step-size=3"),
+    "gamma": ("scheduler=exponential gamma=0.9", "scheduler=exponential gamma=0.8"),
+    "t_max": ("scheduler=cosine t-max=2", "scheduler=cosine t-max=3"),
+    "loss": ("lr=0.02", "lr=0.02 loss=l1"),
+    "huber_delta": ("loss=huber huber-delta=1", "loss=huber huber-delta=2"),
+}
+
+
+def test_every_race_field_tells_two_contenders_apart_in_their_labels() -> None:
+    """A setting a contender may change has its words in ``describe``: a new one without them
+    would give two contenders of a race the same label."""
+    assert set(DIFFERING_IN) == {field.name for field in FIELDS if field.race_keys}
+    base = Settings(data="noisy")
+    for name, (first, second) in DIFFERING_IN.items():
+        one, other = contender_settings(base, first), contender_settings(base, second)
+        assert [field for field in FIELDS if getattr(one, field.name) != getattr(other, field.name)] == [
+            field for field in FIELDS if field.name == name
+        ], name
+        race = labels([base, one, other])
+        assert race[1] != race[2], (name, race)
 
 
 # ------------------------------------------------------------------------ rivals
