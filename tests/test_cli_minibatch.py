@@ -98,6 +98,11 @@ def test_without_batches_or_a_schedule_the_columns_are_as_before(capsys) -> None
         (["--scheduler", "linear"], "--scheduler", "one of none, step, exponential, cosine"),
         (["--scheduler", "exponential", "--gamma", "0"], "--gamma", "above 0"),
         (["--scheduler", "step", "--step-size", "0"], "--step-size", "between 1"),
+        (["--scheduler", "exponential", "--gamma", "-0.5"], "--gamma", "above 0 and at most 1"),
+        (["--scheduler", "step", "--gamma", "1.5"], "--gamma", "above 0 and at most 1"),
+        (["--scheduler", "exponential", "--gamma", "nan"], "--gamma", "finite"),
+        (["--scheduler", "cosine", "--t-max", "0"], "--t-max", "between 1"),
+        (["--scheduler", "none", "--gamma", "0.5"], "--gamma", "needs scheduler step or exponential"),
     ],
 )
 def test_bad_loop_flags_exit_2_naming_the_flag(capsys, argv: list[str], flag: str, why: str) -> None:
@@ -140,3 +145,82 @@ def test_a_race_of_batch_sizes_is_printed_epoch_by_epoch(capsys) -> None:
 def test_compare_refuses_a_bad_batch_size_naming_the_key(capsys) -> None:
     code, _, err = invoke(capsys, "--compare", "batch-size=0")
     assert code == 2 and "argument --compare" in err and "batch-size" in err
+
+
+def test_a_contender_leaves_the_base_runs_schedule_and_batches(capsys) -> None:
+    """As the panel does: a contender's new scheduler drops the parameters it does not take,
+    and the full batch drops shuffling (these were refused: 'step size … needs scheduler step')."""
+    argv = ["--data", "noisy", "--batch-size", "32", "--shuffle", "--scheduler", "step", "--step-size", "2"]
+    compare = [
+        "--compare",
+        "scheduler=none",
+        "--compare",
+        "scheduler=cosine t-max=3",
+        "--compare",
+        "batch-size=full",
+    ]
+    code, out, err = invoke(capsys, *argv, "--epochs", "3", "--log-every", "1", "--format", "jsonl", *compare)
+    assert code == 0, err
+    by_letter: dict[str, list[dict[str, object]]] = {}
+    for row in map(json.loads, out.splitlines()):
+        by_letter.setdefault(row.pop("contender"), []).append(row)
+        row.pop("description")
+    loop = {"batch_size": 32, "shuffle": True}
+    assert by_letter["A"] == plain_noisy(3, **loop, scheduler="step", schedule={"step_size": 2})
+    assert by_letter["B"] == plain_noisy(3, **loop)
+    assert by_letter["C"] == plain_noisy(3, **loop, scheduler="cosine", schedule={"T_max": 3})
+    assert by_letter["D"] == plain_noisy(3, batch_size=None, scheduler="step", schedule={"step_size": 2})
+    code, _, err = invoke(capsys, *argv, "--compare", "scheduler=none step-size=3")
+    assert code == 2 and "step size is a setting of StepLR" in err  # what the learner typed stands
+
+
+def test_compare_takes_the_schedules_parameters_as_keys(capsys) -> None:
+    argv = [
+        "--data",
+        "noisy",
+        "--scheduler",
+        "step",
+        "--epochs",
+        "4",
+        "--log-every",
+        "1",
+        "--format",
+        "jsonl",
+    ]
+    compare = [
+        "--compare",
+        "step-size=2 gamma=0.5",
+        "--compare",
+        "scheduler=exponential gamma=0.7 batch-size=50",
+    ]
+    code, out, err = invoke(capsys, *argv, *compare)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    b = [
+        {k: v for k, v in r.items() if k not in ("contender", "description")}
+        for r in rows
+        if r["contender"] == "B"
+    ]
+    c = [
+        {k: v for k, v in r.items() if k not in ("contender", "description")}
+        for r in rows
+        if r["contender"] == "C"
+    ]
+    assert b == plain_noisy(4, batch_size=None, scheduler="step", schedule={"step_size": 2, "gamma": 0.5})
+    assert c == plain_noisy(4, batch_size=50, scheduler="exponential", schedule={"gamma": 0.7})
+
+
+@pytest.mark.parametrize("output", ["csv", "jsonl"])
+def test_log_every_keeps_every_batch_of_every_kth_epoch_in_rows(capsys, output: str) -> None:
+    argv = ["--data", "noisy", "--batch-size", "30", "--shuffle", "--epochs", "7", "--log-every", "3"]
+    code, out, _ = invoke(capsys, *argv, "--format", output)
+    assert code == 0
+    if output == "csv":
+        got = [
+            {k: float(v) if k not in ("epoch", "batch") else int(v) for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(out))
+        ]
+    else:
+        got = [json.loads(line) for line in out.splitlines()]
+    expected = [r for r in plain_noisy(7, batch_size=30, shuffle=True) if r["epoch"] % 3 == 0]
+    assert got == expected and [r["epoch"] for r in got] == [0] * 4 + [3] * 4 + [6] * 4

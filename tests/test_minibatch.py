@@ -12,17 +12,17 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lrtui.engine import Settings, SettingsError
 from lrtui.engine.race import Race, contender_settings
+from lrtui.engine.record import EpochRecord
 from lrtui.engine.run import Run
 from lrtui.engine.session import load_session, save_session
-from lrtui.engine.record import EpochRecord
 
 TORCH_SCHEDULE = {"step_size": "step_size", "gamma": "gamma", "t_max": "T_max"}
 
 
 def plain(settings: Settings, schedule: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """The plain-torch loop for these settings (noisy data, SGD or Adam); the scheduler's
-    arguments are the settings' unless given."""
-    x, y = plain_torch.noisy_data()
+    """The plain-torch loop for these settings (a preset's data, SGD with or without momentum,
+    or Adam); the scheduler's arguments are the settings' unless given."""
+    x, y = plain_torch.DATA[settings.data]()
     if schedule is None:
         schedule = {TORCH_SCHEDULE[name]: getattr(settings, name) for name in TORCH_SCHEDULE}
     return plain_torch.batch_loop(
@@ -35,6 +35,7 @@ def plain(settings: Settings, schedule: dict[str, Any] | None = None) -> list[di
         model=settings.model,
         lr=settings.learning_rate,
         optimizer={"sgd": "SGD", "adam": "Adam"}[settings.optimizer],
+        options={"momentum": settings.momentum} if settings.momentum else None,
         zero_grad=settings.zero_grad,
         scheduler=None if settings.scheduler == "none" else settings.scheduler,
         schedule={k: v for k, v in schedule.items() if v is not None},
@@ -65,6 +66,15 @@ def test_every_batch_equals_the_dataloader_loop(batch_size: int, shuffle: bool) 
     assert [as_plain(r) for r in records] == plain(settings)
     count = -(-100 // batch_size)
     assert {r.batches for r in records} == {count} and records[-1].batch == count
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 5])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_of_the_three_points_equal_the_dataloader_loop(batch_size: int, shuffle: bool) -> None:
+    settings = Settings(batch_size=batch_size, shuffle=shuffle, epochs=20)
+    records = run_all(Run(settings))
+    assert [as_plain(r) for r in records] == plain(settings)
+    assert {r.batches for r in records} == {-(-3 // batch_size)}
 
 
 def test_the_last_batch_is_smaller_and_an_epoch_is_its_batches() -> None:
@@ -137,6 +147,8 @@ def test_the_lr_ahead_is_the_next_lr_plain_torch_uses_and_its_epoch(
         {"model": "linear"},
         {"model": "linear", "zero_grad": False, "shuffle": True},
         {"optimizer": "adam", "shuffle": True, "scheduler": "exponential", "gamma": 0.9},
+        {"momentum": 0.9, "shuffle": True},
+        {"momentum": 0.5, "zero_grad": False, "scheduler": "step", "step_size": 1, "gamma": 0.5},
     ],
 )
 def test_zero_grad_off_linear_and_adam_with_batches(changes: dict[str, Any]) -> None:
@@ -186,6 +198,25 @@ def test_a_session_saved_mid_epoch_steps_on_bit_for_bit(tmp_path, steps: int) ->
     assert loaded.last_batch() is None if steps == 0 else loaded.last_batch()[0].equal(run.last_batch()[0])
     assert [loaded.step() for _ in range(25)] == [run.step() for _ in range(25)]
     assert loaded.undo(25) and loaded.steps == steps and not loaded.undo()
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        noisy(batch_size=10, shuffle=True, scheduler="step", step_size=2, gamma=0.5, epochs=6),
+        noisy(batch_size=32, scheduler="cosine", t_max=4, momentum=0.9, epochs=6),
+        noisy(scheduler="step", step_size=3, gamma=0.5, epochs=12),  # a full batch with a schedule
+        noisy(scheduler="cosine", t_max=5, epochs=12),
+    ],
+)
+def test_a_session_saved_loaded_and_run_on_equals_the_plain_loop(tmp_path, settings: Settings) -> None:
+    """Saved part-way (mid-epoch with batches), loaded, and run to the end: every step is the
+    uninterrupted plain loop's, so the generator and the scheduler came back as torch had them."""
+    run = Run(settings)
+    run.follow_steps(23 if settings.mini_batches else 7)
+    save_session(tmp_path / "s.json", run)
+    loaded = load_session(tmp_path / "s.json")
+    assert [as_plain(r) for r in [*loaded.history, *run_all(loaded)]] == plain(settings)
 
 
 def test_a_full_batch_session_has_no_loop_entry(tmp_path) -> None:

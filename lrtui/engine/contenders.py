@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .settings import FIELDS, Settings, SettingsError, parse_field
+from .settings import FIELDS, Settings, SettingsError, loop_changes, parse_field
 
 MAX_CONTENDERS = 4
 LETTERS = "ABCD"
@@ -52,6 +52,10 @@ def contender_settings(base: Settings, text: str) -> Settings:
         raise SettingsError("compare", "say what this contender changes, e.g. optimizer=adam lr=0.1")
     if changes.get("optimizer", base.optimizer) != "sgd" and "nesterov" not in changes:
         changes["nesterov"] = False  # Nesterov belongs to SGD; switching away drops it
+    for field in ("scheduler", "batch_size"):
+        if field in changes:  # as in the panel: what the new loop does not take goes back to unset
+            for name, value in loop_changes(base, field, changes[field]).items():
+                changes.setdefault(name, value)
     try:
         settings = base.with_changes(**changes)
     except SettingsError as error:
