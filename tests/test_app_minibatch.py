@@ -78,3 +78,25 @@ async def test_a_full_batch_run_shows_no_batch() -> None:
         assert app.leader.epoch == 1
         state = shown_text(app.run_screen.state_view)
         assert "epoch 0/1000 " in state and "batch" not in state and "lr " not in state
+
+
+async def test_ctrl_s_mid_epoch_and_ctrl_o_go_on_with_the_same_batches_and_lr(tmp_path) -> None:
+    from test_app import answer_prompt
+
+    path = tmp_path / "batches.json"
+    app = make_app(SETTINGS)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"nnnnnn", "ctrl+s")  # epoch 1, batch 2 of 4
+        await answer_prompt(pilot, path)
+        await pilot.press("N")
+        expected = as_plain(app.leader.history)
+        assert expected == plain(4)[:16]
+        await pilot.press("r", "ctrl+o")
+        await answer_prompt(pilot, path)
+        leader = app.leader
+        assert (leader.epoch, leader.batch, leader.steps) == (1, 2, 6)
+        assert "epoch 1/1000, batch 2/4" in shown_text(app.run_screen.state_view)
+        await pilot.press("N")
+        assert as_plain(leader.history) == expected
+        await pilot.press("u")
+        assert leader.steps == 15 and as_plain(leader.history) == expected[:15]
