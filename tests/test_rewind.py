@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from lrtui.engine import Settings, Simulation
-from lrtui.engine.checkpoints import CHECKPOINT_EVERY, MAX_CHECKPOINTS
+from lrtui.engine.checkpoints import CHEAP_STEP_EVERY, CHEAP_STEP_POINTS, CHECKPOINT_EVERY, MAX_CHECKPOINTS
+from lrtui.engine.data import from_tensors
 
 SETTINGS = [
     Settings(),
@@ -87,10 +89,26 @@ def test_stepping_back_out_of_divergence() -> None:
 
 def test_checkpoints_stay_bounded_in_a_long_run() -> None:
     simulation = Simulation(Settings(epochs=10**9, learning_rate=0.001))
-    simulation.run(CHECKPOINT_EVERY * (MAX_CHECKPOINTS + 200))
+    simulation.run(simulation.checkpoints.every * (MAX_CHECKPOINTS + 200))
     assert len(simulation.checkpoints) <= MAX_CHECKPOINTS + 1
     reference_epoch = simulation.epoch - 1
     last = simulation.last
     simulation.step()
     simulation.step_back()
     assert simulation.epoch == reference_epoch + 1 and simulation.last == last
+
+
+def test_copies_are_far_apart_when_steps_are_cheap_and_close_when_they_are_costly() -> None:
+    """Stepping back replays at most ``every - 1`` steps from the nearest copy: 255 steps over
+    a few points, 31 over a million, and exactly in both (the same numbers as going forward)."""
+    cheap = Simulation(Settings(epochs=10**9))
+    assert cheap.checkpoints.every == CHEAP_STEP_EVERY
+    batches = Simulation(Settings(data="noisy", batch_size=10, epochs=10**9))
+    assert batches.checkpoints.every == CHEAP_STEP_EVERY
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(CHEAP_STEP_POINTS + 1, generator=generator)
+    costly = Simulation(Settings(epochs=10), dataset=from_tensors("big", x, 2 * x + 1))
+    assert costly.checkpoints.every == CHECKPOINT_EVERY
+    forward = cheap.run(CHEAP_STEP_EVERY + 3)
+    assert cheap.step_back(CHEAP_STEP_EVERY + 1) and cheap.epoch == 2
+    assert cheap.run(CHEAP_STEP_EVERY + 1) == forward[2:]

@@ -15,7 +15,7 @@ from torch import optim
 
 from . import data as data_module
 from .batches import make_scheduler, step_schedule
-from .checkpoints import Checkpoints
+from .checkpoints import Checkpoints, checkpoint_interval
 from .data import Dataset
 from .losses import surface_for
 from .record import EpochRecord
@@ -43,13 +43,18 @@ class Simulation:
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
-        self.checkpoints = Checkpoints(self.settings)
+        self.checkpoints = Checkpoints(self.settings, every=self._checkpoint_interval())
         # An epoch being run phase by phase: its phases, a copy of the trainer from before
         # it (to start it over), the last phase done and the numbers before and after it.
         self._phases: Generator[str, None, EpochRecord] | None = None
         self._epoch_start: Trainer | None = None
         self.phase: str | None = None
         self.phase_numbers: tuple[dict[str, float | None], dict[str, float | None]] | None = None
+
+    def _checkpoint_interval(self) -> int:
+        points = len(self.dataset.x_train)
+        batch_size = self.settings.batch_size
+        return checkpoint_interval(points if batch_size is None else min(batch_size, points))
 
     # ------------------------------------------------------------------ state
     @property
@@ -271,7 +276,7 @@ class Simulation:
         """Go on from ``epoch`` with the trainer as it stands (restored from a saved session):
         undo can go back to here, not before (the epochs before it were not run here)."""
         self.epoch, self.last, self.diverged_at = epoch, last, diverged_at
-        self.checkpoints = Checkpoints(self.settings, self.steps)
+        self.checkpoints = Checkpoints(self.settings, self.steps, self._checkpoint_interval())
         self.checkpoints.take(self.steps, self.trainer, self.last)
 
     @property
