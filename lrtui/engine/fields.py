@@ -268,10 +268,10 @@ FIELDS: tuple[SettingField, ...] = (
         default_help="0 for raw, torch's init for linear",
     ),
     SettingField(
-        "loss_reduction", "loss reduction", "loss", _parse_choice(LOSS_REDUCTIONS),
+        "loss_reduction", "loss reduction", "reduction", _parse_choice(LOSS_REDUCTIONS),
         _check_choice(LOSS_REDUCTIONS), "--loss-reduction",
         f"{' or '.join(LOSS_REDUCTIONS)} of the points' losses (squared errors for mse)", "R", race_keys=("loss-reduction",),
-        choices=tuple((f"MSE {r}", r) for r in LOSS_REDUCTIONS),
+        choices=tuple((r, r) for r in LOSS_REDUCTIONS),  # of whichever loss (the loss fn row)
     ),
     SettingField(
         "zero_grad", "zero_grad", "zero_grad", _parse_bool, _check_bool, "--no-zero-grad",
