@@ -132,6 +132,12 @@ def test_the_axes_are_named_whole_where_the_path_runs_along_them() -> None:
     race.step(100)
     text = build_chart("surface", scene_of(race), ViewRange(), 110, 30, color=False)
     assert "steep" in text and "shallow" in text
+    # nor a rival's path, nor the letter repeated along it ("stbep")
+    base = Settings(data="noisy", batch_size=10, shuffle=True, learning_rate=0.1)
+    race = Race.of(base, [contender_settings(base, "batch-size=50")])
+    race.step(10)
+    for width in range(60, 130, 6):
+        assert "steep" in build_chart("surface", scene_of(race), ViewRange(), width, 20, color=False), width
 
 
 @pytest.mark.parametrize("span", [(0.0, 1.0), (2.6, 4.55), (-1.3e20, 2.5e19), (3.0, 4.5)])

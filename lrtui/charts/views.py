@@ -88,8 +88,9 @@ def draw_surface(
     ws, bs = path_points(scene)
     if len(ws) > 1:
         draw_line(plt, ws, bs, chart, palette.map_path, PATH_LINE)  # over the rivals': the one being driven
-    name_principal_axes(plt, scene, chart, palette.map_axes)
     label_rivals(plt, scene, chart, palette.rivals_map)
+    # after the paths and their letters (which recur along them), before the points they reach
+    name_principal_axes(plt, scene, chart, palette.map_axes)
     mark_rivals(plt, scene, chart, palette.rivals_map)
     if scene.next is not None:
         start = (scene.next.w, scene.next.b or 0.0)
