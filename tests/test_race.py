@@ -325,3 +325,19 @@ def test_compare_plot_draws_every_contender(capsys: pytest.CaptureFixture[str], 
 def test_row_has_the_columns_a_contender_row_extends() -> None:
     record = Run(Settings()).step()
     assert list(row(record)) == list(pt.FIELDS)
+
+
+def test_run_to_end_from_runs_at_different_epochs_hands_no_empty_round() -> None:
+    """Each contender runs from where it stands to its end; a round where the runs still going
+    are all ahead is not handed on (``lrtui run`` reads the round's first row)."""
+    base = Settings(epochs=6)
+    race = Race.of(base, [contender_settings(base, "lr=0.02")])
+    race.rivals[0].run_to(4)
+    rounds: list[list] = []
+    race.run_to_end(rounds.append)
+    assert all(rounds) and [run.epoch for run in race] == [7, 7]
+    assert [[(letter, record.epoch) for letter, record in rows] for rows in rounds][:2] == [
+        [("A", 0)],
+        [("A", 1)],
+    ]
+    assert records_as_plain(race.rivals[0].history) == plain({"lr": 0.02}, "SGD", {}, 6)

@@ -180,11 +180,11 @@ class Race:
         all of its batches with mini-batches, so a race of batch sizes reads epoch by epoch.
         ``on_rows`` gets each round's rows. A contender that stops early leaves the others
         running."""
-        epoch = min(run.epoch for run in self.runs)  # the epoch in progress, or the next
+        epoch = min((run.epoch for run in self.runs if run.running), default=0)  # the one in progress
         while any(run.running for run in self.runs):
             epoch += 1
             rows = [(run.letter, record) for run in self.runs for record in run.run_to(epoch)]
-            if on_rows is not None:
+            if rows and on_rows is not None:  # none while the runs still going are ahead
                 on_rows(rows)
 
     def undo(self) -> bool:
