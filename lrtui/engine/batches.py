@@ -15,6 +15,7 @@ done: the same state gives the same batches, bit for bit.
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -157,3 +158,20 @@ def step_schedule(scheduler: optim.lr_scheduler.LRScheduler) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         scheduler.step()
+
+
+def next_change(scheduler: optim.lr_scheduler.LRScheduler, in_use: float) -> tuple[float, int] | None:
+    """The next lr the schedule sets that differs from ``in_use``, and after how many more
+    ``scheduler.step()`` calls it is in use (1: from the next epoch); None if it never changes.
+
+    torch works the next epoch's lr out on a copy. StepLR keeps an lr for ``step_size``
+    epochs: its next change is ``lr * gamma`` (as torch multiplies it) at the next multiple of
+    ``step_size``, so that a learner reads when the lr halves, not that it stays."""
+    twin = copy.deepcopy(scheduler)
+    step_schedule(twin)
+    following = float(twin.optimizer.param_groups[0]["lr"])
+    if following != in_use:
+        return following, 1
+    if isinstance(twin, optim.lr_scheduler.StepLR) and twin.gamma != 1:
+        return following * twin.gamma, 1 + (-twin.last_epoch % twin.step_size or twin.step_size)
+    return None

@@ -14,7 +14,7 @@ import torch
 from torch import optim
 
 from . import data as data_module
-from .batches import make_scheduler, step_schedule
+from .batches import make_scheduler, next_change
 from .checkpoints import Checkpoints, checkpoint_interval
 from .data import Dataset
 from .losses import surface_for
@@ -118,26 +118,16 @@ class Simulation:
 
     def learning_rate_ahead(self) -> tuple[float, int] | None:
         """With a schedule, the next lr it sets that differs from the one in use, and the epoch
-        it is used from; None without a schedule, or with no change before the run ends.
-
-        torch works the next epoch's lr out on a copy. StepLR keeps an lr for ``step_size``
-        epochs: its next change is ``lr * gamma`` (as torch multiplies it) at the next multiple
-        of ``step_size``, so that the learner reads when the lr halves, not that it stays."""
+        it is used from; None without a schedule, or with no change before the run ends."""
         scheduler = self.trainer_between_epochs.scheduler
         if scheduler is None:
             return None
-        twin = copy.deepcopy(scheduler)
-        step_schedule(twin)
-        following = float(twin.optimizer.param_groups[0]["lr"])
-        change: tuple[float, int] | None = None
-        if following != self.learning_rate_in_use:
-            change = following, self.epoch + 1
-        elif isinstance(twin, optim.lr_scheduler.StepLR) and twin.gamma != 1:
-            wait = -twin.last_epoch % twin.step_size or twin.step_size
-            change = following * twin.gamma, self.epoch + 1 + wait
-        if change is None or change[1] > self.settings.epochs:
-            return None  # none ahead, or not before the run ends
-        return change
+        change = next_change(scheduler, self.learning_rate_in_use)
+        if change is None:
+            return None
+        lr, schedule_steps = change  # the epoch in progress (or the next) ends with the first
+        epoch = self.epoch + schedule_steps
+        return None if epoch > self.settings.epochs else (lr, epoch)
 
     def next_batch(self) -> tuple[tuple[torch.Tensor, torch.Tensor], int, int] | None:
         """The points of the batch the next step trains on, its number and the epoch's batch
