@@ -28,7 +28,8 @@ from .keys import KEYS
 from .opening import Opened, Opening, open_race
 
 # The first words the log shows, on every screen size (the first frame has painted them).
-START_HINT = "n: step, space: run, ?: keys."
+RUN_KEYS = "space: run, ?: keys."
+START_HINT = f"n: step, {RUN_KEYS}"
 # The keys that work before the run is open; every other key waits for it.
 AT_ONCE = frozenset({"help", "quit", "toggle_panel", "focus_app"})
 WAITING_ACTIONS = frozenset(parse(binding.action)[1] for binding in KEYS) - AT_ONCE
@@ -143,10 +144,7 @@ class StartingApp(LessonActions):
         settings, dataset = leader.settings, leader.dataset
         hint = START_HINT
         if settings.mini_batches:  # f is not in the footer: say it where the run is described
-            keys = START_HINT.removeprefix("n: step, ")
-            hint = (
-                f"{leader.batches_per_epoch} batches an epoch. n: one batch, f: the rest of the epoch, {keys}"
-            )
+            hint = f"{leader.batches_per_epoch} batches an epoch. n: one batch, f: the rest of the epoch, {RUN_KEYS}"
         self.log_event(
             f"{dataset.name} ({dataset.size} points), {model_text(settings)}, "
             f"{OPTIMIZER_NAMES[settings.optimizer]} lr {settings.learning_rate:g}. {hint}"
