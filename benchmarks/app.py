@@ -77,9 +77,9 @@ async def app_at_full_speed(
     ``bare_steps`` before each window and after the last, and each window is compared with
     the bare windows either side: this machine's speed swings by 2x from one second to the
     next, so only rates measured side by side compare."""
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
+    from lrtui.app.pacing import FULL_SPEED
     from lrtui.engine.race import contender_settings
-    from lrtui.pacing import FULL_SPEED
 
     settings = settings or Settings(epochs=10**9)
     app = LrtuiApp(

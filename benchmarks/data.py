@@ -19,7 +19,7 @@ from lrtui.engine.data import load_csv
 from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
 
 
 def _bare_read(path: str) -> None:
@@ -60,7 +60,7 @@ def data_benchmarks(rows: int = 1_000_000) -> list[str]:
 async def keys_while_reading(path: str, epochs: int = 10**6) -> tuple[float, list[float], list[float]]:
     """The CSV typed into the data field of the headless app at 120x40: how long the read took
     and how soon n stepped an epoch, before the read and while it ran."""
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
 
     app = LrtuiApp(Race.of(Settings(epochs=epochs)))
     async with app.run_test(size=(120, 40)):

@@ -9,9 +9,9 @@ from lrtui.engine import Settings
 from lrtui.engine.race import Race
 
 if TYPE_CHECKING:
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
+    from lrtui.app.opening import Opened, Opening
     from lrtui.engine.data_folder import DataFolder
-    from lrtui.opening import Opened, Opening
 
 
 class FakeClock:
@@ -49,7 +49,7 @@ def make_app(
     clock: FakeClock | None = None,
     data_folder: DataFolder | None = None,
 ) -> LrtuiApp:
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
 
     timers: list[ManualTimer] = []
 
@@ -79,7 +79,7 @@ class HeldOpener:
         self.released = threading.Event()
 
     def __call__(self, opening: Opening) -> Opened:
-        from lrtui.opening import open_race
+        from lrtui.app.opening import open_race
 
         if not self.released.wait(60):
             raise TimeoutError("the test never released the opening")
@@ -97,7 +97,7 @@ class HeldOpener:
 
 def make_opening_app(opening: Opening, opener: HeldOpener, speed: int = 10, **options: Any) -> LrtuiApp:
     """The app as ``lrtui`` starts it: from an Opening, painting before the race is open."""
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
 
     timers: list[ManualTimer] = []
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-import lrtui.cli
+import lrtui.cli.commands
 
 
 def invoke(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

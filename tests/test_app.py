@@ -6,10 +6,10 @@ import plain_torch as pt
 from app_support import FakeClock, files_read, log_text, logged, make_app, shown_text
 from textual.widgets import Input, Select, Switch
 
+from lrtui.app.pacing import FULL_SPEED
+from lrtui.app.widgets.help import HelpScreen
 from lrtui.engine import Settings
 from lrtui.engine.settings import PRESETS, field_text
-from lrtui.pacing import FULL_SPEED
-from lrtui.widgets.help import HelpScreen
 
 SIZE = (120, 40)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import plain_torch as pt
 from app_support import HeldOpener, log_text, logged, make_opening_app, shown_text
 
+from lrtui.app.opening import Opening, open_race
+from lrtui.app.widgets.help import HelpScreen
+from lrtui.app.widgets.loading import LoadingChart, LoadingPanel
 from lrtui.engine import Settings
-from lrtui.opening import Opening, open_race
-from lrtui.widgets.help import HelpScreen
-from lrtui.widgets.loading import LoadingChart, LoadingPanel
 
 SIZE = (120, 40)
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # imported by then and what stands in the chart's place.
 FIRST_FRAME = """
 import json, sys
-from lrtui.cli import app_parser, app_start, chosen_language
-from lrtui.app import LrtuiApp
-from lrtui.app_start import StartingApp
+from lrtui.cli.commands import app_parser, app_start, chosen_language
+from lrtui.app.app import LrtuiApp
+from lrtui.app.start import StartingApp
 
 def on_ready(app):
     seen["packages"] = sorted({name.partition(".")[0] for name in sys.modules} & {"torch", "numpy", "plotext"})

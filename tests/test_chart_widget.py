@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 
+from lrtui.app.widgets.chart import CostChart
 from lrtui.charts import VIEWS
 from lrtui.engine import Settings
 from lrtui.engine.race import Race
 from lrtui.engine.run import Run
-from lrtui.widgets.chart import CostChart
 
 SIZE = (100, 32)
 

@@ -17,7 +17,7 @@ import plain_torch as pt
 import pytest
 from cli_support import invoke, invoke_main
 
-import lrtui.cli
+import lrtui.cli.commands
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT.parent / "shared" / "reference" / "scenarios.md"
@@ -337,7 +337,7 @@ def test_progress_bar_on_a_terminal_leaves_stdout_unchanged() -> None:
 
 
 def test_plot_draws_the_cost_per_epoch_and_the_surface_after_the_table(capsys) -> None:
-    from lrtui.cli import run
+    from lrtui.cli.commands import run
 
     assert run(["--epochs", "50", "--log-every", "25", "--plot"]) == 0
     out = capsys.readouterr().out
@@ -348,14 +348,14 @@ def test_plot_draws_the_cost_per_epoch_and_the_surface_after_the_table(capsys) -
 
 
 def test_plot_without_bias_draws_the_curve(capsys) -> None:
-    from lrtui.cli import run
+    from lrtui.cli.commands import run
 
     assert run(["--no-bias", "--lr", "0.15", "--epochs", "10", "--plot"]) == 0
     assert "cost J(W)" in capsys.readouterr().out
 
 
 def test_save_writes_a_session_the_app_can_load(tmp_path, capsys) -> None:
-    from lrtui.cli import run
+    from lrtui.cli.commands import run
     from lrtui.engine.session import load_session
 
     path = tmp_path / "run.json"
@@ -365,7 +365,7 @@ def test_save_writes_a_session_the_app_can_load(tmp_path, capsys) -> None:
 
 
 def test_load_refuses_settings_flags_and_bad_files(tmp_path, capsys) -> None:
-    from lrtui.cli import main
+    from lrtui.cli.commands import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(["--load", str(tmp_path / "missing.json")])
@@ -378,7 +378,7 @@ def test_load_refuses_settings_flags_and_bad_files(tmp_path, capsys) -> None:
 
 
 def test_export_script_prints_or_writes_the_script(tmp_path, capsys) -> None:
-    from lrtui.cli import main
+    from lrtui.cli.commands import main
 
     assert main(["export-script", "--no-bias"]) == 0
     assert "hypothesis = x_train * W\n" in capsys.readouterr().out

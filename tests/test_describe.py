@@ -14,7 +14,7 @@ from cli_support import invoke_main
 from plain_torch import DATA
 from torch import optim
 
-from lrtui.describe import FACTS
+from lrtui.cli.describe import FACTS
 
 
 def described(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:

@@ -952,7 +952,7 @@ def test_engine_charts_lessons_and_cli_do_not_import_textual() -> None:
     assert len(below) > 30
     code = (
         "import importlib, sys\n"
-        f"for name in {[*below, 'lrtui.cli', 'lrtui.cli_parsers', 'lrtui.run_output']!r}:\n"
+        f"for name in {[*below, 'lrtui.cli.commands', 'lrtui.cli.parsers', 'lrtui.cli.output']!r}:\n"
         "    importlib.import_module(name)\n"
         "ui = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "assert not ui, ui"

@@ -6,11 +6,11 @@ from dataclasses import fields
 
 import pytest
 
-from lrtui.cli import run_parser
+from lrtui.app.widgets.parameters import ROWS
+from lrtui.cli.commands import run_parser
 from lrtui.engine import Settings, SettingsError, parse_field
 from lrtui.engine.race import CONTENDER_KEYS, SHARED_FIELDS, contender_settings
 from lrtui.engine.settings import FIELDS, PROBLEM_FIELDS, default, field_text, label
-from lrtui.widgets.parameters import ROWS
 
 
 def test_every_setting_has_exactly_one_entry_in_order() -> None:

@@ -8,11 +8,11 @@ from app_support import files_read, log_text, logged, make_app, shown_text
 from textual.widgets import Input
 from textual.widgets._footer import FooterKey
 
+from lrtui.app.widgets.prompt import PathPrompt
+from lrtui.app.widgets.state import state_table
 from lrtui.engine import Settings
 from lrtui.engine.race import Race
 from lrtui.engine.settings import field_text
-from lrtui.widgets.prompt import PathPrompt
-from lrtui.widgets.state import state_table
 
 SIZE = (120, 40)
 
@@ -175,6 +175,6 @@ async def test_a_small_screen_with_the_panel_open_still_shows_the_gradients() ->
 
 
 def state_lines(app):
-    from lrtui.widgets.state import compact_state, loop_line
+    from lrtui.app.widgets.state import compact_state, loop_line
 
     return [*compact_state(app.leader), *loop_line(app.leader, True)]

@@ -12,12 +12,12 @@ import textual.app
 from app_support import FakeClock, files_read, make_app, shown_text
 from textual.widgets import Input
 
+from lrtui.app.pacing import FULL_SPEED
+from lrtui.app.widgets.state import number
 from lrtui.engine import Settings, parse_field
 from lrtui.engine.run import Run
 from lrtui.engine.session import session_dict
 from lrtui.engine.settings import field_text
-from lrtui.pacing import FULL_SPEED
-from lrtui.widgets.state import number
 
 KEYS = [
     "space", "n", "right", "N", "ctrl+n", "u", "left", "r", "z", "plus", "minus",

@@ -15,7 +15,7 @@ import plain_torch as pt
 import pytest
 
 import lrtui
-import lrtui.cli
+import lrtui.cli.commands
 from lrtui.engine import Simulation
 from lrtui.engine.history import History
 from lrtui.engine.run import Run

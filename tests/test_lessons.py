@@ -9,6 +9,7 @@ import pytest
 from app_support import log_text, make_app, shown_text
 from cli_support import invoke_main
 
+from lrtui.app.widgets.lessons import LessonPicker
 from lrtui.engine import Settings, Simulation
 from lrtui.engine.run import Run
 from lrtui.lessons import (
@@ -20,7 +21,6 @@ from lrtui.lessons import (
     languages,
     lessons,
 )
-from lrtui.widgets.lessons import LessonPicker
 
 # What each lesson must start from, as the lessons set it up.
 PRESETS = {
@@ -231,7 +231,7 @@ async def test_escape_leaves_the_lesson_picker_without_a_lesson() -> None:
 
 
 async def test_a_lesson_in_korean_from_the_start() -> None:
-    from lrtui.app import LrtuiApp
+    from lrtui.app.app import LrtuiApp
 
     chosen = find_lesson("deeper-look", "ko")
     app = make_app(chosen.settings)

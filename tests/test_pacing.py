@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from app_support import FakeClock
 
-from lrtui.pacing import FULL_SPEED, MAX_OWED_SECONDS, SPEEDS, Pacer, speed_label
+from lrtui.app.pacing import FULL_SPEED, MAX_OWED_SECONDS, SPEEDS, Pacer, speed_label
 
 
 def test_paced_speed_pays_out_whole_epochs_for_elapsed_time() -> None:

@@ -8,9 +8,9 @@ import plain_torch as pt
 from app_support import FakeClock, log_text, make_app, settle, shown_text
 from textual.widgets import Input
 
+from lrtui.app.pacing import FULL_SPEED
+from lrtui.app.widgets.prompt import PathPrompt
 from lrtui.engine import Settings
-from lrtui.pacing import FULL_SPEED
-from lrtui.widgets.prompt import PathPrompt
 
 SIZE = (120, 40)
 ADAM = pt.raw_loop(*pt.line_data(), 300, optimizer="Adam", lr=0.1)
@@ -180,17 +180,17 @@ async def test_a_small_screen_shows_the_race_on_one_line_under_the_numbers() -> 
 
 
 def test_lrtui_compare_opens_the_app_with_the_race_set_up(monkeypatch) -> None:
-    import lrtui.app_actions
-    import lrtui.cli
+    import lrtui.app.app
+    import lrtui.cli.commands
 
     opened = []
-    monkeypatch.setattr(lrtui.app.LrtuiApp, "run", lambda app: opened.append(app))
+    monkeypatch.setattr(lrtui.app.app.LrtuiApp, "run", lambda app: opened.append(app))
     assert (
         lrtui.cli.main(["--lr", "0.05", "--compare", "optimizer=adam lr=0.1", "--compare", "momentum=0.9"])
         == 0
     )
     (app,) = opened
-    from lrtui.opening import open_race
+    from lrtui.app.opening import open_race
 
     race = open_race(app.opening).race
     assert [rival.letter for rival in race.rivals] == ["B", "C"]

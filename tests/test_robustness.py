@@ -13,9 +13,9 @@ from app_support import FakeClock, files_read, log_text, make_app, shown_text
 from cli_support import invoke
 from textual.widgets import Input
 
+from lrtui.app.pacing import FULL_SPEED
 from lrtui.engine import Settings, SettingsError, Simulation, parse_field
 from lrtui.engine.data import load_csv
-from lrtui.pacing import FULL_SPEED
 
 # (lrtui settings, plain torch optimizer and options): learning rates at which each diverges
 DIVERGING = [
@@ -285,11 +285,11 @@ async def test_two_quick_enters_in_a_prompt_answer_it_once(
     app = make_app()
     exports: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        import lrtui.app_files
+        import lrtui.app.files
 
-        real = lrtui.app_files.export_history_csv
+        real = lrtui.app.files.export_history_csv
         monkeypatch.setattr(
-            lrtui.app_files,
+            lrtui.app.files,
             "export_history_csv",
             lambda path, history: (exports.append(path), real(path, history)),
         )

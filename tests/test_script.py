@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-import lrtui.cli
+import lrtui.cli.commands
 import lrtui.engine.script
 from lrtui.engine import Settings, load
 from lrtui.engine.script import PHASES, phase_lines, script_for, write_script
@@ -236,8 +236,8 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 
 
 def settings_for(argv: list[str]) -> Settings:
-    parser = lrtui.cli.run_parser()
-    return lrtui.cli.settings_from_args(parser, parser.parse_args(argv))
+    parser = lrtui.cli.commands.run_parser()
+    return lrtui.cli.commands.settings_from_args(parser, parser.parse_args(argv))
 
 
 def imported_modules(script: str) -> set[str]:

@@ -26,10 +26,10 @@ import pytest
 from aiohttp import WSMsgType, test_utils
 from cli_support import invoke_main
 
-from lrtui import forkserver
-from lrtui.learner_app import Spares
-from lrtui.serve import LrtuiServer, warnings
-from lrtui.serve_door import Classroom, Door, is_loopback, url_host
+from lrtui.serve import forkserver
+from lrtui.serve.door import Classroom, Door, is_loopback, url_host
+from lrtui.serve.learner import Spares
+from lrtui.serve.server import LrtuiServer, warnings
 
 APP_ARGV = ["--data", "noisy", "--speed", "10"]
 TOKEN = "a-token-for-the-tests-only"
@@ -610,6 +610,6 @@ def test_the_load_benchmark_runs_a_small_class() -> None:
 def test_a_size_from_a_browser_is_a_bounded_whole_number_or_the_default(value: object, expected: int) -> None:
     """A browser's query or resize message may hold anything JSON holds, Infinity included
     (int() of it raised OverflowError, which nothing caught)."""
-    from lrtui.serve import _whole
+    from lrtui.serve.server import _whole
 
     assert _whole(value, 80, 1, 500) == expected

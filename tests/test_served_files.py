@@ -406,10 +406,10 @@ async def test_a_file_read_dropped_for_a_session_says_so_in_its_field(
 def test_lrtui_serve_gives_its_apps_the_folder_and_refuses_one_that_is_not_there(
     tmp_path: Path, folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import lrtui.serve
+    import lrtui.serve.server
 
     served: list[list[str]] = []
-    monkeypatch.setattr(lrtui.serve, "serve", lambda app_argv, *rest: served.append(app_argv) or 0)
+    monkeypatch.setattr(lrtui.serve.server, "serve", lambda app_argv, *rest: served.append(app_argv) or 0)
     assert invoke_main(capsys, "serve", "--data-dir", str(folder), "--data", "noisy")[0] == 0
     assert served == [["--data", "noisy", "--speed", "10", "--served", "--data-dir", str(folder.resolve())]]
     code, _, err = invoke_main(capsys, "serve", "--data-dir", str(tmp_path / "nowhere"))
@@ -419,11 +419,11 @@ def test_lrtui_serve_gives_its_apps_the_folder_and_refuses_one_that_is_not_there
 
 
 def test_the_served_app_gets_its_folder_from_its_flags(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import lrtui.app
-    import lrtui.cli
+    import lrtui.app.app
+    import lrtui.cli.commands
 
     opened = []
-    monkeypatch.setattr(lrtui.app.LrtuiApp, "run", lambda app: opened.append(app))
+    monkeypatch.setattr(lrtui.app.app.LrtuiApp, "run", lambda app: opened.append(app))
     lrtui.cli.main(["--served", "--data-dir", str(folder)])
     lrtui.cli.main([])
     served, local = opened

@@ -259,8 +259,8 @@ def test_a_bad_session_is_refused_in_the_app_naming_the_flag_and_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The app paints before torch is imported, so the session is read (and refused) in it."""
-    from lrtui.app import LrtuiApp
-    from lrtui.opening import open_race
+    from lrtui.app.app import LrtuiApp
+    from lrtui.app.opening import open_race
 
     document = saved(MOMENTUM)
     state(document).update(momentum_buffer=0.5)

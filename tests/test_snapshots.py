@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from app_support import HeldOpener, make_app, make_opening_app, settle
 
+from lrtui.app.opening import Opening
 from lrtui.engine import Settings
-from lrtui.opening import Opening
 
 
 def run_keys(*keys: str):

@@ -118,9 +118,9 @@ def test_csv_and_jsonl_have_w_orig_and_b_orig_beside_w_and_b(capsys, output_form
 
 
 def test_the_app_log_and_state_pane_give_x_units() -> None:
+    from lrtui.app.widgets.state import x_units_line
     from lrtui.engine.race import Race
     from lrtui.engine.run_log import RunLog
-    from lrtui.widgets.state import x_units_line
 
     race = Race.of(Settings(data="scaled", standardize=True, learning_rate=0.3, epochs=5, log_every=1))
     log = RunLog()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import lrtui.cli
+import lrtui.cli.commands
 from benchmarks.startup import (
     FIRST_FRAME_TEXT,
     FIRST_FRAME_TEXTS,
@@ -35,7 +35,7 @@ HEAVY = ("torch", "numpy", "plotext", "textual")
 # packages it imported.
 LOADED = """
 import json, sys
-from lrtui.cli import main
+from lrtui.cli.commands import main
 try:
     code = main(sys.argv[1:])
 except SystemExit as done:
@@ -92,7 +92,7 @@ def test_python_m_lrtui_help_does_not_import_torch() -> None:
     )
     assert result.returncode == 0 and "usage: lrtui" in result.stdout
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
-    assert "lrtui.cli" in imported
+    assert "lrtui.cli.commands" in imported
     assert not {name.partition(".")[0] for name in imported} & set(HEAVY)
 
 
@@ -150,7 +150,7 @@ def test_the_pty_measure_gives_up_when_the_text_never_comes() -> None:
 
 
 def test_the_app_paints_the_text_the_benchmark_waits_for() -> None:
-    from lrtui.app_start import START_HINT
+    from lrtui.app.start import START_HINT
 
     assert START_HINT.endswith(FIRST_FRAME_TEXT) and FIRST_FRAME_TEXT in FIRST_FRAME_TEXTS
     painted, ready = seconds_to_texts(python("-m", "lrtui"), [FIRST_FRAME_TEXTS, READY_TEXTS], timeout=120)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from lrtui.app.pacing import FULL_SPEED
+from lrtui.app.screen import summary_line
 from lrtui.engine import Settings
-from lrtui.pacing import FULL_SPEED
-from lrtui.run_screen import summary_line
 
 SETTINGS = [
     Settings(),

@@ -42,6 +42,15 @@ MAX_SEED = 2**63 - 1
 # Digits beyond this are a typo, not precision a float32 run can use.
 MAX_NUMBER_LENGTH = 40
 
+# The run's speed in epochs per second (the app's and `lrtui serve`'s --speed); 0 is as fast as it goes.
+FULL_SPEED = 0
+SPEEDS: tuple[int, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, FULL_SPEED)
+DEFAULT_SPEED = 10
+
+
+def speed_label(speed: int) -> str:
+    return "full speed" if speed == FULL_SPEED else f"{speed} epoch/s" if speed == 1 else f"{speed} epochs/s"
+
 
 class SettingsError(ValueError):
     """A value that cannot be used, with the setting it belongs to."""

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:  # the CLI imports this module for StoppedEarly before it knows a run is needed
-    from .engine.run import Run
+    from ..engine.run import Run
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program stopped by ctrl+c
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports `yes | head`
@@ -90,7 +90,7 @@ class BetweenEpochs:
             return "nothing was saved (--save FILE keeps a run)"
         if self.inside_epoch:
             return f"the session was not saved to {self.save}: the epoch was cut halfway"
-        from .engine.session import save_session
+        from ..engine.session import save_session
 
         try:
             save_session(self.save, self.run)

@@ -10,11 +10,11 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..charts.palette import COLOR, Color
+from ...charts.palette import COLOR, Color
 
 if TYPE_CHECKING:  # the state pane is painted before torch is imported (it says so)
-    from ..engine.race import Race
-    from ..engine.run import Run
+    from ...engine.race import Race
+    from ...engine.run import Run
 
 BASE_HEIGHT = 7  # borders, the headline, the table of W and b, and the zero_grad note
 
@@ -298,7 +298,7 @@ def state_table(run: Run, note: bool = True) -> Group:
 
 def x_units_line(run: Run) -> Text | None:
     """For a standardized run: the line W x + b in x's own units (W = W'/σ, b = b' - W'μ/σ)."""
-    from ..engine.scaling import scaling_of  # torch is loaded once a run is shown
+    from ...engine.scaling import scaling_of  # torch is loaded once a run is shown
 
     scaling = scaling_of(run.dataset, run.settings)
     if scaling is None:

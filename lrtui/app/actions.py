@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .app_base import RunApp
-from .engine.contenders import contender_settings
-from .engine.settings import SettingsError
-from .lazy import lazy_callable
-from .lessons import Lesson, lessons, ui_text
+from ..engine.contenders import contender_settings
+from ..engine.settings import SettingsError
+from ..lazy import lazy_callable
+from ..lessons import Lesson, lessons, ui_text
+from .base import RunApp
 from .widgets.lessons import LessonPicker
 from .widgets.prompt import PathPrompt
 
 # The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
-    from .engine.report import divergence_of
-    from .engine.run import Run
+    from ..engine.report import divergence_of
+    from ..engine.run import Run
 else:
     divergence_of = lazy_callable("lrtui.engine.report", "divergence_of")
     Run = lazy_callable("lrtui.engine.run", "Run")
@@ -59,7 +59,7 @@ class RaceActions(RunApp):
 
     def action_race_heavy_ball(self) -> None:
         """A contender with heavy-ball momentum at the best pair the curvature predicts."""
-        from .engine.curvature import heavy_ball_changes, predicted_for
+        from ..engine.curvature import heavy_ball_changes, predicted_for
 
         changes = heavy_ball_changes(self.leader.surface)
         if changes is None:

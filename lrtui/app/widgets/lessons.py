@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..lessons import Lesson, ui_text
+from ...lessons import Lesson, ui_text
 
 
 class LessonPicker(ModalScreen[int | None]):

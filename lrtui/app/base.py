@@ -11,18 +11,18 @@ from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from .lessons import DEFAULT_LANGUAGE, Lesson, ui_text
+from ..lessons import DEFAULT_LANGUAGE, Lesson, ui_text
 from .opening import Opening
 from .pacing import DEFAULT_SPEED, Pacer, speed_label
-from .run_screen import RunScreen
+from .screen import RunScreen
 from .widgets.notes import LOG_LINES
 
 # The first frame is painted before torch is imported (``app_start``): the engine's modules
 # are imported once the run is opened.
 if TYPE_CHECKING:
-    from .engine.race import Race, Row
-    from .engine.run import Run
-    from .engine.run_log import RunLog
+    from ..engine.race import Race, Row
+    from ..engine.run import Run
+    from ..engine.run_log import RunLog
 
 # Frames are paced by the work done in them; the timer only has to wake up promptly.
 FRAME_INTERVAL = 1 / 500
@@ -86,7 +86,7 @@ class RunApp(App[None]):
 
     def begin(self, race: Race) -> None:
         """The race is open (the app is ``ready`` once its panes are too)."""
-        from .engine.run_log import RunLog
+        from ..engine.run_log import RunLog
 
         self.race = race
         self.run_log = RunLog(LOG_LINES)
@@ -279,7 +279,7 @@ class RunApp(App[None]):
         lesson, last = self.lesson, self.leader.last
         if lesson is None or last is None or self._goal_met_at is not None:
             return
-        from .lessons.goals import goal_met
+        from ..lessons.goals import goal_met
 
         if goal_met(lesson.goal, self.leader):
             self._goal_met_at = last.epoch

@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.worker import Worker, WorkerState
 
-from .app_base import RunApp
-from .engine.data_folder import NO_FOLDER, DataFolder
-from .engine.settings import PRESETS, Settings, label
-from .lazy import lazy_callable
+from ..engine.data_folder import NO_FOLDER, DataFolder
+from ..engine.settings import PRESETS, Settings, label
+from ..lazy import lazy_callable
+from .base import RunApp
 from .widgets.prompt import PathPrompt
 
 # The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
-    from .engine.data import Dataset, load
-    from .engine.report import export_history_csv, write_history_csv
-    from .engine.run import Run
-    from .engine.script import script_for, write_script
-    from .engine.session import SessionFile, read_session, save_session, session_from_file, session_text
+    from ..engine.data import Dataset, load
+    from ..engine.report import export_history_csv, write_history_csv
+    from ..engine.run import Run
+    from ..engine.script import script_for, write_script
+    from ..engine.session import SessionFile, read_session, save_session, session_from_file, session_text
 else:
     load = lazy_callable("lrtui.engine.data", "load")
     export_history_csv = lazy_callable("lrtui.engine.report", "export_history_csv")

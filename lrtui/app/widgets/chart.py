@@ -20,7 +20,7 @@ from textual.style import Style
 from textual.visual import RenderOptions, Visual
 from textual_plotext import Plot, PlotextPlot
 
-from ..charts import (
+from ...charts import (
     COLOR,
     VIEW_TITLES,
     VIEWS,
@@ -31,9 +31,9 @@ from ..charts import (
     draw_view,
     scene_of,
 )
-from ..charts.canvas import CellColors, Row, cell_ansi
-from ..engine import EpochRecord
-from ..engine.race import Race
+from ...charts.canvas import CellColors, Row, cell_ansi
+from ...engine import EpochRecord
+from ...engine.race import Race
 
 MIN_WIDTH = 20
 MIN_HEIGHT = 8
@@ -187,7 +187,7 @@ class CostChart(PlotextPlot):
         assert self.race is not None
         scene = scene_of(self.race, self._peek())
         if self.in_x_units:
-            from ..charts.units import can_show_x_units, in_x_units
+            from ...charts.units import can_show_x_units, in_x_units
 
             if can_show_x_units(scene):
                 return in_x_units(scene)

@@ -32,8 +32,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.server import Server
 
 from . import forkserver
-from .learner_app import AppProcess, LearnerApp, Spares, Subprocess
-from .serve_door import (
+from .door import (
     FULL_RETRY_SECONDS,
     HEARTBEAT_SECONDS,
     MOST_COLUMNS,
@@ -46,6 +45,7 @@ from .serve_door import (
     listen,
     url_host,
 )
+from .learner import AppProcess, LearnerApp, Spares, Subprocess
 
 log = logging.getLogger("lrtui.serve")
 

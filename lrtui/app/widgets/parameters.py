@@ -18,8 +18,8 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
-from ..engine import Settings, SettingsError, parse_field
-from ..engine.settings import FIELDS, PRESETS, field_text
+from ...engine import Settings, SettingsError, parse_field
+from ...engine.settings import FIELDS, PRESETS, field_text
 from ..pacing import SPEEDS, speed_label
 
 

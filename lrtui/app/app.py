@@ -18,10 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input
 
-from .app_actions import RaceActions
-from .app_files import FileActions
-from .app_start import StartingApp
-from .engine.settings import (
+from ..engine.settings import (
     OPTIMIZERS,
     PRESETS,
     PROBLEM_FIELDS,
@@ -30,15 +27,18 @@ from .engine.settings import (
     label,
     loop_changes,
 )
+from ..lazy import lazy_callable
+from .actions import RaceActions
+from .files import FileActions
 from .keys import KEYS, TYPED_ACTIONS
-from .lazy import lazy_callable
+from .start import StartingApp
 from .widgets.help import HelpScreen
 from .widgets.parameters import ParameterPanel
 
 # The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
-    from .engine.report import stepped_back_from_divergence
-    from .engine.run import Run
+    from ..engine.report import stepped_back_from_divergence
+    from ..engine.run import Run
 else:
     stepped_back_from_divergence = lazy_callable("lrtui.engine.report", "stepped_back_from_divergence")
     Run = lazy_callable("lrtui.engine.run", "Run")
@@ -76,7 +76,7 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
             if new.data != old.data:  # a file is read off the UI thread: the run starts again then
                 self.change_data(new, change)
                 return True
-            from .engine.data import DataError
+            from ..engine.data import DataError
 
             try:
                 run = Run(new, leader.dataset)

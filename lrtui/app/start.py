@@ -21,9 +21,9 @@ from textual.actions import parse
 from textual.dom import DOMNode
 from textual.message import Message
 
-from .app_actions import LessonActions
-from .app_files import loaded_text
-from .engine.settings import OPTIMIZER_NAMES, model_text
+from ..engine.settings import OPTIMIZER_NAMES, model_text
+from .actions import LessonActions
+from .files import loaded_text
 from .keys import KEYS
 from .opening import Opened, Opening, open_race
 
@@ -162,6 +162,6 @@ def open_in_thread(opener: Callable[[Opening], Opened], opening: Opening) -> Ope
     """The race, and the modules of the panes that draw it (plotext, the charts), imported
     here so that the UI thread only mounts them."""
     opened = opener(opening)
-    import_module("lrtui.widgets.chart")
-    import_module("lrtui.widgets.code")
+    import_module("lrtui.app.widgets.chart")
+    import_module("lrtui.app.widgets.code")
     return opened

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .engine.settings import Settings, SettingsError
+from ..engine.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from .engine.race import Race
+    from ..engine.race import Race
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ class Opened:
 
 def open_race(opening: Opening) -> Opened:
     """The race the opening asks for, or the nearest one that can be opened, and what could not."""
-    from .engine.contenders import contender_settings
-    from .engine.data import DataError
-    from .engine.race import Race
-    from .engine.run import Run
-    from .engine.session import SessionError, load_session
+    from ..engine.contenders import contender_settings
+    from ..engine.data import DataError
+    from ..engine.race import Race
+    from ..engine.run import Run
+    from ..engine.session import SessionError, load_session
 
     problems: list[Problem] = []
     session_path = opening.session_path

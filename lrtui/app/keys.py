@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
-from .engine.choices import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS
+from ..engine.choices import OPTIMIZER_NAMES, OPTIMIZERS, PRESETS
 
 
 def key(keys: str, action: str, description: str, id: str, tooltip: str, show: bool = True) -> Binding:

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..engine.settings import Settings, field_text
+from ...engine.settings import Settings, field_text
 from .parameters import ROWS, Row
 
 

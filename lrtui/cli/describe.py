@@ -12,7 +12,7 @@ import math
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from .engine.run import Run
+    from ..engine.run import Run
 
 FACTS: tuple[str, ...] = (
     "n",
@@ -43,7 +43,7 @@ def _finite(value: float | None) -> float | None:
 
 def facts(run: Run) -> dict[str, Any]:
     """Every fact of ``FACTS`` for the problem of ``run`` (at its epoch 0)."""
-    from .engine.curvature import curvature_if_constant, predicted_for
+    from ..engine.curvature import curvature_if_constant, predicted_for
 
     sums = run.dataset.sums
     surface = run.surface
@@ -78,8 +78,8 @@ def _number(value: Any) -> str:
 
 def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
     """One line per fact, saying what it is (and why it is missing, where it is)."""
-    from .engine.curvature import COST_TOLERANCE, curvature_if_constant, predicted_epochs
-    from .engine.settings import LOSS_NAMES
+    from ..engine.curvature import COST_TOLERANCE, curvature_if_constant, predicted_epochs
+    from ..engine.settings import LOSS_NAMES
 
     settings = run.settings
     surface = run.surface

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from .engine.race import Race
-    from .engine.record import EpochRecord
+    from ..engine.race import Race
+    from ..engine.record import EpochRecord
 
 
 class Progress:
@@ -50,8 +50,8 @@ def writer_for(
 ) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
-    from .engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
-    from .engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
+    from ..engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
+    from ..engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
 
     looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
     base_columns = LOOP_COLUMNS if looped else COLUMNS

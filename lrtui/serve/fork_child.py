@@ -24,8 +24,8 @@ def main(argv: list[str]) -> None:
     import textual.drivers.web_driver  # noqa: F401
     import torch  # noqa: F401  (what the imports are for: to be shared by every app)
 
-    import lrtui.app  # noqa: F401
-    import lrtui.cli
+    import lrtui.app.app  # noqa: F401
+    import lrtui.cli.commands
 
     _warm_up()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c reaches the server, which closes the socket

@@ -12,7 +12,12 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .cli_parsers import (
+from ..engine.files import TargetError, writable_target
+from ..engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
+from ..lessons import Lesson, LessonError, find_lesson, lessons, ui_text
+from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
+from .output import Progress, writer_for
+from .parsers import (
     EXIT_BAD_INPUT,
     EXIT_DIVERGED,
     Parser,
@@ -26,17 +31,12 @@ from .cli_parsers import (
     serve_parser,
     settings_parser,
 )
-from .engine.files import TargetError, writable_target
-from .engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
-from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
-from .lessons import Lesson, LessonError, find_lesson, lessons, ui_text
-from .run_output import Progress, writer_for
 
 # torch (about a second to import), numpy, plotext and textual are imported inside the
 # functions that run something, so --help, --version, `lrtui lessons` and bad flags answer at once.
 if TYPE_CHECKING:
-    from .engine.race import Race, Row
-    from .opening import Opening
+    from ..app.opening import Opening
+    from ..engine.race import Race, Row
 
 
 def list_lessons(argv: list[str], out: TextIO | None = None) -> int:
@@ -52,8 +52,8 @@ def list_lessons(argv: list[str], out: TextIO | None = None) -> int:
 
 
 def serve(argv: list[str]) -> int:
-    from . import serve as served
-    from . import serve_door
+    from ..serve import door as serve_door
+    from ..serve import server as served
 
     parser = serve_parser()
     args = parser.parse_args(argv)
@@ -77,7 +77,7 @@ def export_script(argv: list[str], out: TextIO | None = None) -> int:
     args = parser.parse_args(argv)
     check_output(parser, "--output", args.output)
     race = load_race(parser, settings_from_args(parser, args))
-    from .engine.script import script_for, write_script
+    from ..engine.script import script_for, write_script
 
     if args.output is None:
         out.write(script_for(race.leader.settings, race.leader.dataset))
@@ -142,8 +142,8 @@ def load_race(
 ) -> Race:
     """The race of these settings and contenders (a single run when there are none); data that
     cannot be loaded ends with exit 2 naming --data."""
-    from .engine.data import DataError
-    from .engine.race import Race
+    from ..engine.data import DataError
+    from ..engine.race import Race
 
     try:
         return Race.of(settings, contenders or [])
@@ -164,8 +164,8 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
     contenders = compared_settings(parser, args.compare, settings)
     if args.save and contenders:
         parser.error("argument --compare: --save keeps a single run; drop --save or --compare")
-    from .engine.report import divergence_of, logged
-    from .engine.session import save_session
+    from ..engine.report import divergence_of, logged
+    from ..engine.session import save_session
 
     race = load_race(parser, settings, contenders)
     racing = len(race) > 1
@@ -194,7 +194,7 @@ def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -
             if progress is not None:
                 progress.clear()
         if args.plot:
-            from .charts import render_for_terminal
+            from ..charts import render_for_terminal
 
             width, height = shutil.get_terminal_size()
             out.write(render_for_terminal(race, width, max(height - 2, 24), color=out.isatty()))
@@ -219,7 +219,7 @@ def compared_settings(
     """One contender's settings per --compare, as changes to the leader's."""
     if not compare:
         return []
-    from .engine.contenders import contender_settings
+    from ..engine.contenders import contender_settings
 
     check_contender_count(parser, compare)
     contenders = []
@@ -232,7 +232,7 @@ def compared_settings(
 
 
 def check_contender_count(parser: argparse.ArgumentParser, compare: list[str]) -> None:
-    from .engine.contenders import MAX_CONTENDERS
+    from ..engine.contenders import MAX_CONTENDERS
 
     if len(compare) > MAX_CONTENDERS - 1:
         parser.error(f"argument --compare: a race has at most {MAX_CONTENDERS} contenders, so 3 --compare")
@@ -245,8 +245,8 @@ def app_start(
     --compare contenders if any. Everything that can be checked without torch is checked
     here (exit 2 naming the flag); reading the data or the session is left to the app, which
     paints its first frame first and says what it could not open."""
-    from .engine.data_path import missing_data
-    from .opening import Opening
+    from ..app.opening import Opening
+    from ..engine.data_path import missing_data
 
     given = given_flags(args)
     lesson = None
@@ -294,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         language = chosen_language(parser, args)
         opening, lesson = app_start(parser, args, language)
-        from .app import LrtuiApp  # textual is imported only when the app starts; torch once it has painted
-        from .engine.data_folder import served_folder
+        from ..app.app import (
+            LrtuiApp,  # textual is imported only when the app starts; torch once it has painted
+        )
+        from ..engine.data_folder import served_folder
 
         app = LrtuiApp(
             opening,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from . import __version__
-from .engine.settings import FIELDS, PRESETS, flag_help
-from .lessons import DEFAULT_LANGUAGE, language_from_environment, languages
-from .pacing import DEFAULT_SPEED, SPEEDS
+from .. import __version__
+from ..engine.choices import DEFAULT_SPEED, SPEEDS
+from ..engine.settings import FIELDS, PRESETS, flag_help
+from ..lessons import DEFAULT_LANGUAGE, language_from_environment, languages
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -145,7 +145,7 @@ def script_parser() -> argparse.ArgumentParser:
 
 
 def serve_parser() -> argparse.ArgumentParser:
-    from . import serve_door
+    from ..serve import door as serve_door
 
     parser = settings_parser(
         "lrtui serve",

@@ -10,15 +10,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-FULL_SPEED = 0
-SPEEDS: tuple[int, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, FULL_SPEED)
-DEFAULT_SPEED = 10
+from ..engine.choices import DEFAULT_SPEED, FULL_SPEED, SPEEDS, speed_label
+
+__all__ = ["DEFAULT_SPEED", "FULL_SPEED", "MAX_OWED_SECONDS", "SPEEDS", "Pacer", "speed_label"]
+
 # The most epochs a paced frame may owe, so a stalled terminal does not cause a burst.
 MAX_OWED_SECONDS = 0.5
-
-
-def speed_label(speed: int) -> str:
-    return "full speed" if speed == FULL_SPEED else f"{speed} epoch/s" if speed == 1 else f"{speed} epochs/s"
 
 
 class Pacer:

@@ -116,7 +116,7 @@ class ForkServer:
                 [
                     sys.executable,
                     "-c",
-                    "import sys; from lrtui.fork_child import main; main(sys.argv[1:])",
+                    "import sys; from lrtui.serve.fork_child import main; main(sys.argv[1:])",
                     str(theirs.fileno()),
                     json.dumps(self.app_argv),
                 ],

@@ -14,9 +14,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from ..engine.run import Run
-from ..engine.script import PHASES, phase_lines, script_for
-from ..engine.settings import OPTIMIZER_NAMES
+from ...engine.run import Run
+from ...engine.script import PHASES, phase_lines, script_for
+from ...engine.settings import OPTIMIZER_NAMES
 from .state import number
 
 PHASE_TITLES = {

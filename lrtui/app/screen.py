@@ -15,7 +15,7 @@ from textual.geometry import Size
 from textual.screen import Screen
 from textual.widgets import Header, Static
 
-from .engine.settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
+from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, model_text
 from .pacing import speed_label
 from .widgets.footer import KeyFooter
 from .widgets.lessons import LessonBox
@@ -27,7 +27,7 @@ from .widgets.state import LiveState
 # The chart and the code view draw a run (plotext, numpy, torch): before the run is open
 # (the first frame) a ``LoadingChart`` stands in the chart's place, and they are mounted after.
 if TYPE_CHECKING:
-    from .engine.run_log import LogLine
+    from ..engine.run_log import LogLine
     from .widgets.chart import CostChart
     from .widgets.code import CodeView
 
