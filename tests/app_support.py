@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from lrtui.app.app import LrtuiApp
     from lrtui.app.opening import Opened, Opening
     from lrtui.engine.data_folder import DataFolder
+    from lrtui.lessons import Lesson
 
 
 class FakeClock:
@@ -48,6 +49,8 @@ def make_app(
     speed: int = 10,
     clock: FakeClock | None = None,
     data_folder: DataFolder | None = None,
+    lesson: Lesson | None = None,
+    language: str = "en",
 ) -> LrtuiApp:
     from lrtui.app.app import LrtuiApp
 
@@ -64,6 +67,8 @@ def make_app(
         clock=clock or FakeClock(),
         timer_factory=factory,
         data_folder=data_folder,
+        lesson=lesson,
+        language=language,
     )
     app.timers = timers  # type: ignore[attr-defined]
     return app

@@ -25,7 +25,6 @@ FIRST_FRAME = """
 import json, sys
 from lrtui.cli.commands import app_parser, app_start, chosen_language
 from lrtui.app.app import LrtuiApp
-from lrtui.app.start import StartingApp
 
 def on_ready(app):
     seen["packages"] = sorted({name.partition(".")[0] for name in sys.modules} & {"torch", "numpy", "plotext"})
@@ -34,7 +33,7 @@ def on_ready(app):
     app.exit()
 
 seen = {}
-StartingApp.on_ready = on_ready
+LrtuiApp.on_ready = on_ready
 parser = app_parser()
 args = parser.parse_args(sys.argv[1:])
 opening, lesson = app_start(parser, args, chosen_language(parser, args))

@@ -396,7 +396,7 @@ def test_optimizer_change_makes_a_fresh_optimizer(
     simulation = Simulation(settings)
     before = simulation.run(12)
     old_optimizer = simulation.optimizer
-    simulation.apply(settings.with_changes(**change))
+    simulation.apply(settings.changing(**change))
     assert simulation.optimizer is not old_optimizer
     assert type(simulation.optimizer).__name__ == plain_change[0]
     assert simulation.epoch == 12

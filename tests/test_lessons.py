@@ -234,9 +234,8 @@ async def test_a_lesson_in_korean_from_the_start() -> None:
     from lrtui.app.app import LrtuiApp
 
     chosen = find_lesson("deeper-look", "ko")
-    app = make_app(chosen.settings)
+    app = make_app(chosen.settings, lesson=chosen, language="ko")
     assert isinstance(app, LrtuiApp)
-    app.language, app._lesson_to_start = "ko", chosen
     async with app.run_test(size=(120, 40)) as pilot:
         assert "목표" in shown_text(app.run_screen.lesson_box) and "아직" in shown_text(
             app.run_screen.lesson_box

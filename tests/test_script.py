@@ -26,7 +26,7 @@ from filelock import FileLock
 
 import lrtui.cli.commands
 import lrtui.engine.script
-from lrtui.engine import Settings, load
+from lrtui.engine import Settings, SettingsError, load
 from lrtui.engine.script import PHASES, phase_lines, script_for, write_script
 
 TIMEOUT = 60
@@ -482,10 +482,12 @@ def test_script_reads_like_the_lessons(argv: list[str], snippets: list[str]) -> 
 
 
 def test_momentum_left_from_sgd_is_not_in_an_adam_script() -> None:
-    """The app's `o` key reaches Adam with momentum still set (the CLI refuses --momentum for adam):
-    momentum is not an argument of Adam, make_optimizer leaves it out, so does the script."""
-    script = script_for(Settings(optimizer="adam", momentum=0.9))
+    """The app's `o` key goes from SGD with momentum to Adam, which takes none: the change drops
+    momentum (``Settings.changing``), Settings refuses it for Adam, and the script has none."""
+    script = script_for(Settings(momentum=0.9).changing(optimizer="adam"))
     assert "optimizer = optim.Adam([W, b], lr=0.01)" in script and "momentum" not in script
+    with pytest.raises(SettingsError, match="adam has no momentum"):
+        Settings(optimizer="adam", momentum=0.9)
 
 
 def test_zero_grad_line_is_commented_out_when_off() -> None:

@@ -307,7 +307,7 @@ def test_a_session_saved_after_switching_optimizer_loads(tmp_path: Path) -> None
     simulation = Simulation(Settings(momentum=0.9))
     history = History()
     history.extend(simulation.run(6))
-    simulation.apply(simulation.settings.with_changes(optimizer="adam"))
+    simulation.apply(simulation.settings.changing(optimizer="adam"))
     save_session(tmp_path / "s.json", Run(simulation.settings, simulation=simulation, history=history))
     loaded, _ = pair(load_session(tmp_path / "s.json"))
     history.extend(simulation.run(3))

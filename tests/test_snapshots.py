@@ -97,8 +97,7 @@ class TestAppScreens:
         from lrtui.lessons import find_lesson
 
         lesson = find_lesson("zero-grad", "ko")
-        app = make_app(lesson.settings)
-        app.language, app._lesson_to_start = "ko", lesson
+        app = make_app(lesson.settings, lesson=lesson, language="ko")
         assert snap_compare(app, terminal_size=(120, 40), run_before=run_keys("z", "n", "n", "n"))
 
 

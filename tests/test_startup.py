@@ -150,7 +150,7 @@ def test_the_pty_measure_gives_up_when_the_text_never_comes() -> None:
 
 
 def test_the_app_paints_the_text_the_benchmark_waits_for() -> None:
-    from lrtui.app.start import START_HINT
+    from lrtui.app.controller import START_HINT
 
     assert START_HINT.endswith(FIRST_FRAME_TEXT) and FIRST_FRAME_TEXT in FIRST_FRAME_TEXTS
     painted, ready = seconds_to_texts(python("-m", "lrtui"), [FIRST_FRAME_TEXTS, READY_TEXTS], timeout=120)

@@ -1,158 +1,415 @@
 """The lrtui app: step a real torch optimizer through linear regression from the keyboard.
 
-The app holds one ``Race`` (a single run is a race of one) and its ``RunLog``; the engine runs
-every epoch; the ``RunScreen``'s widgets show what the race exposes and post messages up.
-This module has the keys that step and change the run; ``app_actions`` the race and lessons,
-``app_files`` the files; ``app_start`` the first frame, painted while torch loads, and the
-run's opening; ``app_base`` what they share.
+``LrtuiApp`` holds a ``RunController`` (the race, its log, the lesson: every decision about the
+run) and a ``FileActions`` (saves and reads); the ``RunScreen``'s widgets show what they are
+given and post messages up. The app's own work is the keys, the frame timer that runs the race
+at a speed, and drawing. Its first frame is painted before torch is imported: until the race is
+open (``start``), a key that needs the run waits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from textual.app import SystemCommand
+from rich.text import Text
+from textual.actions import parse
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import Worker
 
-from ..engine.settings import (
-    OPTIMIZERS,
-    PRESETS,
-    PROBLEM_FIELDS,
-    SettingsError,
-    field_text,
-    label,
-    loop_changes,
-)
-from ..lazy import lazy_callable
-from .actions import RaceActions
+from ..engine.choices import OPTIMIZERS, PRESETS
+from ..engine.settings import label
+from ..lessons import DEFAULT_LANGUAGE, Lesson, lessons
+from .controller import START_HINT, Outcome, RunController
 from .files import FileActions
 from .keys import KEYS, TYPED_ACTIONS
-from .start import StartingApp
+from .opening import Opened, Opening, open_race
+from .pacing import DEFAULT_SPEED, Pacer, speed_label
+from .screen import RunScreen
+from .start import KEY_OF, SHOWN_WAITING, WAITING_ACTIONS, RunOpened, open_in_thread
 from .widgets.help import HelpScreen
+from .widgets.lessons import LessonPicker
+from .widgets.notes import LOG_LINES
 from .widgets.parameters import ParameterPanel
+from .widgets.prompt import PathPrompt
 
-# The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
-    from ..engine.report import stepped_back_from_divergence
+    from ..engine.data_folder import DataFolder as Folder
+    from ..engine.race import Race, Row
     from ..engine.run import Run
-else:
-    stepped_back_from_divergence = lazy_callable("lrtui.engine.report", "stepped_back_from_divergence")
-    Run = lazy_callable("lrtui.engine.run", "Run")
+    from ..engine.run_log import RunLog
+
+# Frames are paced by the work done in them; the timer only has to wake up promptly.
+FRAME_INTERVAL = 1 / 500
+REDRAW_RATE = 20
+LOG_FLUSH_RATE = 2
+CHART_RATE = 8
+CHART_SHARE = 0.25
+RACE_SUGGESTIONS = ("optimizer=adam lr=0.1", "momentum=0.9", "zero-grad=off")
 
 
-class LrtuiApp(FileActions, StartingApp, RaceActions):
+class FrameTimer(Protocol):
+    def pause(self) -> None: ...
+    def resume(self) -> None: ...
+
+
+TimerFactory = Callable[[float, Callable[[], None]], FrameTimer]
+
+
+class LrtuiApp(App[None]):
+    """A race driven from a ``RunScreen``: the leader steps, its rivals follow.
+
+    Given an ``Opening`` instead of a race, the app is not ``ready`` until a thread has opened
+    the race: until then it has no ``controller``."""
+
     CSS_PATH = "lrtui.tcss"
     TITLE = "lrtui"
     SUB_TITLE = "linear regression, one epoch at a time"
     AUTO_FOCUS = None
     BINDINGS = list[BindingType](KEYS)
 
-    # ---------------------------------------------------------------- settings
-    def change_setting(self, field: str, value: Any) -> bool:
-        """Apply one new setting; refused values are marked in the panel. Returns True if applied."""
-        leader, panel = self.leader, self.run_screen.panel
-        if field == "speed":
-            if value == self.pacer.speed:
-                return True  # the panel's speed as it was made (a fresh panel posts it)
-            self.pacer.set_speed(value)
-            panel.show(leader.settings, value)
-            self.refresh_views()
-            return True
-        old = leader.settings
-        try:
-            new = old.with_changes(**{field: value, **loop_changes(old, field, value)})
-        except SettingsError as error:
-            self._refuse(field, error.message)
-            return False
-        if new == old:
-            return True
-        was, now = field_text(field, getattr(old, field)) or "default", field_text(field, value) or "default"
-        change = f"{label(field)} {was} → {now}"
-        if field in PROBLEM_FIELDS:
-            if new.data != old.data:  # a file is read off the UI thread: the run starts again then
-                self.change_data(new, change)
-                return True
-            from ..engine.data import DataError
+    controller: RunController
 
-            try:
-                run = Run(new, leader.dataset)
-            except DataError as error:
-                self._refuse(field, str(error))
-                return False
-            self.start_over(run, f"{change}: a new problem, so the run starts again at epoch 0")
-            return True
-        self.race.apply(new)
-        where = f"epoch {leader.epoch}" + (
-            f", batch {leader.batch + 1}" if leader.settings.mini_batches else ""
+    def __init__(
+        self,
+        race: Race | Opening,
+        *,
+        speed: int = DEFAULT_SPEED,
+        session_path: str | None = None,
+        lesson: Lesson | None = None,
+        language: str = DEFAULT_LANGUAGE,
+        clock: Callable[[], float] = time.perf_counter,
+        timer_factory: TimerFactory | None = None,
+        data_folder: Folder | None = None,
+        opener: Callable[[Opening], Opened] = open_race,
+    ) -> None:
+        """``data_folder``: the app is served and may read files only there. ``opener`` opens
+        the race in a thread (a test may hold it back)."""
+        super().__init__()
+        self.ready = False
+        self.opening = race if isinstance(race, Opening) else None
+        self.language = language
+        self._session_path = session_path
+        self._lesson_to_start = lesson
+        self._opener = opener
+        self.waiting: list[str] = []  # the actions of the keys pressed before the run was open
+        self.pacer = Pacer(speed, clock)
+        self.running = False
+        self._timer_factory = timer_factory
+        self._next_redraw = 0.0
+        self._next_log_flush = 0.0
+        self._next_chart = 0.0
+        self.run_screen = RunScreen()
+        self.files = FileActions(self, data_folder)
+        self._toasts: set[tuple[str, str]] = set()  # shown and not yet timed out
+        if not isinstance(race, Opening):
+            self._begin(race, session_path)
+            self.ready = True
+
+    def _begin(self, race: Race, session_path: str | None) -> None:
+        self.controller = RunController(
+            race, language=self.language, session_path=session_path, log_lines=LOG_LINES
         )
-        self.log_event(f"from {where}: {change}")
-        if field == "zero_grad" and not value and self.lesson is None:
-            self.log_event(
-                ".grad now adds each epoch's fresh gradient to the ones before; lesson 4 (press l) "
-                "shows it with a learning rate so small that the fresh gradient barely changes"
-            )
-        panel.show(new, self.pacer.speed)
-        self.check_goal()
-        self.refresh_views()
-        return True
 
-    def on_parameter_panel_changed(self, event: ParameterPanel.Changed) -> None:
-        self.change_setting(event.field, event.value)
+    # ---------------------------------------------------------- what it holds
+    @property
+    def race(self) -> Race:
+        return self.controller.race
+
+    @property
+    def leader(self) -> Run:
+        """The run the learner drives (A in a race)."""
+        return self.controller.leader
+
+    @property
+    def run_log(self) -> RunLog:
+        return self.controller.run_log
+
+    @property
+    def lesson(self) -> Lesson | None:
+        return self.controller.lesson if self.ready else None
+
+    @property
+    def session_path(self) -> str | None:
+        return self.controller.session_path if self.ready else self._session_path
+
+    @property
+    def served(self) -> Folder | None:
+        return self.files.served
+
+    @property
+    def reading(self) -> str | None:
+        return self.files.reading
+
+    # --------------------------------------------------------------- the screen
+    def get_default_screen(self) -> Screen:
+        return self.run_screen
+
+    def compose(self) -> ComposeResult:
+        if not self.ready:
+            assert self.opening is not None
+            return RunScreen.panes(self.opening.settings, self.pacer.speed, ready=False)
+        return RunScreen.panes(self.leader.settings, self.pacer.speed)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A toast, unless the same one is still on screen (a key pressed again and again)."""
+        shown = (title, message)
+        if shown in self._toasts:
+            return
+        self._toasts.add(shown)
+        timeout = self.NOTIFICATION_TIMEOUT if timeout is None else timeout
+        self.set_timer(timeout, lambda: self._toasts.discard(shown))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def status(self) -> str:
+        leader = self.leader
+        if leader.diverged:
+            status = f"DIVERGED at epoch {leader.diverged_at}"
+        elif leader.finished:
+            status = "finished"
+        else:
+            speed = speed_label(self.pacer.speed)
+            status = f"running · {speed}" if self.running else f"paused · {speed}"
+        reading = self.files.reading
+        return status if reading is None else f"reading {reading} … · {status}"
+
+    def refresh_views(self) -> None:
+        if not self.ready:
+            return  # the loading state is shown by show_loading
+        screen = self.run_screen
+        # Each write to the log pane costs a layout pass of the whole screen, so while
+        # running its lines are written a few times a second rather than every frame.
+        now = self.pacer.clock()
+        if self.run_log.has_pending and (not self.running or now >= self._next_log_flush):
+            self._next_log_flush = now + 1 / LOG_FLUSH_RATE
+            screen.write_log(*self.run_log.take())
+        screen.state_view.show(self.race, self.status())
+        if screen.showing_code:
+            screen.code_view.show(self.leader)
+        elif not self.running or now >= self._next_chart:
+            # The chart is the costliest thing on screen; while running it is redrawn at
+            # CHART_RATE, the numbers at REDRAW_RATE, and a chart slow to build (a race of
+            # four, a huge terminal) is given at most a CHART_SHARE of the time.
+            self._next_chart = now + max(1 / CHART_RATE, screen.chart.build_seconds / CHART_SHARE)
+            screen.chart.show(self.race)
+        screen.show_summary(self.leader.settings, self.pacer.speed)
+        screen.panel.show_hint("learning_rate", self.leader.surface.limit_for(self.leader.settings).hint)
+
+    def show(self, outcome: Outcome, redraw: bool = True) -> bool:
+        """Show what the controller did: a refusal on its field, a warning, a new race or a
+        lesson's goal met; then redraw (while running, only when asked). False if refused."""
+        if outcome.new_race or outcome.rows and not self.leader.running:
+            self.stop_running()
+        if outcome.refused is not None:
+            self.refuse(outcome.refused.field, outcome.refused.reason)
+        if outcome.warning is not None:
+            self.notify(outcome.warning, severity="warning")
+        if outcome.refit_view:
+            self.run_screen.chart.reset_view()
+        if outcome.settings_changed:
+            self.run_screen.panel.show(self.leader.settings, self.pacer.speed)
+        lesson = self.controller.lesson
+        if lesson is not None and (outcome.goal_met or outcome.new_race):
+            self.run_screen.lesson_box.show(lesson, self.language, self.controller.goal_met_at)
+            if outcome.goal_met:
+                self.notify(lesson.text["goal_met"], title=f"{lesson.number}. {lesson.title}")
+        if redraw or not self.running:
+            self.refresh_views()
+        return outcome.refused is None
+
+    def refuse(self, field: str, reason: str) -> None:
+        """A setting not changed: its field says why, and so does a toast."""
+        self.run_screen.panel.refuse(field, reason)
+        self.notify(reason, title=f"{label(field)} not changed", severity="error")
+
+    def log_event(self, text: str) -> None:
+        """An event line of the app's own (a file saved, ...)."""
+        self.controller.log(text)
+        if not self.running:
+            self.refresh_views()
+
+    # ------------------------------------------------------------- the start
+    def on_mount(self) -> None:
+        factory = self._timer_factory or self._paused_interval
+        self.frame_timer = factory(FRAME_INTERVAL, self.run_frame)
+        self.run_screen.fit_layout(self.size)
+        if self.ready:
+            self._open_run()
+            return
+        self.run_screen.log_pane.write(
+            Text(f"» {START_HINT} Keys pressed while torch loads run once it is ready.", style="cyan")
+        )
+        self.show_loading()
+
+    def _paused_interval(self, interval: float, callback: Callable[[], None]) -> FrameTimer:
+        return self.set_interval(interval, callback, pause=True)
+
+    def on_ready(self) -> None:
+        """The first frame is on the terminal: torch may load now (a thread importing it would
+        have slowed the first frame down, both needing the interpreter)."""
+        if self.opening is not None and not self.ready:
+            # A daemon thread, not a Textual worker: quitting while torch loads then ends the
+            # process at once, instead of waiting for the import to finish.
+            threading.Thread(
+                target=self._open_in_thread, args=(self.opening,), name="lrtui: open the run", daemon=True
+            ).start()
+
+    def _open_in_thread(self, opening: Opening) -> None:
+        """In the thread: open the race, and hand it to the app (post_message is thread-safe)."""
+        try:
+            opened = open_in_thread(self._opener, opening)
+        except BaseException as error:  # a bug: the app shows it as it would any other
+            self.post_message(RunOpened(None, error))
+        else:
+            self.post_message(RunOpened(opened))
+
+    def show_loading(self) -> None:
+        assert self.opening is not None
+        lines = [Text(f"loading {self.opening.loading_text()}… (a few seconds the first time)", style="bold")]
+        if self.waiting:
+            keys = " ".join(KEY_OF.get(action, action) for action in self.waiting[-SHOWN_WAITING:])
+            more = "… " if len(self.waiting) > SHOWN_WAITING else ""
+            lines.append(Text(f"keys waiting for it: {more}{keys}"))
+        else:
+            lines.append(Text("keys pressed now run as soon as it is ready", style="dim"))
+        self.run_screen.state_view.show_loading(lines)
+        self.run_screen.show_summary(self.opening.settings, self.pacer.speed)
+
+    async def run_action(
+        self,
+        action: Any,
+        default_namespace: DOMNode | None = None,
+        namespaces: Any = None,
+    ) -> bool:
+        """Before the run is open, a key that needs it waits (in order) instead of running."""
+        if not self.ready and isinstance(action, str) and parse(action)[1] in WAITING_ACTIONS:
+            self.waiting.append(action)
+            self.show_loading()
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    async def on_run_opened(self, message: RunOpened) -> None:
+        """The race is open: the chart takes its place, the log starts, what could not be
+        opened is said, and the keys pressed meanwhile run."""
+        if message.error is not None:
+            raise message.error
+        opened = message.opened
+        assert opened is not None
+        self._begin(opened.race, opened.session_path)
+        screen = self.run_screen
+        await screen.show_run_panes(self.leader.settings, self.pacer.speed)
+        self.ready = True  # from now on every key works on the race
+        screen.log_pane.clear()
+        self._open_run()
+        for problem in opened.problems:
+            self.log_event(f"{problem.flag}: {problem.message}")
+            self.notify(problem.message, title=f"{problem.flag} not opened", severity="error", timeout=10)
+            if problem.field is not None:
+                screen.panel.mark(problem.field, problem.message)
+        waiting, self.waiting = self.waiting, []
+        if waiting:
+            keys = " ".join(KEY_OF.get(action, action) for action in waiting)
+            self.log_event(f"running the keys pressed while torch loaded: {keys}")
+        for action in waiting:
+            await self.run_action(action)
+
+    def _open_run(self) -> None:
+        lesson = self._lesson_to_start
+        if lesson is not None:
+            self.run_screen.lesson_box.add_class("-shown")
+        self.show(self.controller.open(lesson))
 
     # ----------------------------------------------------------------- running
+    def run_frame(self) -> None:
+        """One slice of run mode: the steps the pacer allows, then a redraw when one is due."""
+        if not self.running:
+            return
+        race = self.race
+        rows: list[Row] = []
+
+        def step() -> bool:
+            taken = race.step(1)
+            rows.extend(taken)
+            return bool(taken)
+
+        if self.pacer.run_frame(step):
+            # Steps run in short slices so keys are never kept waiting; the screen is
+            # redrawn at REDRAW_RATE whatever the number of slices in between.
+            now = self.pacer.clock()
+            redraw = now >= self._next_redraw
+            if redraw:
+                self._next_redraw = now + 1 / REDRAW_RATE
+            self.show(self.controller.took(rows), redraw)
+
+    def stop_running(self) -> None:
+        self.running = False
+        self.frame_timer.pause()
+
     def action_toggle_run(self) -> None:
         if self.running:
             self.stop_running()
-        elif self.can_step():
+        elif (why := self.controller.why_not_step()) is not None:
+            self.notify(why, severity="warning")
+        else:
             self.running = True
             self.pacer.restart()
             self.frame_timer.resume()
         self.refresh_views()
 
     def action_step(self, count: int) -> None:
-        self.advance(count)
+        self.show(self.controller.step(count))
 
     def action_step_epoch(self) -> None:
-        """The rest of the epoch in progress, or a whole one between epochs."""
-        leader = self.leader
-        self.advance(leader.batches_per_epoch - leader.batch)
+        self.show(self.controller.step_epoch())
 
     def action_step_back(self) -> None:
         self.stop_running()
-        leader = self.leader
-        diverged_at = leader.diverged_at
-        if diverged_at is not None and (back := self.race.undo_to_stable()):
-            self.run_log.undo_to(leader.position)
-            self.log_event(stepped_back_from_divergence(leader, back, diverged_at))
-        elif not self.race.undo():
-            if leader.epoch == leader.first_epoch == 0 and self.bring_back():
-                return
-            first = leader.first_epoch
-            if first:
-                message = f"This session was loaded before epoch {first}: undo goes back no further."
-            else:
-                message = "Nothing to undo: no epoch has run yet."
-            self.notify(message, severity="warning")
-            return
-        self.run_log.undo_to(leader.position)
-        self.run_screen.panel.show(leader.settings, self.pacer.speed)
-        self.refresh_views()
+        self.show(self.controller.undo())
 
     def action_reset(self) -> None:
-        leader = self.leader
-        self.start_over(Run(leader.settings, leader.dataset), "reset: back to epoch 0 with the same settings")
+        self.show(self.controller.reset())
 
     def action_phase_step(self) -> None:
         if not self.run_screen.showing_code:
             self.action_toggle_code()
-        if self.can_step():
-            self.took(self.race.phase_step())
+        self.show(self.controller.phase_step())
 
-    # --------------------------------------------------------- quick changes
+    # ---------------------------------------------------------------- settings
+    def change_setting(self, field: str, value: Any) -> bool:
+        """Apply one new setting; refused values are marked in the panel. Returns True if applied."""
+        if field == "speed":
+            if value != self.pacer.speed:
+                self.pacer.set_speed(value)
+                self.run_screen.panel.show(self.leader.settings, value)
+                self.refresh_views()
+            return True
+        outcome = self.controller.change_setting(field, value)
+        if outcome.read_data is not None:
+            self.files.read_data(outcome.read_data, outcome.change)
+            return True
+        if field == "data" and outcome.refused is None:
+            self.files.stop_reading(f"the data set {self.leader.settings.data} was chosen since")
+        return self.show(outcome)
+
+    def on_parameter_panel_changed(self, event: ParameterPanel.Changed) -> None:
+        self.change_setting(event.field, event.value)
+
     def action_toggle_zero_grad(self) -> None:
         self.change_setting("zero_grad", not self.leader.settings.zero_grad)
 
@@ -171,7 +428,71 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         choices = PRESETS if data in PRESETS else (*PRESETS, data)
         self.change_setting("data", choices[(choices.index(data) + 1) % len(choices)])
 
-    # ------------------------------------------------------------------ views
+    # ------------------------------------------------------------------- races
+    def action_add_contender(self) -> None:
+        if self.race.full:
+            self.show(self.controller.add_contender(""))  # says the race is full
+            return
+
+        def add(changes: str | None) -> None:
+            if changes is not None:
+                self.stop_running()
+                self.show(self.controller.add_contender(changes))
+
+        suggestion = RACE_SUGGESTIONS[(len(self.race) - 1) % len(RACE_SUGGESTIONS)]
+        question = "A new contender: what does it change? (type key=value, e.g. optimizer=adam lr=0.1)"
+        self.push_screen(
+            PathPrompt(question, suggestion, is_path=False, check=self.controller.contender_refusal), add
+        )
+
+    def action_race_heavy_ball(self) -> None:
+        self.stop_running()
+        self.show(self.controller.add_heavy_ball())
+
+    def action_remove_contender(self) -> None:
+        self.show(self.controller.remove_contender())
+
+    # ----------------------------------------------------------------- lessons
+    def action_pick_lesson(self) -> None:
+        every = lessons(self.language)
+
+        def start(index: int | None) -> None:
+            if index is not None:
+                self.start_lesson(every[index])
+
+        lesson = self.controller.lesson
+        self.push_screen(
+            LessonPicker(every, self.language, None if lesson is None else lesson.number - 1), start
+        )
+
+    def start_lesson(self, lesson: Lesson) -> None:
+        self.run_screen.lesson_box.add_class("-shown")
+        self.show(self.controller.start_lesson(lesson))
+
+    def action_close_lesson(self) -> None:
+        self.controller.close_lesson()
+        self.run_screen.lesson_box.remove_class("-shown")
+
+    # ------------------------------------------------------------------- files
+    def action_save_session(self) -> None:
+        self.files.save_session()
+
+    def action_load_session(self) -> None:
+        self.files.load_session()
+
+    def action_export_script(self) -> None:
+        self.files.export_script()
+
+    def action_export_history(self) -> None:
+        self.files.export_history()
+
+    def action_save_screenshot(self) -> None:
+        self.files.save_screenshot()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.files.worker_changed(event)
+
+    # ------------------------------------------------------------------- views
     def action_next_view(self) -> None:
         if self.run_screen.showing_code:
             self.action_toggle_code()
@@ -195,7 +516,7 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         self.run_screen.toggle_code()
         self.refresh_views()
 
-    # ------------------------------------------------------------ discovery
+    # --------------------------------------------------------------- discovery
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a field has focus, the keys it types into are not the app's: the footer shows
         only the keys that still work (ctrl+…, esc)."""

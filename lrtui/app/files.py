@@ -23,23 +23,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.worker import Worker, WorkerState
 
 from ..engine.data_folder import NO_FOLDER, DataFolder
-from ..engine.settings import PRESETS, Settings, label
+from ..engine.settings import Settings
 from ..lazy import lazy_callable
-from .base import RunApp
 from .widgets.prompt import PathPrompt
 
 # The app paints its first frame before torch is imported: these are imported when first called.
 if TYPE_CHECKING:
     from ..engine.data import Dataset, load
     from ..engine.report import export_history_csv, write_history_csv
-    from ..engine.run import Run
     from ..engine.script import script_for, write_script
     from ..engine.session import SessionFile, read_session, save_session, session_from_file, session_text
+    from .app import LrtuiApp
 else:
     load = lazy_callable("lrtui.engine.data", "load")
     export_history_csv = lazy_callable("lrtui.engine.report", "export_history_csv")
     write_history_csv = lazy_callable("lrtui.engine.report", "write_history_csv")
-    Run = lazy_callable("lrtui.engine.run", "Run")
     script_for = lazy_callable("lrtui.engine.script", "script_for")
     write_script = lazy_callable("lrtui.engine.script", "write_script")
     read_session = lazy_callable("lrtui.engine.session", "read_session")
@@ -70,11 +68,12 @@ class _Reading:
     refused: Callable[[str], None]
 
 
-class FileActions(RunApp):
-    """Saves, loads and exports. ``data_folder``: this app is served, and may read only there."""
+class FileActions:
+    """The app's saves, loads and exports, and the one file read that counts. ``data_folder``:
+    the app is served, and may read only there."""
 
-    def __init__(self, *args: Any, data_folder: DataFolder | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, app: LrtuiApp, data_folder: DataFolder | None = None) -> None:
+        self.app = app
         self._data_folder = data_folder
         self._reading: tuple[Worker[Any], _Reading] | None = None  # the one read that counts
 
@@ -82,7 +81,7 @@ class FileActions(RunApp):
     def served(self) -> DataFolder | None:
         """Where a served app may read files (None: the app runs in the learner's own terminal).
         An app in a browser is served even if ``lrtui serve`` did not say so: it reads no file."""
-        if self._data_folder is None and self.is_web:
+        if self._data_folder is None and self.app.is_web:
             self._data_folder = DataFolder(None)
         return self._data_folder
 
@@ -90,10 +89,6 @@ class FileActions(RunApp):
     def reading(self) -> str | None:
         """The file being read, if any."""
         return None if self._reading is None else self._reading[1].name
-
-    def status(self) -> str:
-        status = super().status()
-        return status if self.reading is None else f"reading {self.reading} … · {status}"
 
     # -------------------------------------------------------------- reading
     def read_then(
@@ -113,11 +108,11 @@ class FileActions(RunApp):
                 return _Refused(_reason(error, name))
 
         self.stop_reading(f"{name} was asked for since")
-        worker = self.run_worker(work, name=f"reading {name}", group=READING, thread=True)
+        worker = self.app.run_worker(work, name=f"reading {name}", group=READING, thread=True)
         self._reading = (worker, _Reading(name, asked, apply, refused))
-        self.refresh_views()
+        self.app.refresh_views()
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def worker_changed(self, event: Worker.StateChanged) -> None:
         if self._reading is None or self._reading[0] is not event.worker or event.state not in ENDED:
             return  # a read dropped since, or one still going (the state it had when the event was sent)
         reading, self._reading = self._reading[1], None
@@ -130,7 +125,7 @@ class FileActions(RunApp):
                     reading.apply(result)
             except (OSError, ValueError) as error:  # a sound file that makes no sound run
                 reading.refused(_reason(error))
-        self.refresh_views()
+        self.app.refresh_views()
 
     def stop_reading(self, because: str) -> None:
         """Drop the read still going, if any, saying why: what the learner chose since comes
@@ -141,14 +136,9 @@ class FileActions(RunApp):
             reading.refused(f"{reading.asked}: not read, {because}")
 
     # -------------------------------------------------------------- the data
-    def change_data(self, new: Settings, change: str) -> None:
-        """A new data set: a preset at once; a file read off the UI thread (only from the data
-        folder when served), and then the run starts again on it with the settings in use."""
-        again = f"{change}: a new problem, so the run starts again at epoch 0"
-        if new.data in PRESETS:
-            self.stop_reading(f"the data set {new.data} was chosen since")
-            self.start_over(Run(new), again)
-            return
+    def read_data(self, new: Settings, change: str) -> None:
+        """A data file, read off the UI thread (only from the data folder when served); then
+        the run starts again on it with ``new`` settings."""
         typed, folder = new.data, self.served
 
         def read() -> tuple[str, Dataset]:
@@ -157,13 +147,9 @@ class FileActions(RunApp):
 
         def apply(read: tuple[str, Dataset]) -> None:
             path, dataset = read
-            self.start_over(Run(self.leader.settings.with_changes(data=path), dataset), again)
+            self.app.show(self.app.controller.new_data(path, dataset, change))
 
-        self.read_then(typed, read, apply, lambda why: self._refuse("data", why))
-
-    def _refuse(self, field: str, reason: str) -> None:
-        self.run_screen.panel.refuse(field, reason)
-        self.notify(reason, title=f"{label(field)} not changed", severity="error")
+        self.read_then(typed, read, apply, lambda why: self.app.refuse("data", why))
 
     # ---------------------------------------------------------- the prompts
     def ask_path(
@@ -183,12 +169,12 @@ class FileActions(RunApp):
             try:
                 done_text = act(path)
             except (OSError, ValueError) as error:  # SessionError and other refusals say what is wrong
-                self.notify(_reason(error, path), title=failure, severity="error")
+                self.app.notify(_reason(error, path), title=failure, severity="error")
             else:
                 if done_text:
-                    self.log_event(done_text)
+                    self.app.log_event(done_text)
 
-        self.push_screen(PathPrompt(question, default, check=check, where=where), done)
+        self.app.push_screen(PathPrompt(question, default, check=check, where=where), done)
 
     def save_or_download(
         self,
@@ -215,28 +201,28 @@ class FileActions(RunApp):
     def download(self, name: str, text: str, what: str) -> str:
         """Send ``text`` to the learner's browser as a file called ``name``; says what was sent."""
         name = download_name(name)
-        self.deliver_text(io.StringIO(text), save_filename=name)
+        self.app.deliver_text(io.StringIO(text), save_filename=name)
         return f"sent {what} to your browser as the download {name}"
 
-    # ------------------------------------------------------------- the keys
-    def action_save_session(self) -> None:
+    # ------------------------------------------------------------- the saves
+    def save_session(self) -> None:
         race_note = " (run A only: a session does not keep the race's other contenders)"
 
         def save(path: str) -> str:
-            save_session(path, self.leader)
-            self.session_path = path
-            saved = f"saved the session {self.when()} to {os.path.abspath(path)}"
-            return saved + race_note if len(self.race) > 1 else saved
+            save_session(path, self.app.leader)
+            self.app.controller.session_path = path
+            saved = f"saved the session {self.app.controller.when()} to {os.path.abspath(path)}"
+            return saved + race_note if len(self.app.race) > 1 else saved
 
-        default = self.session_path or DEFAULT_SESSION
-        what = f"the session {self.when()}" + (race_note if len(self.race) > 1 else "")
-        content = lambda: session_text(self.leader)  # noqa: E731  (the leader when the name is given)
+        default = self.app.session_path or DEFAULT_SESSION
+        what = f"the session {self.app.controller.when()}" + (race_note if len(self.app.race) > 1 else "")
+        content = lambda: session_text(self.app.leader)  # noqa: E731  (the leader when the name is given)
         self.save_or_download("Save the session to", default, "Session not saved", save, what, content)
 
-    def action_load_session(self) -> None:
+    def load_session(self) -> None:
         folder = self.served
         if folder is not None and folder.root is None:
-            self.notify(NO_FOLDER, title="Session not loaded", severity="warning")
+            self.app.notify(NO_FOLDER, title="Session not loaded", severity="warning")
             return
 
         def load(path: str) -> None:
@@ -246,16 +232,14 @@ class FileActions(RunApp):
                 return read_session(folder.readable(path), folder.readable, quote=False)
 
             def apply(read: SessionFile) -> None:
-                run = session_from_file(read)
-                self.session_path = path
-                self.start_over(run, loaded_text(path, run))
+                self.app.show(self.app.controller.loaded(session_from_file(read), path))
 
             def refused(why: str) -> None:
-                self.notify(why, title="Session not loaded", severity="error")
+                self.app.notify(why, title="Session not loaded", severity="error")
 
             self.read_then(path, read, apply, refused)
 
-        default = self.session_path or DEFAULT_SESSION
+        default = self.app.session_path or DEFAULT_SESSION
         if folder is None:
             self.ask_path("Load the session from", default, "Session not loaded", load)
         else:
@@ -268,8 +252,8 @@ class FileActions(RunApp):
                 where=lambda text: "→ from the class's data folder",
             )
 
-    def action_export_script(self) -> None:
-        leader = self.leader
+    def export_script(self) -> None:
+        leader = self.app.leader
 
         def export(path: str) -> str:
             write_script(path, leader.settings, leader.dataset)
@@ -284,8 +268,8 @@ class FileActions(RunApp):
             partial(script_for, leader.settings, leader.dataset),
         )
 
-    def action_export_history(self) -> None:
-        history = self.leader.history
+    def export_history(self) -> None:
+        history = self.app.leader.history
 
         def export(path: str) -> str:
             export_history_csv(path, history)
@@ -305,15 +289,15 @@ class FileActions(RunApp):
             text,
         )
 
-    def action_save_screenshot(self) -> None:
+    def save_screenshot(self) -> None:
         """The screen as an SVG picture (for slides), named after the epoch: in this folder, or
         a download when served."""
-        name = f"lrtui-epoch-{self.leader.epoch}.svg"
+        name = f"lrtui-epoch-{self.app.leader.epoch}.svg"
         if self.served is not None:
-            self.log_event(self.download(name, self.export_screenshot(), "a picture of the screen"))
+            self.app.log_event(self.download(name, self.app.export_screenshot(), "a picture of the screen"))
             return
-        path = self.save_screenshot(filename=name, path=os.getcwd())
-        self.log_event(f"saved a picture of the screen to {path}")
+        path = self.app.save_screenshot(filename=name, path=os.getcwd())
+        self.app.log_event(f"saved a picture of the screen to {path}")
 
 
 def download_name(text: str) -> str:
@@ -321,10 +305,6 @@ def download_name(text: str) -> str:
     Content-Disposition header carries whole (textual-serve writes the name unquoted)."""
     name = UNSAFE_IN_A_NAME.sub("_", os.path.basename(text.strip())).strip("._")
     return name or "lrtui-file.txt"
-
-
-def loaded_text(path: str, run: Run) -> str:
-    return f"loaded {path}: {len(run.history)} epochs of history, next epoch {run.epoch}"
 
 
 def _reason(error: Exception, path: str | None = None) -> str:

@@ -120,10 +120,6 @@ def settings_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
     except SettingsError as error:
         known = FIELD.get(error.field)
         parser.error(f"argument {known.flag if known else error.field}: {error.message}")
-    if settings.momentum and not settings.momentum_applies:  # Settings allows it: the app's `o` key
-        parser.error(
-            f"argument --momentum: {settings.optimizer} has no momentum; it applies to sgd and rmsprop"
-        )
     return settings
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .settings import FIELDS, Settings, SettingsError, loop_changes, parse_field
+from .settings import FIELDS, Settings, SettingsError, parse_field
 
 MAX_CONTENDERS = 4
 LETTERS = "ABCD"
@@ -50,18 +50,16 @@ def contender_settings(base: Settings, text: str) -> Settings:
             raise SettingsError("compare", f"{key}: {error.message}") from None
     if not changes:
         raise SettingsError("compare", "say what this contender changes, e.g. optimizer=adam lr=0.1")
-    if changes.get("optimizer", base.optimizer) != "sgd" and "nesterov" not in changes:
-        changes["nesterov"] = False  # Nesterov belongs to SGD; switching away drops it
-    for field in ("scheduler", "batch_size"):
-        if field in changes:  # as in the panel: what the new loop does not take goes back to unset
-            for name, value in loop_changes(base, field, changes[field]).items():
-                changes.setdefault(name, value)
     try:
-        settings = base.with_changes(**changes)
+        settings = base.changing(**changes)
     except SettingsError as error:
-        raise SettingsError("compare", error.message) from None
-    if changes.get("momentum") and not settings.momentum_applies:
+        given = error.field in changes  # say which key, as a flag's refusal names the flag
         raise SettingsError(
-            "compare", f"momentum: {settings.optimizer} has no momentum; it applies to sgd and rmsprop"
-        )
+            "compare", f"{_key_of(error.field)}: {error.message}" if given else error.message
+        ) from None
     return settings
+
+
+def _key_of(name: str) -> str:
+    """The race key a learner types for a settings field."""
+    return next((key for key, field in CONTENDER_KEYS.items() if field == name), name.replace("_", "-"))

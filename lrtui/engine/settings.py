@@ -71,7 +71,6 @@ __all__ = [
     "field_text",
     "flag_help",
     "label",
-    "loop_changes",
     "model_text",
     "parse_field",
 ]
@@ -112,10 +111,39 @@ class Settings:
                 raise SettingsError("nesterov", "Nesterov momentum is an option of SGD only")
             if self.momentum <= 0:
                 raise SettingsError("nesterov", "Nesterov momentum needs a momentum above 0")
+        if self.momentum and not self.momentum_applies:
+            takes = " and ".join(name for name in OPTIMIZERS if name in MOMENTUM_OPTIMIZERS)
+            raise SettingsError("momentum", f"{self.optimizer} has no momentum; it applies to {takes}")
 
     def with_changes(self, **changes: Any) -> Settings:
-        """A copy with some fields changed; raises SettingsError if the result is invalid."""
+        """A copy with exactly these fields changed; raises SettingsError if the result is
+        invalid. A learner's change goes through ``changing``, which adds what it drags along."""
         return replace(self, **changes)
+
+    def changing(self, **changes: Any) -> Settings:
+        """The settings after a learner's change (the panel, a key, a race contender): the
+        fields given, and what no longer fits goes back to unset. A scheduler's parameters
+        go with it, shuffle with the batches, Nesterov with SGD, momentum with an optimizer
+        that takes none. What is given is kept as given (and refused if it does not fit).
+        The one rule for a change; ``is_new_problem`` says whether the run starts again."""
+        dragged: dict[str, Any] = {}
+        scheduler = changes.get("scheduler", self.scheduler)
+        for name, schedulers in SCHEDULE_PARAMETERS.items():
+            if scheduler not in schedulers and getattr(self, name) is not None:
+                dragged[name] = None
+        if changes.get("batch_size", self.batch_size) is None and self.shuffle:
+            dragged["shuffle"] = False
+        optimizer = changes.get("optimizer", self.optimizer)
+        if optimizer != "sgd" and self.nesterov:
+            dragged["nesterov"] = False
+        if optimizer not in MOMENTUM_OPTIMIZERS and self.momentum:
+            dragged["momentum"] = 0.0
+        return replace(self, **{**dragged, **changes})
+
+    def is_new_problem(self, other: Settings) -> bool:
+        """True when going from these settings to ``other`` makes a new problem (other data, model
+        or starting point): the run starts again at epoch 0 instead of going on."""
+        return any(getattr(self, name) != getattr(other, name) for name in PROBLEM_FIELDS)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -151,21 +179,6 @@ class Settings:
             if given is not None:
                 values[name] = given
         return {TORCH_SCHEDULE_ARGUMENTS[name]: value for name, value in values.items()}
-
-
-def loop_changes(settings: Settings, field: str, value: Any) -> dict[str, Any]:
-    """What else changes with a new scheduler or batch size in the app: the schedule
-    parameters the new scheduler does not take go back to unset, and shuffle goes off with
-    the full batch."""
-    if field == "scheduler":
-        return {
-            name: None
-            for name, schedulers in SCHEDULE_PARAMETERS.items()
-            if value not in schedulers and getattr(settings, name) is not None
-        }
-    if field == "batch_size" and value is None and settings.shuffle:
-        return {"shuffle": False}
-    return {}
 
 
 def _check_batches_and_schedule(settings: Settings) -> None:
