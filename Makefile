@@ -50,11 +50,13 @@ run: $(APP_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check lrtui tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check lrtui tests benchmarks
 	$(BIN)/ruff format --check lrtui tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(MAKE) --no-print-directory typecheck
 
 typecheck: $(TEST_STAMP)

@@ -212,3 +212,28 @@ async def test_saving_during_a_race_says_only_a_is_kept(tmp_path) -> None:
         await pilot.pause()
         assert (tmp_path / "race.json").exists()
         assert "a session does not keep the race's other contenders" in log_text(app)
+
+
+async def test_nesterov_momentum_leaves_with_sgd_from_the_panel_o_and_a_alike() -> None:
+    """Issue 25: with --momentum 0.9 --nesterov, `o` and the panel's Adagrad were refused
+    ("Nesterov momentum is an option of SGD only") while `a` with optimizer=adagrad raced."""
+    from textual.widgets import Select
+
+    nesterov = Settings(data="double", momentum=0.9, nesterov=True)
+    app = make_app(nesterov)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "o")
+        await settle(pilot)
+        by_key = app.leader.settings
+        assert (by_key.optimizer, by_key.momentum, by_key.nesterov) == ("adagrad", 0.0, False)
+        assert "from epoch 1: optimizer sgd → adagrad, momentum 0.9 → 0, nesterov on → off" in log_text(app)
+        await pilot.press("r", "u", "u")  # back to the SGD run, before the `o`
+        await settle(pilot)
+        assert app.leader.settings == nesterov
+        app.query_one("#field-optimizer", Select).value = "adagrad"
+        await settle(pilot)
+        assert app.leader.settings == by_key
+        await pilot.press("a", "ctrl+a", "ctrl+k", *"optimizer=rmsprop", "enter")
+        await settle(pilot)
+        rival = app.race.rivals[0].settings
+        assert (rival.optimizer, rival.momentum, rival.nesterov) == ("rmsprop", 0.0, False)

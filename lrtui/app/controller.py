@@ -190,8 +190,8 @@ class RunController:
             return Outcome(refused=Refusal(field, error.message))
         if new == old:
             return NOTHING
-        was, now = field_text(field, getattr(old, field)) or "default", field_text(field, value) or "default"
-        change = f"{label(field)} {was} → {now}"
+        dragged = [name for name in old.changed_fields(new) if name != field]  # Settings.changing's
+        change = ", ".join(_changed(name, old, new) for name in [field, *dragged])
         if old.is_new_problem(new):
             again = f"{change}: a new problem, so the run starts again at epoch 0"
             if new.data != old.data and new.data not in PRESETS:
@@ -361,6 +361,12 @@ class RunController:
         self.goal_met_at = last.epoch
         self.log(f"{ui_text(self.language, 'goal')} ✓ {lesson.text['goal_met']}")
         return True
+
+
+def _changed(field: str, old: Settings, new: Settings) -> str:
+    was = field_text(field, getattr(old, field)) or "default"
+    now = field_text(field, getattr(new, field)) or "default"
+    return f"{label(field)} {was} → {now}"
 
 
 def loaded_text(path: str, run: Run) -> str:

@@ -14,20 +14,17 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from .forkserver import PR_SET_PDEATHSIG, READY, WARM_MODULES
+from .forkserver import PR_SET_PDEATHSIG, READY
 
 
 def main(argv: list[str]) -> None:
     """``python -c ... FD APP_ARGV_JSON``: import the app, then fork one per request on FD."""
     sock = socket.socket(fileno=int(argv[0]))
     app_argv = json.loads(argv[1])
-    import textual.drivers.web_driver  # noqa: F401
-    import torch  # noqa: F401  (what the imports are for: to be shared by every app)
-
-    import lrtui.app.app  # noqa: F401
     import lrtui.cli.commands
+    from lrtui.app.preload import preload
 
-    _warm_up()
+    preload()  # torch, Textual and the app, shared by every app forked from here
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ctrl+c reaches the server, which closes the socket
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the apps; the server holds pidfds
     gc.collect()
@@ -62,27 +59,6 @@ def main(argv: list[str]) -> None:
             continue
         socket.send_fds(sock, [b"ok"], [pidfd])
         os.close(pidfd)
-
-
-def _warm_up() -> None:
-    """Do once what every app would do first: a Simulation's first epochs import most of torch
-    (torch._dynamo, sympy: ~70 MB and seconds of CPU), and drawing imports a few more modules."""
-    import importlib
-
-    from rich.cells import cell_len
-
-    from lrtui.engine import Settings, Simulation
-
-    # Three points: small enough that torch starts no thread pool, which a forked app could not use.
-    simulation = Simulation(Settings())
-    for _ in range(3):
-        simulation.step()
-    cell_len("─●◆")
-    for name in WARM_MODULES:
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass  # another version of textual or numpy: the apps import what they need
 
 
 def _run_app(

@@ -35,8 +35,6 @@ SERVED_ENVIRONMENT = {
 READY = b"ready"
 PR_SET_PDEATHSIG = 1
 STARTUP_SECONDS = 120  # importing torch on a busy machine
-# Modules the app imports only once it draws (found by comparing sys.modules before and after).
-WARM_MODULES = ("numpy.ma", "rich.ansi", "textual.layouts.horizontal", "textual.layouts.stream")
 
 
 class ForkServerError(RuntimeError):
