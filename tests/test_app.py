@@ -640,3 +640,31 @@ async def test_p_then_n_finishes_the_epoch_and_u_starts_it_over() -> None:
         await pilot.press("p", "p", "n", "n")
         assert app.leader.epoch == 2
         assert same_as_plain(list(app.leader.history), pt.raw_loop(*pt.line_data(), 1))
+
+
+async def test_escape_leaves_every_kind_of_field_and_the_footer_says_so() -> None:
+    """Issue 26: esc left the text fields but not the dropdowns or the switches, and with one
+    focused the footer offered no esc (space opened the dropdown or flipped the switch)."""
+    from lrtui.app.widgets.footer import shown_keys
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for field in (
+            "#field-optimizer",
+            "#field-loss_reduction",
+            "#field-bias",
+            "#field-zero_grad",
+            "#field-seed",
+        ):
+            app.query_one(field).focus()
+            await pilot.pause()
+            shown = {
+                (key, action)
+                for key, action, _, show, enabled, _ in shown_keys(app.screen)
+                if show and enabled
+            }
+            assert ("escape", "focus_app") in shown, field
+            await pilot.press("escape")
+            assert app.focused is None, field
+        await pilot.press("n")
+        assert app.leader.epoch == 1 and app.leader.settings.bias

@@ -342,3 +342,22 @@ def test_a_cost_that_overflows_at_the_start_blames_the_data_not_the_learning_rat
         " (W = 0, b = 0) already overflows float32: the data (or the initial W and b) are too large for"
         " their squares to fit; scale them down."
     )
+
+
+async def test_undoing_a_divergence_fits_the_surface_to_what_is_left() -> None:
+    """Issue 26: after ctrl+n diverged, u, -, N converged but the surface stayed zoomed out to
+    -1e19 … 0 (the view was re-fitted only on a restart)."""
+    from app_support import settle
+
+    app = make_app(Settings(data="noisy", init_w=10, init_b=-5, learning_rate=1.6))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        view = app.run_screen.chart.view_range
+        assert app.leader.diverged and view.w is not None and view.w[1] - view.w[0] > 1e6
+        await pilot.press("u", "minus", "N")
+        await settle(pilot)
+        assert not app.leader.diverged and app.leader.epoch == 10
+        assert view.w is not None and view.b is not None
+        assert view.w[1] - view.w[0] < 100 and view.b[1] - view.b[0] < 100
+        assert view.contains(app.leader.w, app.leader.b)

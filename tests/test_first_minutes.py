@@ -131,9 +131,35 @@ async def test_capital_s_saves_a_picture_of_the_screen(tmp_path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("n", "S")
         await pilot.pause()
-        picture = tmp_path / "lrtui-epoch-1.svg"
+        picture = tmp_path / "lrtui-epoch-0.svg"  # the epoch the state pane shows
         assert picture.read_text().startswith("<svg")
         assert f"saved a picture of the screen to {picture}" in logged(app)
+
+
+async def test_a_picture_that_cannot_be_saved_is_said_and_the_app_goes_on(tmp_path, monkeypatch) -> None:
+    """Issue 27: S crashed the app when the write failed (a folder named like the picture, the
+    current folder deleted) and hung on a named pipe."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "lrtui-epoch-0.svg").mkdir()
+    os.mkfifo(tmp_path / "lrtui-epoch-1.svg")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", "S", "n", "S")
+        await pilot.pause()
+        titles = [note.title for note in app._notifications]
+        assert titles.count("Picture not saved") == 2
+        gone = tmp_path / "gone"
+        gone.mkdir()
+        monkeypatch.chdir(gone)
+        gone.rmdir()
+        await pilot.press("n", "S")
+        await pilot.pause()
+        assert [note.title for note in app._notifications].count("Picture not saved") == 3
+        await pilot.press("n")
+        assert app.is_running and app.leader.epoch == 4
+    assert (tmp_path / "lrtui-epoch-0.svg").is_dir()
 
 
 async def test_turning_zero_grad_off_outside_a_lesson_points_to_the_lesson() -> None:

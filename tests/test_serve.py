@@ -406,7 +406,7 @@ async def test_a_served_apps_saves_are_offered_to_the_browser_as_downloads(tmp_p
         await learner.wait_for("epoch 2/1000")
         await learner.press("S")
         picture = await downloaded(client, await offered(websocket))
-        assert picture[0] == "attachment; filename=lrtui-epoch-3.svg" and picture[1].startswith("<svg")
+        assert picture[0] == "attachment; filename=lrtui-epoch-2.svg" and picture[1].startswith("<svg")
         await learner.press("\x13")  # ctrl+s
         await learner.wait_for("Download the session")
         await learner.press("\r")

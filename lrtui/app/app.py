@@ -518,13 +518,18 @@ class LrtuiApp(App[None]):
 
     # --------------------------------------------------------------- discovery
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """While a field has focus, the keys it types into are not the app's: the footer shows
-        only the keys that still work (ctrl+…, esc)."""
-        typing = isinstance(self.focused, Input)
+        """While a field has focus, the keys it takes are not the app's: the footer shows only
+        the keys that still work, esc among them. An input takes what it types (and its
+        cursor keys); a dropdown or a switch takes space, which opens it or flips it."""
+        field = self.focused
         if action == "focus_app":
-            return typing
-        written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
-        return not (typing and written in TYPED_ACTIONS)
+            return field is not None
+        if field is None:
+            return True
+        if isinstance(field, Input):
+            written = f"{action}({', '.join(map(repr, parameters))})" if parameters else action
+            return written not in TYPED_ACTIONS
+        return action != "toggle_run"
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

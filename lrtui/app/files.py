@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.worker import Worker, WorkerState
 
 from ..engine.data_folder import NO_FOLDER, DataFolder
+from ..engine.files import write_atomically
 from ..engine.settings import Settings
 from ..lazy import lazy_callable
 from .widgets.prompt import PathPrompt
@@ -290,13 +291,19 @@ class FileActions:
         )
 
     def save_screenshot(self) -> None:
-        """The screen as an SVG picture (for slides), named after the epoch: in this folder, or
-        a download when served."""
-        name = f"lrtui-epoch-{self.app.leader.epoch}.svg"
+        """The screen as an SVG picture (for slides), named after the epoch the state pane
+        shows: in this folder, or a download when served. A save that fails says why."""
+        last = self.app.leader.last
+        name = f"lrtui-epoch-{0 if last is None else last.epoch}.svg"
         if self.served is not None:
             self.app.log_event(self.download(name, self.app.export_screenshot(), "a picture of the screen"))
             return
-        path = self.app.save_screenshot(filename=name, path=os.getcwd())
+        try:
+            path = os.path.join(os.getcwd(), name)
+            write_atomically(path, self.app.export_screenshot())
+        except OSError as error:  # a folder in the way, a full disk, the folder gone
+            self.app.notify(_reason(error, name), title="Picture not saved", severity="error")
+            return
         self.app.log_event(f"saved a picture of the screen to {path}")
 
 
