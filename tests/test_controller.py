@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+import plain_torch as pt
 import pytest
 import torch
 
-import plain_torch as pt
 from lrtui.app.controller import RunController
 from lrtui.engine.contenders import CONTENDER_KEYS, contender_settings
 from lrtui.engine.race import Race
