@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import plain_torch as pt
-from app_support import FakeClock, files_read, log_text, logged, make_app, shown_text
+from app_support import FakeClock, files_read, log_text, logged, make_app, settle, shown_text
 from textual.widgets import Input, Select, Switch
 
 from lrtui.app.pacing import FULL_SPEED
@@ -668,3 +668,22 @@ async def test_escape_leaves_every_kind_of_field_and_the_footer_says_so() -> Non
             assert app.focused is None, field
         await pilot.press("n")
         assert app.leader.epoch == 1 and app.leader.settings.bias
+
+
+async def test_the_log_wraps_again_when_the_panel_narrows_it() -> None:
+    """Issue 26: at 80x24, s opened the panel and the log kept its lines as wrapped before,
+    cut at the new edge ('…a learning rate so smal')."""
+    from rich.cells import cell_len
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("z")  # a long line about .grad
+        await pilot.pause()
+        before = log_text(app)
+        await pilot.press("s")
+        for _ in range(3):  # the layout, then the log's Resize
+            await settle(pilot)
+        pane = app.run_screen.log_pane
+        width = pane.scrollable_content_region.width
+        assert width < 70 and all(cell_len(line.text.rstrip()) <= width for line in pane.lines)
+        assert " ".join(line.text for line in pane.lines).split() == before.split()  # every word kept

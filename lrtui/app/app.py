@@ -252,7 +252,7 @@ class LrtuiApp(App[None]):
         if self.ready:
             self._open_run()
             return
-        self.run_screen.log_pane.write(
+        self.run_screen.log_pane.add(
             Text(f"» {START_HINT} Keys pressed while torch loads run once it is ready.", style="cyan")
         )
         self.show_loading()

@@ -139,7 +139,7 @@ class RunScreen(Screen[None]):
         if rewritten:
             self.log_pane.clear()
         for line in lines:
-            self.log_pane.write(Text(f"» {line.text}", style="cyan") if line.event else line.text)
+            self.log_pane.add(Text(f"» {line.text}", style="cyan") if line.event else line.text)
 
     def show_summary(self, settings: Settings, speed: int) -> None:
         """On a small screen the parameter panel folds into this one line (s opens it)."""
@@ -150,6 +150,7 @@ class RunScreen(Screen[None]):
 
     def toggle_panel(self) -> None:
         self.toggle_class("-panel")
+        self.call_after_refresh(self.log_pane.rewrap)  # the log is narrower or wider now
 
     @property
     def showing_code(self) -> bool:

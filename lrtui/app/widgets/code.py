@@ -90,8 +90,10 @@ class CodeView(Horizontal):
                 word_wrap=True,  # a long line wraps onto the next rather than being cut
             )
             self.query_one("#code-script", Static).update(syntax)
-            if highlight:
-                self.call_after_refresh(self._scroll_to_line, syntax, highlight)
+            # the phase's line; between steps the loop (its forward line), not the docstring
+            line = highlight or self._lines.get(PHASES[0])
+            if line:
+                self.call_after_refresh(self._scroll_to_line, syntax, line)
         # a small screen stacks this box under the code, a few rows high: phase and state side by side
         side_by_side = self.screen.has_class("-compact")
         self.query_one("#code-state", Static).update(state_panel(run, side_by_side), layout=False)

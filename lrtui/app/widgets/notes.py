@@ -3,8 +3,11 @@ the terminal is too small. Each carries its look; the screen's stylesheet places
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
+from rich.console import RenderableType
+from textual import events
 from textual.widgets import RichLog, Static
 
 LOG_LINES = 5000  # the most lines the log pane keeps (the RunLog keeps its own)
@@ -28,6 +31,32 @@ class LogPane(RichLog):
             max_lines=LOG_LINES, wrap=True, min_width=20, markup=False, highlight=False, **kwargs
         )
         self.border_title = "Log"
+        # What was written, to wrap again at a new width (RichLog wraps a line once, as written).
+        self._written: deque[RenderableType] = deque(maxlen=LOG_LINES)
+        self._wrapped_at = 0
+
+    def add(self, content: RenderableType) -> None:
+        """Write a line, and keep it to wrap again at a new width."""
+        self._written.append(content)
+        self.write(content)
+
+    def clear(self) -> LogPane:
+        self._written.clear()
+        super().clear()
+        return self
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.rewrap()
+
+    def rewrap(self) -> None:
+        """At a new width (the panel opened with s, a resized terminal), every line wrapped anew."""
+        width = self.size.width
+        if self._wrapped_at and width != self._wrapped_at and self._written:
+            written = list(self._written)
+            super().clear()
+            for content in written:
+                super().write(content)
+        self._wrapped_at = width
 
 
 class SummaryLine(Static):
