@@ -687,3 +687,23 @@ async def test_the_log_wraps_again_when_the_panel_narrows_it() -> None:
         width = pane.scrollable_content_region.width
         assert width < 70 and all(cell_len(line.text.rstrip()) <= width for line in pane.lines)
         assert " ".join(line.text for line in pane.lines).split() == before.split()  # every word kept
+
+
+async def test_the_code_view_opens_at_the_loop_on_a_small_screen() -> None:
+    """Issue 26: at 80x24 the code view opened at the script's docstring."""
+    from textual.containers import VerticalScroll
+
+    from lrtui.app.widgets.code import wrapped_row
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        for _ in range(3):
+            await settle(pilot)
+        view = app.run_screen.code_view
+        scroll = view.query_one("#code-scroll", VerticalScroll)
+        script = view.query_one("#code-script")
+        syntax = script.content
+        forward = view._lines["forward"]
+        row = wrapped_row(syntax, forward, script.content_size.width)
+        assert scroll.scroll_y <= row < scroll.scroll_y + scroll.scrollable_content_region.height
