@@ -707,3 +707,19 @@ async def test_the_code_view_opens_at_the_loop_on_a_small_screen() -> None:
         forward = view._lines["forward"]
         row = wrapped_row(syntax, forward, script.content_size.width)
         assert scroll.scroll_y <= row < scroll.scroll_y + scroll.scrollable_content_region.height
+
+
+async def test_toasts_leave_the_logs_newest_lines_in_view() -> None:
+    """Issue 26: toasts covered the last log lines ('» run finished: epochs 0▌')."""
+    from textual.widgets._toast import Toast
+
+    for size in ((120, 40), (80, 24)):
+        app = make_app(Settings(epochs=3))
+        async with app.run_test(size=size, notifications=True) as pilot:
+            await pilot.press("ctrl+n", "n")  # finished, then a warning toast
+            for _ in range(3):
+                await settle(pilot)
+            toasts = list(app.query(Toast))
+            assert toasts, size
+            log = app.run_screen.log_pane.region
+            assert all(not toast.region.overlaps(log) for toast in toasts), size
