@@ -237,3 +237,20 @@ async def test_nesterov_momentum_leaves_with_sgd_from_the_panel_o_and_a_alike() 
         await settle(pilot)
         rival = app.race.rivals[0].settings
         assert (rival.optimizer, rival.momentum, rival.nesterov) == ("rmsprop", 0.0, False)
+
+
+async def test_the_race_prompt_shows_its_whole_question() -> None:
+    """Issue 26: at 120 columns the race prompt's question was cut ('e.g. optimizer=adam l')."""
+    from textual.widgets import Label
+
+    for size in ((120, 40), (80, 24)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("a")
+            await settle(pilot)
+            assert isinstance(app.screen, PathPrompt)
+            label = app.screen.query(Label).first()
+            box = label.parent.content_region
+            assert label.region.right <= box.right, size  # inside its box, not cut at its edge
+            shown = " ".join(strip.text.strip() for strip in label.render_lines(label.region.reset_offset))
+            assert shown.split() == app.screen.question.split(), size

@@ -30,6 +30,9 @@ class PathPrompt(ModalScreen[str | None]):
         background: $surface;
         padding: 0 1;
     }
+    PathPrompt Label {
+        width: 100%;  /* a long question wraps instead of being cut at the box's edge */
+    }
     PathPrompt .prompt-note {
         color: $text-muted;
     }
