@@ -286,3 +286,21 @@ def test_the_lessons_package_never_imports_textual() -> None:
     code = "import sys, lrtui.lessons; print('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+async def test_a_small_screen_says_where_the_lessons_exercise_is() -> None:
+    """Issue 26: at 80x24 a lesson started with l showed neither its exercise nor its goal."""
+    from lrtui.app.screen import PANEL_AND_LESSON
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("l", "enter")
+        await pilot.pause()
+        screen = app.run_screen
+        summary = shown_text(screen.query_one("#summary"))
+        assert app.lesson is not None and summary.endswith(PANEL_AND_LESSON)
+        assert not screen.lesson_box.region.area  # folded away with the panel
+        await pilot.press("s")
+        await pilot.pause()
+        box = screen.lesson_box
+        assert box.region.area and app.lesson.text["goal"].split()[0] in shown_text(box)

@@ -143,7 +143,8 @@ class RunScreen(Screen[None]):
 
     def show_summary(self, settings: Settings, speed: int) -> None:
         """On a small screen the parameter panel folds into this one line (s opens it)."""
-        summary = summary_line(settings, speed, self.size.width - 2)
+        lesson = self.lesson_box.has_class("-shown")
+        summary = summary_line(settings, speed, self.size.width - 2, PANEL_AND_LESSON if lesson else PANEL)
         if summary != self._summary:  # asked every frame; written only when it changes
             self._summary = summary
             self.query_one("#summary", Static).update(summary, layout=False)
@@ -162,9 +163,13 @@ class RunScreen(Screen[None]):
         self.chart.display = not showing_code
 
 
-def summary_line(settings: Settings, speed: int, width: int) -> str:
-    """The settings in one line of at most ``width`` characters where it can be: the speed and
-    the model's words are left out first, as the panel (s) shows them."""
+PANEL = "s: parameters"
+PANEL_AND_LESSON = "s: the lesson's exercise, parameters"  # the lesson box is in the folded panel
+
+
+def summary_line(settings: Settings, speed: int, width: int, opens: str = PANEL) -> str:
+    """The settings in one line of at most ``width`` characters where it can be, ending with
+    what ``s`` opens: the speed and the model's words are left out first, as the panel shows them."""
     parts = [
         settings.data,
         model_text(settings),
@@ -180,12 +185,12 @@ def summary_line(settings: Settings, speed: int, width: int) -> str:
         parts.insert(3, f"batch {settings.batch_size}{' shuffled' if settings.shuffle else ''}")
     if settings.scheduler != "none":
         parts.insert(-1, SCHEDULER_NAMES[settings.scheduler])
+    suffix = f" · {opens}"
     for leave_out in (speed_label(speed), model_text(settings)):
-        line = " · ".join(parts) + " · s: parameters"
+        line = " · ".join(parts) + suffix
         if len(line) <= width:
             return line
         parts.remove(leave_out)
-    suffix = " · s: parameters"
     line = " · ".join(parts)
     if len(line) + len(suffix) > width:  # still too long: cut where it shows, never silently
         line = line[: max(width - len(suffix) - 1, 0)].rstrip(" ·") + "…"
