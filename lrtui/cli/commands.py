@@ -12,7 +12,7 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..engine.files import TargetError, writable_target
+from ..engine.files import writable_target
 from ..engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from ..lessons import Lesson, LessonError, find_lesson, lessons, ui_text
 from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
@@ -133,8 +133,8 @@ def check_output(parser: argparse.ArgumentParser, flag: str, path: str | None) -
         return
     try:
         writable_target(path)
-    except TargetError as error:
-        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror})")
+    except OSError as error:  # TargetError, or a folder that does not exist (FileNotFoundError)
+        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror or error})")
 
 
 def load_race(

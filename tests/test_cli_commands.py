@@ -1,0 +1,48 @@
+"""The command line's edges: `lrtui --help` names every command, and a file flag that can never be
+written is one line naming the flag, exit 2, before anything runs (issue 26)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cli_support import invoke_main
+
+from lrtui.cli.parsers import COMMANDS
+
+
+def test_help_lists_every_command_with_a_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = invoke_main(capsys, "--help")
+    assert code == 0
+    assert out.startswith("usage: lrtui [COMMAND] [flags]\n")
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("  lrtui ")]
+    assert listed == ["run", "describe", "export-script", "lessons", "serve"]
+    for name, _ in COMMANDS:  # each is a command main knows, with a --help of its own
+        code, out, _ = invoke_main(capsys, name, "--help")
+        assert code == 0 and out.startswith(f"usage: lrtui {name}")
+
+
+def dangling(tmp_path: Path) -> str:
+    link = tmp_path / "s.json"
+    os.symlink("/nonexistent/dir/s.json", link)
+    return str(link)
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag"),
+    [
+        (["run", "--save", "/nonexistent/dir/s.json"], "--save"),
+        (["export-script", "-o", "/nonexistent/dir/x.py"], "--output"),
+        (["run", "--save", "DANGLING"], "--save"),
+    ],
+    ids=["save-in-no-folder", "script-in-no-folder", "save-through-a-dangling-symlink"],
+)
+def test_a_file_flag_into_a_missing_folder_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], flag: str
+) -> None:
+    argv = [dangling(tmp_path) if word == "DANGLING" else word for word in argv]
+    code, out, err = invoke_main(capsys, *argv, "--epochs", "3")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"error: argument {flag}: cannot write" in err and "no such folder '/nonexistent" in err
