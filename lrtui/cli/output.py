@@ -50,17 +50,19 @@ def writer_for(
 ) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
-    from ..engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
-    from ..engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
+    from ..engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row, x_units_suffix
+    from ..engine.scaling import original_columns, scaling_of, with_original_columns
 
     looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
     base_columns = LOOP_COLUMNS if looped else COLUMNS
     scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
     columns = original_columns(base_columns, scaling)
 
+    style = race.leader.settings.print_style  # shared by the race
+
     def line_of(record: EpochRecord, epochs: int, contender: str = "") -> str:
-        suffix = original_suffix(record, scaling) if scaling is not None else ""
-        return log_line(record, epochs, contender) + suffix
+        suffix = x_units_suffix(record, scaling, style) if scaling is not None else ""
+        return log_line(record, epochs, contender, style) + suffix
 
     def row_of(record: EpochRecord) -> dict[str, int | float | None]:
         return with_original_columns(row(record, base_columns), record, scaling)
