@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ..engine.files import writable_target
 from ..engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from ..lessons import Lesson, LessonError, find_lesson, lessons, ui_text
-from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
+from .interrupts import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    BetweenEpochs,
+    QuitOnSignal,
+    StoppedEarly,
+    quiet_stdout,
+)
 from .output import Progress, writer_for
 from .parsers import (
     EXIT_BAD_INPUT,
@@ -306,8 +313,9 @@ def main(argv: list[str] | None = None) -> int:
             language=language,
             data_folder=served_folder(args.served, args.data_dir, opening.settings.data),
         )
-        app.run()
-        return app.return_code or 0
+        with QuitOnSignal(app) as signalled:
+            app.run()
+        return signalled.code or app.return_code or 0
     except StoppedEarly as stopped:  # stderr already says what happened
         if stopped.output_closed:
             quiet_stdout()
