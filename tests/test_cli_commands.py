@@ -46,3 +46,21 @@ def test_a_file_flag_into_a_missing_folder_is_one_line_and_exit_2(
     assert (code, out) == (2, "")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert f"error: argument {flag}: cannot write" in err and "no such folder '/nonexistent" in err
+
+
+def test_a_finished_run_plots_no_next_step_and_no_not_yet(capsys: pytest.CaptureFixture[str]) -> None:
+    """Epochs 0..2000 end before the minimum the curvature predicts (epoch 2052)."""
+    from cli_support import invoke
+
+    from lrtui.charts import render_for_terminal
+    from lrtui.engine.race import Race
+    from lrtui.engine.settings import Settings
+
+    code, out, _ = invoke(capsys, "--epochs", "2000", "--log-every", "1000", "--plot")
+    assert code == 0
+    assert "next step" not in out and "not yet" not in out and "→" not in out
+    assert "predicted 2052, not by 2000" in out
+    going = Race.of(Settings(epochs=2000), [])
+    going.step(1000)  # halfway, the same chart keys its next step and has not got there yet
+    chart = render_for_terminal(going, 80, 24, color=False)
+    assert "next step" in chart and "predicted 2052, run not yet" in chart
