@@ -3,7 +3,9 @@ written is one line naming the flag, exit 2, before anything runs (issue 26)."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -64,3 +66,32 @@ def test_a_finished_run_plots_no_next_step_and_no_not_yet(capsys: pytest.Capture
     going.step(1000)  # halfway, the same chart keys its next step and has not got there yet
     chart = render_for_terminal(going, 80, 24, color=False)
     assert "next step" in chart and "predicted 2052, run not yet" in chart
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_the_rate_and_the_time_left() -> None:
+    from lrtui.cli.output import Progress
+
+    now = [0.0]
+    terminal = FakeTerminal()
+    bar = Progress(terminal, 1001, clock=lambda: now[0])
+    bar.update(1)
+    now[0] = 1.0
+    bar.update(501)
+    bar.update(502)  # within a tenth of a second: not drawn
+    now[0] = 2.0
+    bar.update(801)
+    drawn = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # colours off
+    lines = drawn.split("\r")[1:]
+    assert len(lines) == 3 and all(line.endswith("\x1b[K") for line in lines)
+    assert lines[1].startswith("epoch 500/1000 ") and " 50% " in lines[1] and "500 epochs/s" in lines[1]
+    assert "epoch 800/1000" in lines[2] and "400 epochs/s" in lines[2]
+    assert lines[2].endswith(
+        "0:00:02 left 0:00:01\x1b[K"
+    )  # elapsed, then 200 epochs at 400 a second, rounded up
+    bar.clear()
+    assert terminal.getvalue().endswith("\r\033[K")
