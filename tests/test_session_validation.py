@@ -340,6 +340,14 @@ def test_whole_numbers_in_the_settings_are_read_as_their_flag_reads_them(
     assert repr(started_again) == repr(Simulation(twin.settings).run(2))
 
 
+def test_a_data_name_too_long_for_the_file_system_is_a_refusal(tmp_path: Path) -> None:
+    """Looking for the data beside the session raised ENAMETOOLONG, which the app did not catch."""
+    document = saved(Settings())
+    document["settings"]["data"] = "x" * 300 + ".csv"
+    with pytest.raises(SessionError, match="the session's data cannot be loaded: x+.csv: no such file"):
+        load_session(write(tmp_path, document))
+
+
 def test_any_error_while_torch_rebuilds_the_run_is_a_refusal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

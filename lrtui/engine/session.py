@@ -127,7 +127,7 @@ def read_session(
         dataset = data_module.load(data, quote=quote)
     except SessionError as error:
         raise SessionError(f"{path}: {error}") from None
-    except ValueError as error:  # the data cannot be read (DataError) or may not be (data_path)
+    except (ValueError, OSError) as error:  # the data cannot be read (DataError) or may not be (data_path)
         raise SessionError(f"{path}: the session's data cannot be loaded: {error}") from None
     return SessionFile(path, document, dataset)
 
@@ -182,7 +182,11 @@ def _find_data_beside(document: Any, folder: Path) -> None:
     if not isinstance(data, str) or data in PRESETS or os.path.isabs(data) or os.path.exists(data):
         return
     beside = folder / data
-    if beside.exists() and isinstance(settings, dict):
+    try:
+        found = beside.exists()
+    except OSError:  # a name too long for the file system: the data's own check refuses it
+        return
+    if found and isinstance(settings, dict):
         settings["data"] = str(beside)
 
 
