@@ -475,3 +475,13 @@ async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -
             assert notes and why in notes[-1].message
         await pilot.press("n")
         assert app.leader.epoch == 11 and app.leader.settings == Settings()
+        huge = saved(Settings())
+        huge["settings"]["learning_rate"] = 10**19  # crashed the chart's peek as a Python int
+        (tmp_path / "huge").mkdir()
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#prompt-path", Input).value = str(write(tmp_path / "huge", huge))
+        await pilot.press("enter")
+        await files_read(pilot)
+        assert app.leader.settings.learning_rate == 1e19 and app.leader.epoch == 4
+        await pilot.press("n", "n")
+        assert app.leader.diverged  # as `--lr 1e19` does
