@@ -18,7 +18,8 @@ def test_every_setting_has_exactly_one_entry_in_order() -> None:
 
 
 def test_the_panel_has_a_row_per_setting_and_the_speed() -> None:
-    assert [row.name for row in ROWS] == [*(field.name for field in FIELDS), "speed"]
+    assert [row.name for row in ROWS] == [*(field.name for field in FIELDS if field.panel), "speed"]
+    assert [field.name for field in FIELDS if not field.panel] == ["print_style"]  # the log's, not the run's
 
 
 def test_cli_help_reads_defaults_from_settings() -> None:
@@ -35,6 +36,7 @@ def test_every_flag_sets_its_field() -> None:
     values |= {"epochs": "9", "log_every": "3"}
     values |= {"batch_size": "10", "scheduler": "step", "step_size": "5", "gamma": "0.5", "t_max": "7"}
     values |= {"loss": "huber", "huber_delta": "0.5"}  # issue 14
+    values |= {"print_style": "before-step"}  # issue 26
     argv: list[str] = []
     for field in FIELDS:
         argv += [field.flag] if field.switch is not None else [field.flag, values[field.name]]
@@ -48,7 +50,7 @@ def test_every_flag_sets_its_field() -> None:
 
 def test_race_keys_and_shared_fields_come_from_the_registry() -> None:
     assert set(CONTENDER_KEYS.values()) | set(SHARED_FIELDS) == {f.name for f in fields(Settings)}
-    assert set(SHARED_FIELDS) == {"data", "bias", "epochs", "log_every", "standardize"}
+    assert set(SHARED_FIELDS) == {"data", "bias", "epochs", "log_every", "standardize", "print_style"}
     assert contender_settings(Settings(), "learning-rate=0.2 init-w=3").init_w == 3.0
     with pytest.raises(SettingsError, match="shared by every contender"):
         contender_settings(Settings(), "log-every=5")

@@ -24,7 +24,10 @@ KEYS = [
     "o", "b", "d", "v", "c", "p", "question_mark", "escape", "a", "A", "l", "L", "down", "s",
 ]  # fmt: skip
 # Session files a masher may load: the one ctrl+s writes, and broken ones written before the keys.
-BROKEN_SESSIONS = ["truncated.json", "deep.json", "negative.json", "missing.json"]
+BROKEN_SESSIONS = [
+    "truncated.json", "deep.json", "negative.json", "missing.json",
+    "stepinf.json", "stepnan.json", "hugelr.json", "hugew.json", "hugeb.json",
+]  # fmt: skip
 INPUTS = ["learning_rate", "momentum", "init_w", "init_b", "seed", "epochs", "log_every", "data"]
 CONTENDERS = ["lr=0.5", "optimizer=adam", "zero-grad=off", "momentum=0.9 lr=2", "momentum=2", "data=noisy"]
 JUNK = [
@@ -105,6 +108,22 @@ def write_broken_sessions() -> None:
     document = session_dict(good)
     document["epoch"] = -7
     Path("negative.json").write_text(json.dumps(document))
+    # Files that crashed the app (issue 27): a step count that is not a number, whole numbers that
+    # overflowed inside torch (these load now, as the floats their flags give).
+    adam = Run(Settings(optimizer="adam", learning_rate=0.1, epochs=400, log_every=7))
+    adam.run_to(5)
+    for name, step in (("stepinf.json", "inf"), ("stepnan.json", "nan")):
+        document = session_dict(adam)
+        document["optimizer"]["state"]["0"]["step"]["values"] = [step]
+        Path(name).write_text(json.dumps(document))
+    for name, setting, value in (
+        ("hugelr.json", "learning_rate", 10**19),
+        ("hugew.json", "init_w", -(10**19)),
+        ("hugeb.json", "init_b", 2**64),
+    ):
+        document = session_dict(good)
+        document["settings"][setting] = value
+        Path(name).write_text(json.dumps(document))
 
 
 async def mash(seed: int, presses: int, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:

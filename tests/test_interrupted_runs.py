@@ -1,5 +1,5 @@
-"""`lrtui run` stopped by ctrl+c or by its reader going away (`| head`): it stops between two
-epochs, saves what was done when --save was given, and says so on stderr."""
+"""`lrtui run` stopped by ctrl+c, SIGTERM, SIGHUP or by its reader going away (`| head`): it stops
+between two epochs, saves what was done when --save was given, and says so on stderr."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from lrtui.engine.history import History
 from lrtui.engine.run import Run
 from lrtui.engine.session import load_session
 
+SIGNALS = {"sigterm": signal.SIGTERM, "sighup": signal.SIGHUP}
 STOPPED = re.compile(r"stopped after epoch (\d+) of 0\.\.(\d+)")
 
 
@@ -30,7 +31,8 @@ def pair(run: Run) -> tuple[Simulation, History]:
 
 
 class Reader(io.StringIO):
-    """Standard output whose reader acts after ``lines`` lines: ctrl+c, or closing the pipe."""
+    """Standard output whose reader acts after ``lines`` lines: ctrl+c (twice), SIGTERM, SIGHUP,
+    or closing the pipe."""
 
     def __init__(self, lines: int, act: str) -> None:
         super().__init__()
@@ -46,7 +48,7 @@ class Reader(io.StringIO):
             self.acted = True
             for _ in range(2 if self.act == "twice" else 1):
                 if self.act != "close":
-                    os.kill(os.getpid(), signal.SIGINT)
+                    os.kill(os.getpid(), SIGNALS.get(self.act, signal.SIGINT))
         return written
 
 
@@ -62,7 +64,13 @@ def stopped_run(tmp_path: Path, reader: Reader, *argv: str) -> tuple[int, str]:
 
 
 @pytest.mark.parametrize(
-    ("act", "code", "why"), [("ctrl+c", 130, "interrupted"), ("close", 141, "output was closed")]
+    ("act", "code", "why"),
+    [
+        ("ctrl+c", 130, "interrupted"),
+        ("sigterm", 143, "terminated (SIGTERM)"),
+        ("sighup", 129, "the terminal hung up (SIGHUP)"),
+        ("close", 141, "output was closed"),
+    ],
 )
 def test_a_stopped_run_saves_what_was_done_and_says_where(
     tmp_path: Path, act: str, code: int, why: str
@@ -94,10 +102,10 @@ def test_a_second_ctrl_c_stops_at_once_and_saves_nothing_half_done(tmp_path: Pat
     assert not (tmp_path / "s.json").exists()
 
 
-def test_ctrl_c_after_a_run_restores_the_usual_handler(tmp_path: Path) -> None:
-    before = signal.getsignal(signal.SIGINT)
+def test_ctrl_c_after_a_run_restores_the_usual_handlers(tmp_path: Path) -> None:
+    before = [signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)]
     stopped_run(tmp_path, Reader(3, "ctrl+c"))
-    assert signal.getsignal(signal.SIGINT) is before
+    assert [signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)] == before
 
 
 # --------------------------------------------------------------- a real process
@@ -123,12 +131,15 @@ def test_head_closing_the_pipe_stops_saves_and_says_so(tmp_path: Path) -> None:
     assert load_session(tmp_path / "s.json").simulation.epoch == int(last) + 1
 
 
-def test_ctrl_c_in_a_terminal_stops_saves_and_says_so(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("signum", "why"), [(signal.SIGINT, "interrupted"), (signal.SIGTERM, "terminated (SIGTERM)")]
+)
+def test_ctrl_c_or_sigterm_stops_saves_and_says_so(tmp_path: Path, signum: int, why: str) -> None:
     process = lrtui_process(tmp_path, "--epochs", "10000000", "--log-every", "1000", "--save", "s.json")
     assert process.stdout is not None and process.stdout.readline().startswith("Epoch")
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
-    assert err.count("\n") == 1 and "interrupted" in err and "saved the session" in err, err
+    assert process.returncode == 128 + signum, err
+    assert err.count("\n") == 1 and why in err and "saved the session" in err, err
     [(last, _)] = STOPPED.findall(err)
     assert load_session(tmp_path / "s.json").simulation.epoch == int(last) + 1

@@ -26,9 +26,17 @@ from lrtui.lessons import (
 PRESETS = {
     "raw-tensors": Settings(data="line", model="raw", learning_rate=0.01, epochs=1000, log_every=100),
     "nn-linear": Settings(
-        data="line", model="linear", seed=1, learning_rate=0.01, epochs=1000, log_every=100
+        data="line",
+        model="linear",
+        seed=1,
+        learning_rate=0.01,
+        epochs=1000,
+        log_every=100,
+        print_style="loss",
     ),
-    "deeper-look": Settings(data="line", bias=False, learning_rate=0.15, epochs=10, log_every=1),
+    "deeper-look": Settings(
+        data="line", bias=False, learning_rate=0.15, epochs=10, log_every=1, print_style="before-step"
+    ),
     "zero-grad": Settings(data="line", learning_rate=1e-7, epochs=10, log_every=1),
     "sum-vs-mean": Settings(
         data="double", model="linear", seed=1, learning_rate=0.01, epochs=500, log_every=100

@@ -226,7 +226,14 @@ CASES: tuple[Case, ...] = (
         *("--data", "noisy", "--batch-size", "25", "--loss", "huber", "--model", "linear"),
         *("--scheduler", "step", "--step-size", "2", "--gamma", "0.5", *SHORT),
     ),
-)
+    # the lessons' own print lines (issue 26): Lab 3 prints before the step, the nn.Module lesson the loss
+    case("print-before-lab-3", "--no-bias", "--lr", "0.15", "--epochs", "10", "--log-every", "1", "--print", "before-step"),
+    case("print-before-diverges", "--lr", "1", "--epochs", "1000", "--log-every", "100", "--print", "before-step", exit_code=3),
+    case("print-before-standardized", "--data", "scaled", "--standardize", "--lr", "0.3", *SHORT, "--print", "before-step"),
+    case("print-loss-linear", "--model", "linear", *SHORT, "--print", "loss"),
+    case("print-loss-batches", "--data", "noisy", "--batch-size", "32", "--epochs", "20", "--log-every", "5", "--print", "loss"),
+    case("print-loss-diverges", "--lr", "1", "--no-bias", "--epochs", "60", "--log-every", "7", "--print", "loss", exit_code=3),
+)  # fmt: skip
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
@@ -371,7 +378,9 @@ def run_every_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcom
 def test_script_prints_what_lrtui_run_prints(c: Case, outcomes: dict[str, Outcome]) -> None:
     outcome = outcomes[c.id]
     assert outcome.expected_code == c.exit_code
-    assert outcome.expected_out.startswith("Epoch    0/")
+    assert outcome.expected_out.startswith(
+        "Epoch: 0 | " if "--print=loss" in "=".join(c.argv) else "Epoch    0/"
+    )
     assert outcome.got_out.splitlines() == outcome.expected_out.splitlines()
     assert outcome.got_out == outcome.expected_out
 
@@ -380,6 +389,16 @@ def test_diverging_case_prints_its_epoch_then_stops(outcomes: dict[str, Outcome]
     lines = outcomes["diverge-line-lr-1"].got_out.splitlines()
     assert [line.split("/")[0] for line in lines] == ["Epoch    0", "Epoch   19"]
     assert lines[-1].endswith("Cost: inf")
+
+
+def test_a_print_before_the_step_prints_the_diverging_epoch_off_the_interval(
+    outcomes: dict[str, Outcome],
+) -> None:
+    lines = outcomes["print-before-diverges"].got_out.splitlines()
+    assert [line.split("/")[0] for line in lines] == ["Epoch    0", "Epoch   19"]
+    assert lines[0].startswith("Epoch    0/1000 W: 0.000, b: 0.000 Cost: 4.666667")  # before the step
+    assert lines[-1].endswith("Cost: inf")
+    assert outcomes["print-loss-diverges"].got_out.splitlines()[-1].endswith("| Loss: inf ")
 
 
 def test_scripts_import_torch_and_the_standard_library_only(outcomes: dict[str, Outcome]) -> None:

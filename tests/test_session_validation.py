@@ -17,7 +17,7 @@ from pipe_support import pipe_with_a_writer
 from lrtui.engine import Settings, Simulation
 from lrtui.engine.history import History
 from lrtui.engine.run import Run
-from lrtui.engine.session import SessionError, load_session, save_session, session_dict
+from lrtui.engine.session import SessionError, load_session, save_session, session_dict, session_from_dict
 
 MOMENTUM = Settings(momentum=0.9)
 ADAM = Settings(optimizer="adam", learning_rate=0.1)
@@ -179,6 +179,24 @@ CASES: list[tuple[str, Settings, Change, str]] = [
         "optimizer state step of parameter 0: 100 is not a step count",
     ),
     (
+        "an Adam step of inf",
+        ADAM,
+        lambda d: state(d)["step"].update(values=["inf"]),
+        "optimizer state step of parameter 0: inf is not a step count",
+    ),
+    (
+        "an RMSprop step of nan",
+        Settings(optimizer="rmsprop"),
+        lambda d: state(d, 1)["step"].update(values=["nan"]),
+        "optimizer state step of parameter 1: nan is not a step count",
+    ),
+    (
+        "a learning rate past float32, as a whole number",
+        Settings(),
+        lambda d: d["settings"].update(learning_rate=10**39),
+        "learning rate must fit in float32",
+    ),
+    (
         "a fractional Adam step",
         ADAM,
         lambda d: state(d)["step"].update(values=[2.5]),
@@ -276,6 +294,85 @@ def test_a_bad_session_is_refused_in_the_app_naming_the_flag_and_the_field(
     assert opened.race.leader.settings == Settings()
 
 
+def test_a_session_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    from lrtui.engine.session_json import MAX_BYTES
+
+    path = tmp_path / "big.json"
+    with path.open("wb") as file:  # sparse: no disk used, and a read would take seconds
+        file.write(b'{"format": "lrtui-session", ')
+        file.truncate(MAX_BYTES + 1)
+    assert f"{MAX_BYTES + 1:,} bytes, over lrtui's limit of 64 MB for a session file" in refused(path)
+
+
+def test_the_longest_history_lrtui_keeps_saves_under_the_size_limit(tmp_path: Path) -> None:
+    """The limit refuses nothing lrtui writes: a full history (2**17 records) of numbers at full length."""
+    from lrtui.engine.history import MAX_RECORDS
+    from lrtui.engine.session_json import MAX_BYTES
+
+    document = saved(Settings(optimizer="adam", epochs=10**9, batch_size=1), epochs=1)
+    long = 1.2345678901234567e-30  # the longest repr a float has
+    history = document["history"]
+    for name, column in history.items():
+        if isinstance(column, list):
+            column[:] = [10**8 + i if name == "epoch" else long for i in range(MAX_RECORDS)]
+    document["loop"]["history_batch"] = [1] * MAX_RECORDS
+    assert len(json.dumps(document)) < MAX_BYTES * 0.6
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("learning_rate", 10**19), ("init_w", -(10**19)), ("init_b", 2**64)]
+)
+def test_whole_numbers_in_the_settings_are_read_as_their_flag_reads_them(
+    tmp_path: Path, name: str, value: int
+) -> None:
+    """They used to reach torch as Python ints and overflow there (can't convert negative int to
+    unsigned); now each is the float its flag gives, and the run steps on as with that float."""
+    as_int, as_float = saved(Settings()), saved(Settings())
+    as_int["settings"][name] = value
+    as_float["settings"][name] = float(value)
+    loaded = load_session(write(tmp_path, as_int))
+    assert getattr(loaded.settings, name) == float(value) and isinstance(
+        getattr(loaded.settings, name), float
+    )
+    twin = session_from_dict(as_float)
+    assert repr(loaded.simulation.run(3)) == repr(twin.simulation.run(3))
+    started_again = Simulation(loaded.settings).run(2)  # the initial W and b are used from here (r)
+    assert repr(started_again) == repr(Simulation(twin.settings).run(2))
+
+
+def test_a_data_name_too_long_for_the_file_system_is_a_refusal(tmp_path: Path) -> None:
+    """Looking for the data beside the session raised ENAMETOOLONG, which the app did not catch."""
+    document = saved(Settings())
+    document["settings"]["data"] = "x" * 300 + ".csv"
+    with pytest.raises(SessionError, match="the session's data cannot be loaded: x+.csv: no such file"):
+        load_session(write(tmp_path, document))
+
+
+def test_any_error_while_torch_rebuilds_the_run_is_a_refusal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lrtui.engine.session as session
+
+    def overflowing(*args: object) -> None:
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(session, "restore_loop", overflowing)
+    message = refused(write(tmp_path, saved(Settings())))
+    assert "the run cannot be rebuilt from it (OverflowError: cannot convert float infinity" in message
+
+
+def test_the_app_opens_a_fresh_run_for_a_session_that_used_to_crash_it(tmp_path: Path) -> None:
+    """opening.py catches SessionError only: a NaN step count was a ValueError that went past it."""
+    from lrtui.app.opening import Opening, open_race
+
+    document = saved(ADAM)
+    state(document)["step"].update(values=["nan"])
+    opened = open_race(Opening(session_path=str(write(tmp_path, document))))
+    (problem,) = opened.problems
+    assert problem.flag == "--load" and "nan is not a step count" in problem.message
+    assert opened.race.leader.settings == Settings() and opened.session_path is None
+
+
 # ------------------------------------------------------------- good sessions still load
 @pytest.mark.parametrize(
     "settings",
@@ -359,16 +456,32 @@ async def test_the_app_refuses_a_bad_session_and_keeps_its_run(tmp_path: Path) -
     from app_support import files_read, make_app
     from textual.widgets import Input
 
-    document = saved(MOMENTUM)
-    state(document).update(momentum_buffer=0.5)  # used to crash the chart's peek at the next frame
-    path = write(tmp_path, document)
+    momentum = saved(MOMENTUM)
+    state(momentum).update(momentum_buffer=0.5)  # used to crash the chart's peek at the next frame
+    adam = saved(ADAM)
+    state(adam)["step"].update(values=["inf"])  # an OverflowError, which ctrl+o did not catch
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("N", "ctrl+o")
-        app.screen.query_one("#prompt-path", Input).value = str(path)
-        await pilot.press("enter")
-        await files_read(pilot)
-        notes = [n for n in app._notifications if n.title == "Session not loaded"]
-        assert notes and "momentum_buffer" in notes[0].message
+        await pilot.press("N")
+        for number, (document, why) in enumerate(
+            [(momentum, "momentum_buffer"), (adam, "inf is not a step count")]
+        ):
+            (tmp_path / str(number)).mkdir()
+            await pilot.press("ctrl+o")
+            app.screen.query_one("#prompt-path", Input).value = str(write(tmp_path / str(number), document))
+            await pilot.press("enter")
+            await files_read(pilot)
+            notes = [n for n in app._notifications if n.title == "Session not loaded"]
+            assert notes and why in notes[-1].message
         await pilot.press("n")
         assert app.leader.epoch == 11 and app.leader.settings == Settings()
+        huge = saved(Settings())
+        huge["settings"]["learning_rate"] = 10**19  # crashed the chart's peek as a Python int
+        (tmp_path / "huge").mkdir()
+        await pilot.press("ctrl+o")
+        app.screen.query_one("#prompt-path", Input).value = str(write(tmp_path / "huge", huge))
+        await pilot.press("enter")
+        await files_read(pilot)
+        assert app.leader.settings.learning_rate == 1e19 and app.leader.epoch == 4
+        await pilot.press("n", "n")
+        assert app.leader.diverged  # as `--lr 1e19` does

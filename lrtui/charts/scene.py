@@ -146,7 +146,7 @@ class Scene:
     last: EpochRecord | None  # the last epoch run
     w: float
     b: float | None
-    next: EpochRecord | None  # the epoch about to run, from Simulation.peek()
+    next: EpochRecord | None  # the epoch about to run, from Simulation.peek(); None once finished
     diverged_at: int | None
     rivals: tuple[RivalScene, ...] = ()  # the other contenders of a race
     batch: BatchScene | None = None  # with mini-batches, the next step's batch
@@ -156,6 +156,7 @@ class Scene:
     predicted: int | None = None
     reached_at: int | None = None
     raw_x: bool = False  # a standardized run drawn in x's own units (charts/units.py)
+    finished: bool = False  # the run did its last epoch: no step comes next
 
     @property
     def bias(self) -> bool:
@@ -173,7 +174,9 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
     """The scene of a race (a single run is a race of one): the leader with its next step, and
     its rivals; ``peeked`` saves a second ``peek()`` when the caller has one."""
     leader = race.leader
-    if peeked is None and not leader.diverged:
+    if leader.finished:
+        peeked = None  # there is no next step to draw
+    elif peeked is None and not leader.diverged:
         peeked = leader.peek()
     return Scene(
         settings=leader.settings,
@@ -190,6 +193,7 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         epoch_means=epoch_means(leader.history) if leader.settings.mini_batches else None,
         predicted=predicted_of(leader),
         reached_at=reached_at(leader),
+        finished=leader.finished,
     )
 
 

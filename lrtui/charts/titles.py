@@ -69,6 +69,13 @@ def curvature_notes(scene: Scene) -> list[str]:
         ]
     if scene.predicted is None:
         return []
+    if scene.reached_at is None and scene.finished and scene.last is not None:
+        last = scene.last.epoch  # the run ended before the prediction: it will not get there
+        return [
+            f"{kappa} · minimum (±1e-6) predicted at epoch {scene.predicted}, not reached by epoch {last}",
+            f"{kappa} · predicted epoch {scene.predicted}, not reached by {last}",
+            f"{kappa} · predicted {scene.predicted}, not by {last}",
+        ]
     reached = "not yet" if scene.reached_at is None else str(scene.reached_at)
     return [
         f"{kappa} · minimum (±1e-6) predicted at epoch {scene.predicted}, reached {reached}",
@@ -139,7 +146,10 @@ def join(*parts: str) -> str:
 
 
 def arrow_keys(scene: Scene) -> list[str]:
-    """The keys of the step arrows: one, or two told apart by head and line style with zero_grad off."""
+    """The keys of the step arrows: one, or two told apart by head and line style with zero_grad off;
+    none when no step comes next (a finished or diverged run)."""
+    if scene.next is None:
+        return []
     if scene.batch is not None:
         return batch_keys(scene)
     if scene.settings.zero_grad:
@@ -163,6 +173,8 @@ def batch_keys(scene: Scene) -> list[str]:
 
 def short_arrow_keys(scene: Scene) -> str:
     """The arrows' keys for a narrow chart."""
+    if scene.next is None:
+        return ""
     if scene.batch is not None:
         batch = scene.batch
         return join(

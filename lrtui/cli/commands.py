@@ -12,10 +12,17 @@ import shutil
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ..engine.files import TargetError, writable_target
+from ..engine.files import writable_target
 from ..engine.settings import FIELD, FIELDS, Settings, SettingsError, parse_field
 from ..lessons import Lesson, LessonError, find_lesson, lessons, ui_text
-from .interrupts import EXIT_INTERRUPTED, EXIT_OUTPUT_CLOSED, BetweenEpochs, StoppedEarly, quiet_stdout
+from .interrupts import (
+    EXIT_INTERRUPTED,
+    EXIT_OUTPUT_CLOSED,
+    BetweenEpochs,
+    QuitOnSignal,
+    StoppedEarly,
+    quiet_stdout,
+)
 from .output import Progress, writer_for
 from .parsers import (
     EXIT_BAD_INPUT,
@@ -129,8 +136,8 @@ def check_output(parser: argparse.ArgumentParser, flag: str, path: str | None) -
         return
     try:
         writable_target(path)
-    except TargetError as error:
-        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror})")
+    except OSError as error:  # TargetError, or a folder that does not exist (FileNotFoundError)
+        parser.error(f"argument {flag}: cannot write {path!r} ({error.strerror or error})")
 
 
 def load_race(
@@ -302,8 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             language=language,
             data_folder=served_folder(args.served, args.data_dir, opening.settings.data),
         )
-        app.run()
-        return app.return_code or 0
+        with QuitOnSignal(app) as signalled:
+            app.run()
+        return signalled.code or app.return_code or 0
     except StoppedEarly as stopped:  # stderr already says what happened
         if stopped.output_closed:
             quiet_stdout()

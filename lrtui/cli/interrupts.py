@@ -1,5 +1,6 @@
-"""Ctrl+c and a closed output during `lrtui run`: the run stops between two epochs, says where,
-and saves what was done when --save was given."""
+"""Ctrl+c, SIGTERM, SIGHUP and a closed output during `lrtui run`: the run stops between two
+epochs, says where, and saves what was done when --save was given. In the app, SIGTERM and SIGHUP
+quit as `q` does, so the terminal leaves the alternate screen and mouse tracking."""
 
 from __future__ import annotations
 
@@ -16,6 +17,54 @@ if TYPE_CHECKING:  # the CLI imports this module for StoppedEarly before it know
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a program stopped by ctrl+c
 EXIT_OUTPUT_CLOSED = 141  # 128 + SIGPIPE, as a shell reports `yes | head`
+# The signals that stop a run or quit the app; each ends with 128 + its number, as a shell reports it.
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+QUIT_SIGNALS = STOP_SIGNALS[1:]  # in the app, ctrl+c is a key; SIGINT is Textual's own
+_WHY = {"SIGINT": "interrupted", "SIGTERM": "terminated (SIGTERM)", "SIGHUP": "the terminal hung up (SIGHUP)"}
+
+
+def _installed(handler: Any, signals: tuple[signal.Signals, ...]) -> dict[int, Any]:
+    """``handler`` for each signal, and the handlers it replaces (none off the main thread,
+    where Python sets no handler)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, handler) for signum in signals}
+
+
+def _restored(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+class QuitOnSignal:
+    """SIGTERM and SIGHUP quit the app the way `q` does (``app.exit`` on the app's own loop), so
+    Textual writes the sequences that leave the alternate screen and turn mouse tracking off.
+    A second one ends the process at once. ``code``: 128 + the signal's number, or None."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.code: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.code = 128 + signum
+        signal.signal(signum, signal.SIG_DFL)  # a second one is not asked, it ends the process
+        import asyncio  # imported by the app already; `lrtui run` and --help need it not
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # before the app's loop started or after it ended: nothing to restore
+            raise SystemExit(self.code) from None
+        loop.call_soon_threadsafe(self.app.exit)
+
+    def __enter__(self) -> QuitOnSignal:
+        self._previous = _installed(self._on_signal, QUIT_SIGNALS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _restored(self._previous)
 
 
 class StoppedEarly(SystemExit):
@@ -27,11 +76,12 @@ class StoppedEarly(SystemExit):
 
 
 class BetweenEpochs:
-    """Ctrl+c and a closed output (`lrtui run | head`) stop a run between two epochs, never inside
-    one, so what was done is whole and is saved when --save was given. On leaving, stderr says
-    where the run stopped and whether it was saved, and StoppedEarly ends the command.
+    """Ctrl+c, SIGTERM, SIGHUP and a closed output (`lrtui run | head`) stop a run between two
+    epochs, never inside one, so what was done is whole and is saved when --save was given. On
+    leaving, stderr says where the run stopped and whether it was saved, and StoppedEarly ends
+    the command (128 + the signal's number).
 
-    A second ctrl+c stops at once, inside an epoch if need be, and then nothing is saved.
+    A second signal stops at once, inside an epoch if need be, and then nothing is saved.
     """
 
     def __init__(self, run: Run, save: str | None, err: TextIO) -> None:
@@ -39,8 +89,9 @@ class BetweenEpochs:
         self.save = save
         self.err = err
         self.interrupted = False
-        self.inside_epoch = False  # stopped by a second ctrl+c, maybe halfway through an epoch
-        self._previous_handler: Any = None
+        self.inside_epoch = False  # stopped by a second signal, maybe halfway through an epoch
+        self.signal_name = "SIGINT"
+        self._previous: dict[int, Any] = {}
 
     def after(self, on_rows: Callable[[Any], None]) -> Callable[[Any], None]:
         """``on_rows``, then a stop if ctrl+c came during the epoch."""
@@ -57,24 +108,28 @@ class BetweenEpochs:
             self.inside_epoch = True
             raise KeyboardInterrupt
         self.interrupted = True
+        self.signal_name = signal.Signals(signum).name
 
     def __enter__(self) -> BetweenEpochs:
-        if threading.current_thread() is threading.main_thread():
-            self._previous_handler = signal.signal(signal.SIGINT, self._on_interrupt)
+        self._previous = _installed(self._on_interrupt, STOP_SIGNALS)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGINT, self._previous_handler)
+        _restored(self._previous)
         output_closed = kind is not None and issubclass(kind, BrokenPipeError)
         if kind is None and not self.interrupted:
             return
         if kind is not None and not (output_closed or issubclass(kind, KeyboardInterrupt)):
             return
-        why = "the output was closed (e.g. by head)" if output_closed else "interrupted"
-        self.err.write(f"lrtui run: {why}: {self._where()}; {self._saved()}\n")
-        self.err.flush()
-        raise StoppedEarly(EXIT_OUTPUT_CLOSED if output_closed else EXIT_INTERRUPTED, output_closed) from None
+        why = "the output was closed (e.g. by head)" if output_closed else _WHY[self.signal_name]
+        said = f"lrtui run: {why}: {self._where()}; {self._saved()}\n"  # saved before it is said
+        try:
+            self.err.write(said)
+            self.err.flush()
+        except OSError:  # a terminal that hung up takes no more words; the save is done
+            pass
+        code = EXIT_OUTPUT_CLOSED if output_closed else 128 + getattr(signal, self.signal_name)
+        raise StoppedEarly(code, output_closed) from None
 
     def _where(self) -> str:
         run = self.run

@@ -49,13 +49,26 @@ def flag_words(args: argparse.Namespace) -> list[str]:
     return words
 
 
+# The subcommands `main` dispatches to, each with its line in `lrtui --help`.
+COMMANDS: tuple[tuple[str, str], ...] = (
+    ("run", "train headless and print the lessons' log lines (or CSV, JSON Lines)"),
+    ("describe", "the problem's facts without training: optimum, curvature, best rates"),
+    ("export-script", "write the plain PyTorch script for these settings"),
+    ("lessons", "list the guided lessons"),
+    ("serve", "serve the app to web browsers, one app per page"),
+)
+
+
 def app_parser() -> argparse.ArgumentParser:
+    width = max(len(name) for name, _ in COMMANDS)
     parser = settings_parser(
         "lrtui",
-        "Step a real torch optimizer through linear regression, epoch by epoch. "
-        "`lrtui run --help` trains headless; `lrtui export-script --help` writes the plain PyTorch script; "
-        "`lrtui serve --help` serves the app to a browser.",
+        "Step a real torch optimizer through linear regression, epoch by epoch: with no command,\n"
+        "lrtui opens the app. Commands (`lrtui COMMAND --help` for each one's flags):\n\n"
+        + "\n".join(f"  lrtui {name:<{width}}  {line}" for name, line in COMMANDS),
     )
+    parser.usage = "lrtui [COMMAND] [flags]"
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--version", action="version", version=f"lrtui {__version__}")
     parser.add_argument(
         "--speed",

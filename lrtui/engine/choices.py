@@ -62,3 +62,9 @@ class SettingsError(ValueError):
 
     def __str__(self) -> str:
         return self.message
+
+
+# Where the log line stands in the loop and what it prints (--print), as the lessons print it:
+# after-step is Lab 2's line (W and b after optimizer.step()), before-step Lab 3's (W before the
+# step, with the cost at that W), loss the nn.Module lesson's f-string of the loss alone.
+PRINT_STYLES = ("after-step", "before-step", "loss")

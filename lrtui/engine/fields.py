@@ -26,6 +26,7 @@ from .choices import (
     OPTIMIZER_NAMES,
     OPTIMIZERS,
     PRESETS,
+    PRINT_STYLES,
     SCHEDULE_DEFAULTS,
     SCHEDULER_NAMES,
     SCHEDULERS,
@@ -216,6 +217,7 @@ class SettingField:
     choices: tuple[tuple[str, Any], ...] = ()  # the panel's (shown, value) options
     placeholder: str = ""
     default_help: str = ""  # for a default that is not one value (None: torch decides)
+    panel: bool = True  # a row in the app's parameter panel
 
     @property
     def kind(self) -> str:
@@ -338,6 +340,12 @@ FIELDS: tuple[SettingField, ...] = (
         "standardize", "standardize", "scale x", _parse_bool, _check_bool, "--standardize",
         "train on x' = (x - x.mean()) / x.std(); W and b are also shown in x's own units",
         switch=True, problem=True,
+    ),
+    SettingField(
+        "print_style", "print style", "print", _parse_choice(PRINT_STYLES), _check_choice(PRINT_STYLES),
+        "--print", "where the log line stands and what it prints: after-step (Lab 2: W and b after"
+        " optimizer.step()), before-step (Lab 3: W before the step, with the cost at that W) or loss"
+        " (the nn.Module lesson: Epoch: N | Loss: the loss's full float)", "STYLE", panel=False,
     ),
 )  # fmt: skip
 FIELD: dict[str, SettingField] = {field.name: field for field in FIELDS}

@@ -16,6 +16,7 @@ from .surface import CostSurface
 if TYPE_CHECKING:
     from .history import History
     from .run import Run
+    from .scaling import Scaling
 
 COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next")
 # Added to the rows of runs with mini-batches or a schedule: the batch (None with the full
@@ -30,17 +31,40 @@ def position(record: EpochRecord) -> float:
     return record.epoch if record.batch is None else record.step / record.batches
 
 
-def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
-    """The line the lessons print: W and b after the step, the cost computed in that epoch.
-    In a race, the contender's letter follows the epoch. With mini-batches, the lessons'
-    batch line: the batch's number and its cost."""
+def log_line(record: EpochRecord, epochs: int, contender: str = "", style: str = "after-step") -> str:
+    """The line the lessons print, in the print style (``PRINT_STYLES``): after-step, W and b
+    after the step with the cost computed in that epoch (Lab 2); before-step, W and b before the
+    step, where that cost was computed (Lab 3); loss, the nn.Module lesson's
+    ``f'Epoch: {epoch} | Loss: {loss.item()} '``. In a race, the contender's letter follows the
+    epoch. With mini-batches, the lessons' batch line: the batch's number and its cost."""
+    who = f"{contender} " if contender else ""
+    if style == "loss":
+        batch = "" if record.batch is None else f"Batch: {record.batch}/{record.batches} | "
+        return f"Epoch: {record.epoch} | {who}{batch}Loss: {record.cost} "
     if record.batch is not None:
-        who = f"{contender} " if contender else ""
         return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
-    start = f"Epoch {record.epoch:4d}/{epochs} {contender + ' ' if contender else ''}W: {record.w_next:.3f}"
-    if record.b_next is None:
+    w, b = printed_point(record, style)
+    start = f"Epoch {record.epoch:4d}/{epochs} {who}W: {w:.3f}"
+    if b is None:
         return f"{start}, Cost: {record.cost:.6f}"
-    return f"{start}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
+    return f"{start}, b: {b:.3f} Cost: {record.cost:.6f}"
+
+
+def printed_point(record: EpochRecord, style: str) -> tuple[float, float | None]:
+    """The W and b a log line in ``style`` prints: before the step or after it. A batch line
+    prints the batch's cost alone, the same before the step or after it, so it stands after."""
+    if style == "before-step" and record.batch is None:
+        return record.w, record.b
+    return record.w_next, record.b_next
+
+
+def x_units_suffix(record: EpochRecord, scaling: Scaling, style: str) -> str:
+    """What a standardized run's log line adds: its W and b in x's own units (none for the
+    loss line, which prints no W)."""
+    if style == "loss":
+        return ""
+    w, b = scaling.original(*printed_point(record, style))
+    return f" | original x: W: {w:.3f}, b: {b:.3f}"
 
 
 def logged(record: EpochRecord, log_every: int) -> bool:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from .race import Race, Row
 from .record import EpochRecord
-from .report import divergence_of, log_line, logged, position
+from .report import divergence_of, log_line, logged, position, x_units_suffix
 from .run import Run
-from .scaling import original_suffix, scaling_of
+from .scaling import scaling_of
 
 MAX_LINES = 5000
 
@@ -66,11 +66,7 @@ class RunLog:
         for letter, record in sorted(rows, key=lambda row: (row[1].epoch, row[0])):
             if logged(record, settings.log_every):
                 self._add(
-                    (position(record), 1),
-                    LogLine(
-                        log_line(record, settings.epochs, letter if racing else "")
-                        + in_x_units(leader, record)
-                    ),
+                    (position(record), 1), LogLine(epoch_line(leader, record, letter if racing else ""))
                 )
         diverged = {letter for letter, record in rows if not record.finite}
         for run in race.rivals:
@@ -91,7 +87,7 @@ class RunLog:
         """The epoch lines of every contender's history so far, as ``took`` writes them (a
         loaded session, a race brought back by undo, rivals brought to a loaded epoch)."""
         leader = race.leader
-        every, epochs = leader.settings.log_every, leader.settings.epochs
+        every = leader.settings.log_every
         racing = len(race) > 1
         lines: list[tuple[Place, str, LogLine]] = []
         for run in race:
@@ -99,7 +95,7 @@ class RunLog:
             kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
             for index in kept:
                 record = history.record(index)
-                text = log_line(record, epochs, run.letter if racing else "") + in_x_units(run, record)
+                text = epoch_line(leader, record, run.letter if racing else "")
                 lines.append(((position(record), 1), run.letter, LogLine(text)))
         lines.sort(key=lambda line: line[:2])
         for place, _letter, line in lines[-self.max_lines :]:
@@ -129,7 +125,10 @@ class RunLog:
         return bool(self._pending) or self._rewritten
 
 
-def in_x_units(run: Run, record: EpochRecord) -> str:
-    """For a standardized run, the line after the step in x's own units (``original_suffix``)."""
-    scaling = scaling_of(run.dataset, run.settings)
-    return "" if scaling is None else original_suffix(record, scaling)
+def epoch_line(run: Run, record: EpochRecord, contender: str = "") -> str:
+    """An epoch's log line in the run's print style; for a standardized run, with W and b in
+    x's own units (``x_units_suffix``)."""
+    settings = run.settings
+    scaling = scaling_of(run.dataset, settings)
+    suffix = "" if scaling is None else x_units_suffix(record, scaling, settings.print_style)
+    return log_line(record, settings.epochs, contender, settings.print_style) + suffix

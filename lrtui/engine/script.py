@@ -39,6 +39,13 @@ def _errors(settings: Settings) -> str:
     return "the squared errors"
 
 
+_PRINTED = {  # the print style, in the header's words
+    "after-step": "",
+    "before-step": " (before the step: W and the cost at the same W, as Lab 3 prints it)",
+    "loss": " (the loss alone, as the nn.Module lesson prints it)",
+}
+
+
 def _header(settings: Settings) -> list[str]:
     model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
@@ -53,7 +60,7 @@ def _header(settings: Settings) -> list[str]:
         f"data {data}, model {model}, bias {_on_off(settings.bias)},",
         f"optimizer {optimizer},",
         f"cost the {settings.loss_reduction} of {_errors(settings)}, zero_grad {_on_off(settings.zero_grad)},",
-        f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs.",
+        f"epochs 0..{settings.epochs}, a line printed every {settings.log_every} epochs{_PRINTED[settings.print_style]}.",
         *_loop_header(settings),
         "",
         "It prints the same lines as `lrtui run` with the same settings.",
@@ -238,7 +245,9 @@ def _batch_loop(settings: Settings) -> list[str]:
         ]
     b_numbers = ", b.grad.item(), b.item()" if settings.bias else ""
     log = (
-        "print('Epoch {:4d}/{} Batch {}/{} Cost: {:.6f}'.format("
+        "print(f'Epoch: {epoch} | Batch: {batch_idx + 1}/{len(dataloader)} | Loss: {cost.item()} ')"
+        if settings.print_style == "loss"
+        else "print('Epoch {:4d}/{} Batch {}/{} Cost: {:.6f}'.format("
         "epoch, nb_epochs, batch_idx + 1, len(dataloader), cost.item()))"
     )
     return [
@@ -314,22 +323,42 @@ def _loop(settings: Settings) -> list[str]:
             "    # 2. zero_grad: turned off, so backward() adds this epoch's gradients to the old ones",
             f"    {ZERO_GRAD_OFF_LINE}",
         ]
-    if settings.bias:
-        numbers = "[cost.item(), W.grad.item(), b.grad.item(), W.item(), b.item()]"
-        log = (
-            "print('Epoch {:4d}/{} W: {:.3f}, b: {:.3f} Cost: {:.6f}'.format("
-            "epoch, nb_epochs, W.item(), b.item(), cost.item()))"
-        )
+    numbers = (
+        "[cost.item(), W.grad.item(), b.grad.item(), W.item(), b.item()]"
+        if settings.bias
+        else "[cost.item(), W.grad.item(), W.item()]"
+    )
+    every = settings.log_every
+    log = _in_x_units(settings, _print_line(settings))
+    if settings.print_style == "before-step":
+        # Lab 3 prints before zero_grad/backward/step: W and the cost at the same point. The line
+        # is kept, so that an epoch that overflows prints it as lrtui run does, off the interval too.
+        before = [
+            "",
+            "    # the lesson prints here, before the step: W and the cost at the same W",
+            f"    line = {log.removeprefix('print(')[:-1]}",
+            f"    if epoch % {every} == 0:",
+            "        print(line)",
+        ]
+        after = [
+            "    if diverged:",
+            *([f"        if epoch % {every} != 0:", "            print(line)"] if every > 1 else []),
+            "        break",
+        ]
     else:
-        numbers = "[cost.item(), W.grad.item(), W.item()]"
-        log = (
-            "print('Epoch {:4d}/{} W: {:.3f}, Cost: {:.6f}'.format(epoch, nb_epochs, W.item(), cost.item()))"
-        )
+        before = []
+        after = [
+            f"    if epoch % {every} == 0 or diverged:",
+            f"        {log}",
+            "    if diverged:",
+            "        break",
+        ]
     return [
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
         f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
         *_forward(settings),
+        *before,
         "",
         *zero_grad,
         f"    # 3. backward: the gradients of the cost with respect to {params}",
@@ -339,12 +368,21 @@ def _loop(settings: Settings) -> list[str]:
         "",
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
-        f"    if epoch % {settings.log_every} == 0 or diverged:",
-        f"        {_in_x_units(settings, log)}",
-        "    if diverged:",
-        "        break",
+        *after,
         *(["    scheduler.step()"] if settings.scheduler != "none" else []),
     ]
+
+
+def _print_line(settings: Settings) -> str:
+    """The lessons' print of an epoch in the run's print style (report.log_line writes the same)."""
+    if settings.print_style == "loss":
+        return "print(f'Epoch: {epoch} | Loss: {cost.item()} ')"
+    if settings.bias:
+        return (
+            "print('Epoch {:4d}/{} W: {:.3f}, b: {:.3f} Cost: {:.6f}'.format("
+            "epoch, nb_epochs, W.item(), b.item(), cost.item()))"
+        )
+    return "print('Epoch {:4d}/{} W: {:.3f}, Cost: {:.6f}'.format(epoch, nb_epochs, W.item(), cost.item()))"
 
 
 def _standardize(settings: Settings) -> list[str]:
@@ -361,8 +399,8 @@ def _standardize(settings: Settings) -> list[str]:
 
 def _in_x_units(settings: Settings, log: str) -> str:
     """The log line's print, with the line in x's own units appended for --standardize:
-    W = W'/std and b = b' - W' mean/std."""
-    if not settings.standardize:
+    W = W'/std and b = b' - W' mean/std (the loss line prints no W)."""
+    if not settings.standardize or settings.print_style == "loss":
         return log
     b = "b.item()" if settings.bias else "0.0"
     original = (

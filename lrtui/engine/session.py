@@ -37,7 +37,7 @@ from .session_json import (
 )
 from .session_loop import batches_done, check_history_order, history_batches, loop_dict, restore_loop
 from .session_trainer import restore_trainer
-from .settings import MAX_EPOCHS, PRESETS, Settings, SettingsError
+from .settings import FIELD, MAX_EPOCHS, PRESETS, Settings, SettingsError, parse_field
 from .simulation import Simulation
 
 FORMAT = "lrtui-session"
@@ -127,7 +127,7 @@ def read_session(
         dataset = data_module.load(data, quote=quote)
     except SessionError as error:
         raise SessionError(f"{path}: {error}") from None
-    except ValueError as error:  # the data cannot be read (DataError) or may not be (data_path)
+    except (ValueError, OSError) as error:  # the data cannot be read (DataError) or may not be (data_path)
         raise SessionError(f"{path}: the session's data cannot be loaded: {error}") from None
     return SessionFile(path, document, dataset)
 
@@ -149,7 +149,10 @@ def _read_document(path: Path) -> Any:
         if not stat.S_ISREG(info.st_mode):  # a named pipe would block the reader forever
             raise SessionError(f"{path}: not a regular file (a pipe or a device), so not a session file")
         if info.st_size > MAX_BYTES:
-            raise SessionError(f"{path}: too large for a session file")
+            raise SessionError(
+                f"{path}: {info.st_size:,} bytes, over lrtui's limit of {MAX_BYTES // 2**20} MB for a"
+                " session file (the sessions lrtui writes stay under about 35 MB)"
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SessionError(f"{path}: no such file") from None
@@ -179,12 +182,28 @@ def _find_data_beside(document: Any, folder: Path) -> None:
     if not isinstance(data, str) or data in PRESETS or os.path.isabs(data) or os.path.exists(data):
         return
     beside = folder / data
-    if beside.exists() and isinstance(settings, dict):
+    try:
+        found = beside.exists()
+    except OSError:  # a name too long for the file system: the data's own check refuses it
+        return
+    if found and isinstance(settings, dict):
         settings["data"] = str(beside)
 
 
 def session_from_dict(document: Any, dataset: Dataset | None = None) -> Run:
-    """The run a session document holds; its data is loaded unless ``dataset`` is given."""
+    """The run a session document holds; its data is loaded unless ``dataset`` is given.
+
+    Whatever goes wrong while torch rebuilds the run is a SessionError: a file the checks
+    above missed is refused, never a crash of the app that opened it."""
+    try:
+        return _session_from_dict(document, dataset)
+    except SessionError:
+        raise
+    except Exception as error:  # noqa: BLE001  # torch's own refusals: OverflowError, RuntimeError, ...
+        raise SessionError(f"the run cannot be rebuilt from it ({type(error).__name__}: {error})") from None
+
+
+def _session_from_dict(document: Any, dataset: Dataset | None) -> Run:
     settings = _checked_settings(document)
     if dataset is None:
         try:
@@ -221,13 +240,24 @@ def _checked_settings(document: Any) -> Settings:
 
 def _settings(document: dict[str, Any]) -> Settings:
     saved = field_of(document, "settings", dict)
-    for name, value in saved.items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            read_float(value, f"settings {name}")  # beyond any float: refused here, by name
     try:
-        return Settings.from_dict(saved)
+        return Settings.from_dict({name: _as_typed(name, value) for name, value in saved.items()})
     except (SettingsError, TypeError, ValueError, OverflowError) as error:
         raise SessionError(f"bad settings: {error}") from None
+
+
+def _as_typed(name: str, value: Any) -> Any:
+    """A saved number as its flag would read it (``parse_field`` on its text), so a session
+    holds nothing a flag refuses: 10**19 as a learning rate is the float 1e19, not a Python
+    int that overflows inside torch."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    if isinstance(value, int):
+        read_float(value, f"settings {name}")  # beyond any float: refused here, by name
+    field = FIELD.get(name)
+    if field is None or field.kind != "input" or name == "data":
+        return value
+    return parse_field(name, repr(value))
 
 
 def _epochs(document: dict[str, Any], done: int = 0) -> tuple[int, int | None]:

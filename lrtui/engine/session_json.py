@@ -10,7 +10,10 @@ import torch
 
 from .settings import FLOAT32_MAX
 
-MAX_BYTES = 512 * 1024 * 1024  # a session file, and so any shape in one
+# A session file, and so any shape in one: refused before it is read, since parsing holds the
+# interpreter (a 500 MB file froze the app for 17 s). The longest history lrtui keeps (2**17
+# records) writes about 33 MB.
+MAX_BYTES = 64 * 1024 * 1024
 
 
 class SessionError(ValueError):

@@ -3,6 +3,7 @@ against what torch itself makes for the run's settings and then set back bit for
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -128,7 +129,9 @@ def _optimizer_state(
         for name, value in entries.items():
             where = f"optimizer state {name} of parameter {key}"
             numbers = value.flatten().tolist() if isinstance(value, torch.Tensor) else [value]
-            if name == "step" and not all(n == int(n) and 0 <= n <= steps_so_far for n in numbers):
+            if name == "step" and not all(
+                math.isfinite(n) and n == int(n) and 0 <= n <= steps_so_far for n in numbers
+            ):
                 raise SessionError(
                     f"{where}: {numbers[0]:g} is not a step count from 0 to the epoch ({epoch})"
                 )

@@ -101,6 +101,7 @@ class Settings:
     loss: str = "mse"
     huber_delta: float = 1.0
     standardize: bool = False
+    print_style: str = "after-step"  # PRINT_STYLES: where the log line stands, what it prints
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -35,7 +35,11 @@ class Row:
 
 
 ROWS: tuple[Row, ...] = (
-    *(Row(field.name, field.short, field.kind, field.choices, field.placeholder) for field in FIELDS),
+    *(
+        Row(field.name, field.short, field.kind, field.choices, field.placeholder)
+        for field in FIELDS
+        if field.panel
+    ),
     Row("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
 )
 ROW_BY_NAME: dict[str, Row] = {row.name: row for row in ROWS}
