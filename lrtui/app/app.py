@@ -147,7 +147,7 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
         self.start_over(Run(leader.settings, leader.dataset), "reset: back to epoch 0 with the same settings")
 
     def action_phase_step(self) -> None:
-        if not self.run_screen.showing_code:
+        if not (self.run_screen.showing_code or self.run_screen.showing_graph):
             self.action_toggle_code()
         if self.can_step():
             self.took(self.race.phase_step())
@@ -227,3 +227,23 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
                 partial(self.run_action, binding.action),
             )
         yield SystemCommand("Keys (?)", "show this help", self.action_help)
+
+    # ------------------------------------------------ the autograd graph view (widgets/graph.py)
+    def refresh_views(self) -> None:
+        super().refresh_views()
+        if self.ready and self.run_screen.showing_graph:
+            self.run_screen.graph_view.show(self.race, self.running)
+
+    def action_toggle_graph(self) -> None:
+        self.run_screen.toggle_graph()
+        self.refresh_views()
+
+    def action_backward_node(self) -> None:
+        if not self.run_screen.showing_graph:
+            self.action_toggle_graph()
+        self.run_screen.graph_view.backward_one_node()
+
+    def action_second_backward(self) -> None:
+        if not self.run_screen.showing_graph:
+            self.action_toggle_graph()
+        self.run_screen.graph_view.second_backward()
