@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import torch
 import torch.nn.functional as F
+from plain_torch import DATA
 from torch import nn, optim
 from torch.utils.data import DataLoader, TensorDataset
 
 from lrtui.engine.graph import Graph, graph_of, second_backward
 from lrtui.engine.run import Run
 from lrtui.engine.settings import Settings
-from tests.plain_torch import DATA
 
 
 class PlainStep:

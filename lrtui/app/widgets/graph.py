@@ -156,9 +156,10 @@ class GraphText:
         return [(f".grad {short(held, width - 6)}", "")]
 
 
-def wide(graph: Graph, reveal: Reveal, width: int) -> Text | None:
+def wide(graph: Graph, reveal: Reveal, width: int, height: int) -> Text | None:
     """The graph left to right from the leaves (the first column) to the cost (the last), its
-    edges drawn between the columns; None where it does not fit ``width`` or is not a tree."""
+    edges drawn between the columns; None where it does not fit ``width`` by ``height`` or is
+    not a tree."""
     if any(len(graph.outputs(node.index)) > 1 for node in graph.nodes):
         return None
     texts = GraphText(graph, reveal)
@@ -188,9 +189,11 @@ def wide(graph: Graph, reveal: Reveal, width: int) -> Text | None:
             below = place(edge.source, below)
         return max(below, top + len(blocks[index]) + 1)
 
-    height = place(graph.root, 0) - 1
+    rows = place(graph.root, 0) - 1
+    if rows > height:
+        return None
     total = x_of[-1] + widths[-1]
-    cells: list[list[tuple[str, str]]] = [[(" ", "")] * total for _ in range(height)]
+    cells: list[list[tuple[str, str]]] = [[(" ", "")] * total for _ in range(rows)]
 
     def put(row: int, x: int, text: str, style: str, width: int | None = None) -> None:
         if width is not None and len(text) > width:
@@ -484,18 +487,21 @@ class GraphView(Vertical):
         self.draw()
 
     def on_resize(self) -> None:
-        self.draw()
+        self.call_after_refresh(self.draw)  # once the scroll inside has its new size too
 
     def draw(self) -> None:
         graph, run = self.graph, self._run
         if graph is None or run is None:
             return
-        width = self.query_one("#graph-scroll").content_size.width or self.size.width
+        width = self.query_one("#graph-scroll").content_size.width
+        if width <= 0:  # just shown, not laid out yet: on_resize draws it
+            return
         drawn = (self._key, self.reveal, width)
         if drawn == self._drawn:
             return
         self._drawn = drawn
-        drawing = wide(graph, self.reveal, width) or column(graph, self.reveal, width)
+        height = self.size.height - 3  # two lines of detail and the hint
+        drawing = wide(graph, self.reveal, width, height) or column(graph, self.reveal, width)
         drawing.no_wrap = True
         self.query_one("#graph-drawing", Static).update(drawing)
         self.border_title = f"autograd graph of the cost = {graph.cost!r}"
