@@ -212,16 +212,16 @@ def wide(graph: Graph, reveal: Reveal, width: int, height: int) -> Text | None:
         if not inputs:
             continue
         gap = x_of[layer[node.index]] - GAP
-        rows = [row_of[edge.source] for edge in inputs]
+        sources = [row_of[edge.source] for edge in inputs]
         target = row_of[node.index]
         for edge in inputs:
             row = row_of[edge.source]
             start = x_of[layer[edge.source]] + len(blocks[edge.source][0][0]) + 1
             style = GRADIENT if texts.has_run(node.index) and edge.gradient is not None else LINE
             put(row, start, "─" * max(gap - start, 0), style)
-        low, high = min([*rows, target]), max([*rows, target])
+        low, high = min([*sources, target]), max([*sources, target])
         for row in range(low, high + 1):
-            left = row in rows
+            left = row in sources
             up, down = row > low, row < high
             put(row, gap, _junction(left, up, down, row == target), LINE)
         put(target, gap + 1, "▶", LINE)
