@@ -4,6 +4,7 @@ gradients and ``.grad``."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -252,3 +253,31 @@ def test_second_backward_is_torch_s_error_and_retain_graph_adds_the_gradient_aga
             assert twice.values[0] == pytest.approx(first.values[0] + arriving.values[0], rel=1e-6)
         assert run.simulation.trainer.numbers() == numbers  # done on copies
         assert graph_of(run) == graph
+
+
+def test_the_backward_lesson_names_torch_s_nodes_and_is_met_when_accumulate_grad_adds() -> None:
+    from lrtui.lessons import find_lesson
+    from lrtui.lessons.goals import goal_met
+
+    for language in ("en", "ko"):
+        chosen = find_lesson("backward", language)
+        names = {node.name for node in graph_of(Run(chosen.settings)).nodes}
+        named = set(re.findall(r"[A-Za-z]+Backward\d+", chosen.text["explanation"]))
+        assert named and named <= names and "AccumulateGrad" in names
+    run = Run(chosen.settings)
+
+    def by_phases() -> None:
+        for _ in range(4):
+            run.phase_step()
+
+    by_phases()
+    assert not goal_met(chosen.goal, run)  # zero_grad on: .grad was None before backward
+    run.apply(run.settings.with_changes(zero_grad=False))
+    run.step()
+    assert not goal_met(chosen.goal, run)  # it added, but not phase by phase
+    by_phases()
+    assert goal_met(chosen.goal, run)
+    fresh = Run(chosen.settings.with_changes(zero_grad=False))
+    for _ in range(4):
+        fresh.phase_step()
+    assert not goal_met(chosen.goal, fresh)  # the first step: nothing held to add to
