@@ -4,7 +4,7 @@ gradients, 2 the second backward; names and numbers as plain torch gives them.""
 from __future__ import annotations
 
 import torch
-from app_support import FakeClock, make_app, shown_text
+from app_support import FakeClock, log_text, make_app, shown_text
 from test_graph import PlainStep
 
 from lrtui.app.widgets.graph import GRAPH_RATE, GraphView
@@ -85,6 +85,8 @@ async def test_g_shows_torch_s_graph_and_the_phases_show_the_gradients_plain_tor
         assert view.display and not screen.code_view.display
         await pilot.press("c")
         assert screen.code_view.display and not view.display
+        await pilot.press("g", "v")  # v: back to the chart, its next view
+        assert screen.chart.display and not view.display and screen.chart.view == "cost"
 
 
 async def test_b_steps_backward_in_autograd_s_order_and_2_shows_torch_s_error() -> None:
@@ -109,6 +111,7 @@ async def test_b_steps_backward_in_autograd_s_order_and_2_shows_torch_s_error() 
         before, after = plain.before[0].item(), W.grad.item()
         assert before != 0 and after != before
         assert f"W.grad: {number(before, 0)} + " in detail(app) and f"= {number(after, 0)}" in detail(app)
+        assert f"AccumulateGrad adds into W.grad: {number(before, 0)} + " in log_text(app)
         await pilot.press("B")  # from the first node again
         assert "backward 1/7" in detail(app)
         trainer_numbers = app.leader.simulation.trainer.numbers()
@@ -119,6 +122,7 @@ async def test_b_steps_backward_in_autograd_s_order_and_2_shows_torch_s_error() 
         except RuntimeError as error:
             message = " ".join(str(error).split())
         assert f"RuntimeError: {message}" in with_error
+        assert f"RuntimeError: {message}" in log_text(app)
         again = PlainStep(Settings(zero_grad=False), 3, retain_graph=True)
         once = W.grad.item()
         again.cost_tensor.backward()

@@ -173,6 +173,8 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
 
     # ------------------------------------------------------------------ views
     def action_next_view(self) -> None:
+        if self.run_screen.showing_graph:
+            self.action_toggle_graph()
         if self.run_screen.showing_code:
             self.action_toggle_code()
         self.run_screen.chart.next_view()
@@ -241,9 +243,11 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
     def action_backward_node(self) -> None:
         if not self.run_screen.showing_graph:
             self.action_toggle_graph()
-        self.run_screen.graph_view.backward_one_node()
+        if line := self.run_screen.graph_view.backward_one_node():
+            self.log_event(line)
 
     def action_second_backward(self) -> None:
         if not self.run_screen.showing_graph:
             self.action_toggle_graph()
-        self.run_screen.graph_view.second_backward()
+        if line := self.run_screen.graph_view.second_backward():
+            self.log_event(line)

@@ -465,26 +465,39 @@ class GraphView(Vertical):
                 self.reveal = Reveal(ran=ran, phase=phase)
         self.draw()
 
-    def backward_one_node(self) -> None:
+    def backward_one_node(self) -> str | None:
         """Show one more node of backward, in the order autograd ran them (from the first again
-        after the last)."""
-        if self.graph is None:
-            return
+        after the last). Returns a line for the log when the node is an AccumulateGrad."""
+        graph = self.graph
+        if graph is None:
+            return None
         reveal = self.reveal
-        ran = 1 if reveal.ran >= len(self.graph.order) or reveal.after_step else reveal.ran + 1
+        ran = 1 if reveal.ran >= len(graph.order) or reveal.after_step else reveal.ran + 1
         self.reveal = Reveal(ran=ran, phase=reveal.phase if not reveal.after_step else None, stepping=True)
         self.draw()
+        item = graph.accumulation(graph.order[ran - 1])
+        if item is None:
+            return None
+        return (
+            f"backward (on a copy), node {ran}/{len(graph.order)}: AccumulateGrad adds into {item.parameter}.grad:"
+            f" {full(item.before)} + {full(item.arriving)} = {full(item.after)}"
+        )
 
-    def second_backward(self) -> None:
-        """Call cost.backward() a second time (on a copy) and show what torch says."""
+    def second_backward(self) -> str | None:
+        """Call cost.backward() a second time (on a copy) and show what torch says; returns a
+        line for the log."""
         from ...engine.graph import second_backward
 
         if self.graph is None or self._run is None:
-            return
-        self.reveal = Reveal(
-            ran=len(self.graph.order), phase=self.reveal.phase, second=second_backward(self._run)
-        )
+            return None
+        second = second_backward(self._run)
+        self.reveal = Reveal(ran=len(self.graph.order), phase=self.reveal.phase, second=second)
         self.draw()
+        said = "torch raised nothing" if second.error is None else f"RuntimeError: {second.error}"
+        kept = "; ".join(
+            f"{name}.grad {full(first)} → {full(twice)}" for name, first, twice in second.retained
+        )
+        return f"cost.backward() a second time (on a copy): {said} With retain_graph=True: {kept}"
 
     def on_resize(self) -> None:
         self.call_after_refresh(self.draw)  # once the scroll inside has its new size too
