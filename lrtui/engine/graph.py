@@ -126,20 +126,6 @@ class Graph:
     def accumulation(self, node: int) -> Accumulation | None:
         return next((item for item in self.accumulations if item.node == node), None)
 
-    def layers(self) -> list[int]:
-        """A column for each node, left to right from the leaves to the cost: the cost in the
-        last, every other node just left of the nearest node it feeds."""
-        depth = [0] * len(self.nodes)
-        changed = True
-        while changed:  # the longest path from the cost, over a graph without cycles
-            changed = False
-            for edge in self.edges:
-                if depth[edge.source] < depth[edge.target] + 1:
-                    depth[edge.source] = depth[edge.target] + 1
-                    changed = True
-        deepest = max(depth)
-        return [deepest - d for d in depth]
-
 
 @dataclass(frozen=True)
 class SecondBackward:
