@@ -68,10 +68,12 @@ async def app_at_full_speed(
     bare: Callable[[int], None] | None = None,
     bare_steps: int = 1000,
     windows: int = 8,
+    keys: tuple[str, ...] = (),
 ) -> AppRun:
     """Run the app at 120x40 at full speed; count epochs (optimizer steps, with mini-batches),
     frames and key latency. ``race``: changes for contenders racing the run, as typed after the
-    a key; ``settings``: the run's own (the lessons' first, for a billion epochs, by default).
+    a key; ``settings``: the run's own (the lessons' first, for a billion epochs, by default);
+    ``keys``: pressed before the run starts (``g``: the graph view in the chart's place).
 
     The run is cut into ``windows``, paused in between. With a ``bare`` loop, the loop runs
     ``bare_steps`` before each window and after the last, and each window is compared with
@@ -99,6 +101,8 @@ async def app_at_full_speed(
             bare_rates.append(bare_steps / (time.perf_counter() - start))
 
     async with app.run_test(size=(120, 40), headless=False) as pilot:
+        if keys:
+            await pilot.press(*keys)
         for _ in range(windows):
             time_bare()
             await pilot.press("space")
@@ -136,6 +140,7 @@ def app_benchmarks() -> list[str]:
     bare_run = bare_loop(dataset.x_train, dataset.y_train, 0.01)
     run = asyncio.run(app_at_full_speed(seconds=4.0, key_presses=10, bare=bare_run, bare_steps=2000))
     race = asyncio.run(app_at_full_speed(4.0, 10, ("optimizer=adam lr=0.1", "momentum=0.9", "zero-grad=off")))
+    graph = asyncio.run(app_at_full_speed(4.0, 10, bare=bare_run, bare_steps=2000, keys=("g",)))
     return [
         side_by_side(
             "app run mode, full speed, 3 points", run, "epochs", "per-epoch ratio", 1 / run.ratio, "<= 2x"
@@ -144,6 +149,10 @@ def app_benchmarks() -> list[str]:
         f"{'app race of 4, full speed':<38} {race.epochs_per_second:9,.0f} epochs/s for each contender"
         f" ({4 * race.epochs_per_second:,.0f} in all; the bare loop runs {run.bare_rate:,.0f} for one)",
         _screen_line("race of 4 redraws", race),
+        side_by_side(
+            "app, graph view (g), full speed", graph, "epochs", "per-epoch ratio", 1 / graph.ratio, "<= 2x"
+        ),
+        _screen_line("graph view redraws", graph),
     ]
 
 

@@ -51,6 +51,7 @@ PRESETS = {
         data="noisy", init_w=10.0, init_b=-5.0, learning_rate=1.0, epochs=100, log_every=10
     ),
     "why-slow": Settings(data="scaled", learning_rate=0.01, epochs=10000, log_every=1000),
+    "backward": Settings(data="line", model="raw", learning_rate=0.01, epochs=1000, log_every=100),
 }
 
 
@@ -259,7 +260,7 @@ def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
-    assert len(lines) == 10
+    assert len(lines) == len(PRESETS) + 1  # a line a lesson, then how to start one
     assert lines[-1] == "수업을 시작하려면: lrtui --lesson N"
 
 

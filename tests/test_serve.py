@@ -613,3 +613,19 @@ def test_a_size_from_a_browser_is_a_bounded_whole_number_or_the_default(value: o
     from lrtui.serve.server import _whole
 
     assert _whole(value, 80, 1, 500) == expected
+
+
+async def test_a_served_app_shows_the_autograd_graph(forks: forkserver.ForkServer) -> None:
+    """g, the phases and the second backward in a browser's terminal (issue 31)."""
+    async with serving(forks) as (server, client):
+        origin = {"Origin": f"http://127.0.0.1:{client.port}"}
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}?width=120&height=40", headers=origin))
+        await learner.wait_for(r"epoch")
+        await learner.press("ng")
+        await learner.wait_for(r"MulBackward0")
+        await learner.press("ppp")
+        await learner.wait_for(r"cost\.backward\(\) ran every node")
+        await learner.press("2")
+        await learner.wait_for(r"Trying to backward through")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")

@@ -202,6 +202,8 @@ class LrtuiApp(App[None]):
         screen.state_view.show(self.race, self.status())
         if screen.showing_code:
             screen.code_view.show(self.leader)
+        elif screen.showing_graph:
+            screen.graph_view.show(self.race, self.running)  # it paces its own builds
         elif not self.running or now >= self._next_chart:
             # The chart is the costliest thing on screen; while running it is redrawn at
             # CHART_RATE, the numbers at REDRAW_RATE, and a chart slow to build (a race of
@@ -386,7 +388,7 @@ class LrtuiApp(App[None]):
         self.show(self.controller.reset())
 
     def action_phase_step(self) -> None:
-        if not self.run_screen.showing_code:
+        if not (self.run_screen.showing_code or self.run_screen.showing_graph):
             self.action_toggle_code()
         self.show(self.controller.phase_step())
 
@@ -494,6 +496,8 @@ class LrtuiApp(App[None]):
 
     # ------------------------------------------------------------------- views
     def action_next_view(self) -> None:
+        if self.run_screen.showing_graph:
+            self.action_toggle_graph()
         if self.run_screen.showing_code:
             self.action_toggle_code()
         self.run_screen.chart.next_view()
@@ -553,3 +557,20 @@ class LrtuiApp(App[None]):
                 partial(self.run_action, binding.action),
             )
         yield SystemCommand("Keys (?)", "show this help", self.action_help)
+
+    # ------------------------------------------------ the autograd graph view (widgets/graph.py)
+    def action_toggle_graph(self) -> None:
+        self.run_screen.toggle_graph()
+        self.refresh_views()
+
+    def action_backward_node(self) -> None:
+        if not self.run_screen.showing_graph:
+            self.action_toggle_graph()
+        if line := self.run_screen.graph_view.backward_one_node():
+            self.log_event(line)
+
+    def action_second_backward(self) -> None:
+        if not self.run_screen.showing_graph:
+            self.action_toggle_graph()
+        if line := self.run_screen.graph_view.second_backward():
+            self.log_event(line)

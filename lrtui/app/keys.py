@@ -44,6 +44,15 @@ KEYS: list[Binding] = [
         "show the plain PyTorch code being run, and optimizer.state (c again: the chart)"),
     key("p", "phase_step", "Phase", "phase",
         "run the next phase of the epoch: forward and cost, zero_grad, backward, step", show=False),
+    key("g", "toggle_graph", "Graph", "graph",
+        "show the autograd graph of the cost (torch's nodes, values, and the gradients backward sends) in place of"
+        " the chart; g again: the chart", show=False),
+    key("B", "backward_node", "Backward", "backward-node",
+        "in the graph view: step cost.backward() one node at a time, in the order autograd runs them (on a copy)",
+        show=False),
+    key("2", "second_backward", "Backward again", "second-backward",
+        "in the graph view: call cost.backward() a second time on the same graph (on a copy): torch's error, and"
+        " what retain_graph=True would change", show=False),
     key("ctrl+s", "save_session", "Save", "save",
         "save the session (settings, history, exact torch state) as JSON", show=False),
     key("ctrl+o", "load_session", "Load", "load", "load a saved session and go on from where it stopped",

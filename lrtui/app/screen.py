@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..engine.run_log import LogLine
     from .widgets.chart import CostChart
     from .widgets.code import CodeView
+    from .widgets.graph import GraphView
 
 COMPACT_WIDTH = 100
 COMPACT_HEIGHT = 30
@@ -72,9 +73,11 @@ class RunScreen(Screen[None]):
     def run_panes() -> ComposeResult:
         from .widgets.chart import CostChart
         from .widgets.code import CodeView
+        from .widgets.graph import GraphView
 
         yield CostChart(id="chart")
         yield CodeView(id="code")
+        yield GraphView(id="graph")
 
     async def show_run_panes(self, settings: Settings, speed: int) -> None:
         """The run is open: the panel, the chart and the code view take the loading boxes' places."""
@@ -107,6 +110,12 @@ class RunScreen(Screen[None]):
         from .widgets.code import CodeView
 
         return self.query_one(CodeView)
+
+    @cached_property
+    def graph_view(self) -> GraphView:
+        from .widgets.graph import GraphView
+
+        return self.query_one(GraphView)
 
     @cached_property
     def lesson_box(self) -> LessonBox:
@@ -160,7 +169,19 @@ class RunScreen(Screen[None]):
     def toggle_code(self) -> None:
         showing_code = not self.code_view.display
         self.code_view.display = showing_code
+        self.graph_view.display = False
         self.chart.display = not showing_code
+
+    @property
+    def showing_graph(self) -> bool:
+        return bool(self.graph_view.display)
+
+    def toggle_graph(self) -> None:
+        """The autograd graph in the chart's place (the code view goes too); again: the chart."""
+        showing_graph = not self.graph_view.display
+        self.graph_view.display = showing_graph
+        self.code_view.display = False
+        self.chart.display = not showing_graph
 
 
 PANEL = "s: parameters"

@@ -113,6 +113,17 @@ class Trainer:
             return F.huber_loss(hypothesis, y_train, reduction=reduction, delta=settings.huber_delta)
         return self.cost(hypothesis, y_train, reduction)
 
+    def forward(
+        self, dataset: Dataset, settings: Settings
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor], int | None, int]:
+        """The cost of the next step on the (already standardized) data: the cost, the points it
+        was computed on, the batch's number and the epoch's count (None and 1: the full batch).
+        With mini-batches it takes the DataLoader's next batch."""
+        x_train, y_train, batch, batches = dataset.x_train, dataset.y_train, None, 1
+        if self.feed is not None:  # for batch_idx, (x_batch, y_batch) in enumerate(dataloader)
+            (x_train, y_train), batch, batches = self.feed.next_batch(dataset)
+        return self.loss(self.hypothesis(x_train), y_train, settings), (x_train, y_train), batch, batches
+
     def epoch(self, epoch: int, dataset: Dataset, settings: Settings) -> EpochRecord:
         """One pass of the lessons' loop body; returns what it did."""
         for _phase in self.phases(epoch, dataset, settings):
@@ -126,10 +137,7 @@ class Trainer:
         if self.values is None:
             self.values = (W.item(), b.item() if b is not None else None)
         w, b_value = self.values
-        x_train, y_train, batch, batches = dataset.x_train, dataset.y_train, None, 1
-        if self.feed is not None:  # for batch_idx, (x_batch, y_batch) in enumerate(dataloader)
-            (x_train, y_train), batch, batches = self.feed.next_batch(dataset)
-        cost = self.loss(self.hypothesis(x_train), y_train, settings)
+        cost, _points, batch, batches = self.forward(dataset, settings)
         self.cost_value = cost.item()
         yield "forward"
         if settings.zero_grad:

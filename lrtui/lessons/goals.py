@@ -119,6 +119,12 @@ def _arrives_as_predicted(goal: dict[str, Any], run: Run, record: EpochRecord) -
     return reached <= goal["within"] and abs(reached - predicted) <= goal["tolerance"]
 
 
+def _accumulated_in_phases(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """With zero_grad off, a step run phase by phase (p) in which AccumulateGrad added the fresh
+    gradient to a .grad held from the step before."""
+    return not run.settings.zero_grad and run.phase == "step" and record.grad_w != record.fresh_grad_w
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
@@ -128,4 +134,5 @@ CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "batches_reach": _batches_reach,
     "schedule_rescues": _schedule_rescues,
     "arrives_as_predicted": _arrives_as_predicted,
+    "accumulated_in_phases": _accumulated_in_phases,
 }

@@ -135,9 +135,11 @@ class CostChart(PlotextPlot):
 
     # ------------------------------------------------------------- the app's calls
     def show(self, race: Race) -> None:
-        """Draw this race now (a single run is a race of one)."""
+        """Draw this race now (a single run is a race of one); hidden (the graph view in its
+        place), it only keeps the race, and is drawn when shown again."""
         self.race = race
-        self.replot()
+        if self.display:
+            self.replot()
 
     @property
     def build_seconds(self) -> float:
