@@ -133,6 +133,7 @@ async def test_the_page_needs_the_token_and_hands_it_to_its_websocket() -> None:
         page = await client.get(f"/?token={TOKEN}")
         text = await page.text()
         assert page.status == 200 and "textual.js" in text
+        assert "<title>lrtui</title>" in text  # a browser's tab says what it is
         assert f'data-session-websocket-url="ws://127.0.0.1:{client.port}/ws/{TOKEN}"' in text
         assert page.headers["Referrer-Policy"] == "no-referrer"
 

@@ -12,13 +12,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
-from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from .forkserver import ForkServerError
+from .textual_serve_internals import AppProcess, ServedApp
 
 log = logging.getLogger("lrtui.serve")
 
@@ -27,16 +27,6 @@ DRAWN_BYTES = 1000  # more output than the terminal set-up: the app has drawn it
 MOST_HELD_BYTES = 4 << 20  # a spare that draws this much before a page takes it is replaced
 SPARE_SIZE = (80, 24)  # the size textual-serve assumes when a browser gives none
 SPARE_START_SECONDS = 120.0
-
-
-class AppProcess(Protocol):
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
-
-    def kill(self) -> None: ...
-    async def wait(self) -> object: ...
-    def close(self) -> None: ...
 
 
 @dataclass
@@ -68,17 +58,11 @@ class Subprocess:
 StartApp = Callable[[int, int], Awaitable[AppProcess]]
 
 
-class LearnerApp(AppService):
+class LearnerApp(ServedApp):
     """An app whose output goes to its page, or is held until a page takes it."""
 
     def __init__(self, start: StartApp, download_manager: DownloadManager) -> None:
-        super().__init__(
-            "lrtui",
-            write_bytes=self._write_bytes,
-            write_str=self._write_str,
-            close=self._close_page,
-            download_manager=download_manager,
-        )
+        super().__init__(self._write_bytes, self._write_str, self._close_page, download_manager)
         self._start = start
         self.process: AppProcess | None = None
         self.page: web.WebSocketResponse | None = None
@@ -87,23 +71,19 @@ class LearnerApp(AppService):
         self.held_bytes = 0
         self.drawn = asyncio.Event()
 
-    async def _open_app_process(  # type: ignore[override]  # our process, with the same interface
-        self, width: int = 80, height: int = 24
-    ) -> AppProcess:
+    async def open_process(self, width: int, height: int) -> AppProcess:
         self.size = (width, height)
-        # textual-serve types _process as asyncio.subprocess.Process; ours has the parts it uses
-        self.process = self._process = await self._start(width, height)  # type: ignore[assignment]
-        self._stdin = self.process.stdin
+        self.process = await self._start(width, height)
         return self.process
 
     @property
     def running(self) -> asyncio.Task[None] | None:
         """Reads the app's output until the app ends."""
-        return self._task
+        return self.reading
 
     @property
     def alive(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.reading is not None and not self.reading.done()
 
     async def _write_bytes(self, data: bytes) -> None:
         if self.page is not None:
@@ -145,7 +125,7 @@ class LearnerApp(AppService):
 
     async def end(self) -> None:
         """Ask the app to quit; kill it if it has not within QUIT_SECONDS."""
-        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+        await self.cancel_downloads()
         if self.process is None:
             return
         try:
@@ -154,14 +134,14 @@ class LearnerApp(AppService):
         except (TimeoutError, OSError):
             self.process.kill()
             await self.process.wait()
-        if self._task is not None:
+        if self.reading is not None:
             try:
-                await asyncio.wait_for(self._task, QUIT_SECONDS)
+                await asyncio.wait_for(self.reading, QUIT_SECONDS)
             except TimeoutError:
                 pass  # the pipe is held open by something else; the app itself is gone
             except (OSError, RuntimeError) as error:  # its page went away mid-write
                 log.debug("the app's output ended with %r", error)
-            self._task = None
+            self.forget_reading()
         self.process.close()
         self.process = None
 

@@ -26,8 +26,6 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.server import Server
 
@@ -45,7 +43,8 @@ from .door import (
     listen,
     url_host,
 )
-from .learner import AppProcess, LearnerApp, Spares, Subprocess
+from .learner import LearnerApp, Spares, Subprocess
+from .textual_serve_internals import AppProcess, page_application, page_context, render_page
 
 log = logging.getLogger("lrtui.serve")
 
@@ -54,7 +53,7 @@ class LrtuiServer(Server):
     def __init__(
         self, app_argv: list[str], door: Door, classroom: Classroom, forks: forkserver.ForkServer | None
     ) -> None:
-        super().__init__(shlex.join(["lrtui", *app_argv]), host=door.host, port=door.port, title="lrtui")
+        super().__init__(shlex.join(["lrtui", *app_argv]), host=door.host, port=door.port, title=PAGE_TITLE)
         self.app_argv = app_argv
         self.door = door
         self.classroom = classroom
@@ -99,17 +98,8 @@ class LrtuiServer(Server):
         )
 
     async def make_app(self) -> web.Application:
-        app = web.Application()
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
         websocket_path = "/ws/{token}" if self.door.token else "/ws"
-        app.add_routes(
-            [
-                web.get("/", self.handle_index, name="index"),
-                web.get(websocket_path, self.handle_websocket, name="websocket"),
-                web.get("/download/{key}", self.handle_download, name="download"),
-                web.static("/static", self.statics_path, name="static"),
-            ]
-        )
+        app = page_application(self, self.handle_index, self.handle_websocket, websocket_path)
         app.on_startup.append(self._start_spares)
         app.on_shutdown.append(lambda _app: self.close_sessions())
         return app
@@ -137,13 +127,13 @@ class LrtuiServer(Server):
             **({"token": self.door.token} if self.door.token else {})
         )
         scheme = "wss" if site.startswith("https:") else "ws"
-        context = {
-            "font_size": _whole(request.query.get("fontsize"), 16, 6, 64),
-            "app_websocket_url": f"{scheme}:{site.split(':', 1)[1]}{websocket}",
-            "config": {"static": {"url": f"{site}/static/"}},
-            "application": {"name": "lrtui"},
-        }
-        response = aiohttp_jinja2.render_template("app_index.html", request, context)
+        context = page_context(
+            _whole(request.query.get("fontsize"), 16, 6, 64),
+            f"{scheme}:{site.split(':', 1)[1]}{websocket}",
+            site,
+            PAGE_TITLE,
+        )
+        response = render_page(request, context, PAGE_TITLE)
         response.headers.update(PAGE_HEADERS)
         return response
 
@@ -265,6 +255,7 @@ class LrtuiServer(Server):
             await runner.cleanup()
 
 
+PAGE_TITLE = "lrtui"
 PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the link's token stays out of other sites' logs
     "Cache-Control": "no-store",
