@@ -28,7 +28,7 @@ from cli_support import invoke_main
 
 from lrtui.serve import forkserver
 from lrtui.serve.door import Classroom, Door, is_loopback, url_host
-from lrtui.serve.learner import Spares
+from lrtui.serve.learner import END_SECONDS, KeyBudget, Spares
 from lrtui.serve.server import LrtuiServer, warnings
 
 APP_ARGV = ["--data", "noisy", "--speed", "10"]
@@ -307,12 +307,126 @@ async def test_a_full_class_says_so_on_the_page_and_in_the_terminal(forks: forks
 
 
 @needs_fork_server
-async def test_an_idle_page_is_closed_and_its_app_ends(forks: forkserver.ForkServer) -> None:
-    async with serving(forks, classroom=Classroom(idle_timeout=0.5, spares=0)) as (server, client):
+async def test_an_idle_page_is_closed_and_its_app_ends_though_it_answers_pings(
+    forks: forkserver.ForkServer,
+) -> None:
+    """Idleness is the learner's: keys keep a page open; pongs, which browsers send by
+    themselves, do not (aiohttp's receive timeout started again on each pong, so a page that
+    answered the 15 s pings never idled out)."""
+    classroom = Classroom(idle_timeout=1.0, spares=0, heartbeat=0.2)
+    async with serving(forks, classroom=classroom) as (server, client):
+        before = apps_of(forks)
+        websocket = await client.ws_connect(f"/ws/{TOKEN}", autoping=False)
+        learner = Learner(websocket)
+        await learner.wait_for("epoch")
+        typing = time.monotonic() + 2.0
+        while time.monotonic() < typing:
+            await learner.press("n")
+            pressed = time.monotonic()
+            await asyncio.sleep(0.2)
+        assert len(server.sessions) == 1, "closed while the learner typed"
+        pongs = 0
+        while True:
+            assert time.monotonic() - pressed < 10.0, f"still open after {pongs} pongs"
+            message = await websocket.receive(timeout=10.0)
+            if message.type == WSMsgType.PING:
+                await websocket.pong(message.data)
+                pongs += 1
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                break
+        assert message.extra == "idle" and pongs >= 2 and time.monotonic() - pressed >= 1.0
+        await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+
+
+class RecordingApp:
+    """What the relay hands an app, in order."""
+
+    def __init__(self) -> None:
+        self.got: list[object] = []
+
+    def takes(self, size: int) -> bool:
+        return True
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.got.append(data)
+
+    async def set_terminal_size(self, width: int, height: int) -> None:
+        self.got.append((width, height))
+
+    async def focus(self) -> None:
+        self.got.append("focus")
+
+    async def blur(self) -> None:
+        self.got.append("blur")
+
+
+class ScriptedPage:
+    """A websocket whose page sends the given texts, then closes."""
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+        self.sent: list[object] = []
+
+    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:
+        if not self.texts:
+            return aiohttp.WSMessage(WSMsgType.CLOSE, 1000, "")
+        return aiohttp.WSMessage(WSMsgType.TEXT, self.texts.pop(0), None)
+
+    async def send_json(self, data: object) -> None:
+        self.sent.append(data)
+
+
+async def test_the_relay_hands_on_keys_sizes_and_the_pages_focus() -> None:
+    """["focus"] and ["blur"] have no data; they were dropped as not what the page sends, so a
+    served app stayed blurred (as Textual's web driver starts it) until a key or a click."""
+    server = LrtuiServer(APP_ARGV, Door("127.0.0.1", 8000, TOKEN), Classroom(spares=0), None)
+    page = ScriptedPage(
+        '["focus"]', '["stdin", "n"]', '["resize", {"width": 120, "height": 40}]', '["ping", "7"]',
+        '["blur"]', "not json", "[]", '{"stdin": 1}',
+    )  # fmt: skip
+    app = RecordingApp()
+    await server._relay(page, app)  # type: ignore[arg-type]
+    assert app.got == ["focus", b"n", (120, 40), "blur"] and page.sent == [["pong", "7"]]
+
+
+FLOOD_BYTES = 3 << 20
+FLOOD_MESSAGE = "n" * (64 << 10)
+
+
+@needs_fork_server
+async def test_a_flooded_page_frees_its_place_and_its_app_within_the_promised_time(
+    forks: forkserver.ForkServer,
+) -> None:
+    """A page sent megabytes of keys and closed: its app lived on for 30-157 s, holding its place
+    ("the class is full") and growing to 2 GB."""
+    async with serving(forks, classroom=Classroom(max_sessions=1, spares=0)) as (server, client):
         before = apps_of(forks)
         learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
-        assert await learner.wait_closed() == "idle"
-        await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+        await learner.wait_for("epoch")
+        (app,) = apps_of(forks) - before
+        sent, started = 0, time.monotonic()
+        while sent < FLOOD_BYTES and time.monotonic() - started < 5:
+            await learner.websocket.send_str(json.dumps(["stdin", FLOOD_MESSAGE]))
+            sent += len(FLOOD_MESSAGE)
+        closing = time.monotonic()
+        closed = asyncio.create_task(learner.websocket.close())  # as a browser closes a tab
+        await until(lambda: not server.sessions and app not in apps_of(forks), "the flooded app to go")
+        await closed
+        took = time.monotonic() - closing
+        assert took < END_SECONDS + 0.5, f"{took:.2f} s after the page closed"  # + polling, a busy machine
+        assert (await client.get(f"/?token={TOKEN}")).status == 200  # the next learner gets the place
+
+
+def test_a_pages_input_is_a_burst_then_a_steady_rate_and_the_rest_is_dropped() -> None:
+    now = [0.0]
+    budget = KeyBudget(rate=1000, burst=4000, clock=lambda: now[0])
+    assert budget.allows(3000) and budget.allows(1000) and not budget.allows(1)
+    now[0] = 0.5
+    assert not budget.allows(501) and budget.allows(500) and not budget.allows(1)
+    now[0] = 100.0  # a long pause refills the burst, never more
+    assert budget.allows(4000) and not budget.allows(1)
+    assert not budget.allows(5000)  # more than a burst: never
+    assert budget.dropped == 1 + 501 + 1 + 1 + 5000
 
 
 @needs_fork_server

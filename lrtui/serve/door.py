@@ -243,3 +243,4 @@ class Classroom:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # 0: never
     spares: int = DEFAULT_SPARES  # apps started ahead of the learners who will take them
+    heartbeat: float = HEARTBEAT_SECONDS  # how often the server pings a page (no flag; tests shorten it)

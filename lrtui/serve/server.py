@@ -23,6 +23,7 @@ import shlex
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 
@@ -32,7 +33,6 @@ from textual_serve.server import Server
 from . import forkserver
 from .door import (
     FULL_RETRY_SECONDS,
-    HEARTBEAT_SECONDS,
     MOST_COLUMNS,
     MOST_ROWS,
     TOKEN_VARIABLE,
@@ -160,7 +160,7 @@ class LrtuiServer(Server):
         refusal = self._refusal(request, request.match_info.get("token"))
         if refusal is not None:
             return refusal
-        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=1 << 20)
+        websocket = web.WebSocketResponse(heartbeat=self.classroom.heartbeat, max_msg_size=1 << 20)
         await websocket.prepare(request)
         if self._stopping:
             await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the server is stopping")
@@ -200,23 +200,40 @@ class LrtuiServer(Server):
         return websocket
 
     async def _relay(self, websocket: web.WebSocketResponse, app: LearnerApp) -> None:
-        """The browser's keys, size and focus to the app, until the page goes or idles out."""
-        idle = self.classroom.idle_timeout or None
+        """The browser's keys, size and focus to the app, until the page goes or idles out.
+
+        Idleness is timed from the learner's own messages: a browser answers the server's
+        pings by itself."""
+        idle = self.classroom.idle_timeout
+        last_input = time.monotonic()
         while True:
-            try:
-                message = await websocket.receive(timeout=idle)
-            except TimeoutError:
+            left = idle - (time.monotonic() - last_input) if idle else None
+            if left is not None and left <= 0:
                 log.info("closed a session after %g seconds without input", idle)
                 await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
                 return
+            try:
+                async with asyncio.timeout(left):  # receive(timeout=) would start again on a pong
+                    message = await websocket.receive()
+            except TimeoutError:
+                continue
             if message.type != WSMsgType.TEXT:
                 if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     return
                 continue
+            if not app.takes(len(message.data)):
+                continue  # a flood: dropped, so the app and its pipe never fall far behind
             try:
-                kind, data = json.loads(message.data)[:2]
-            except (ValueError, TypeError):
+                sent = json.loads(message.data)
+            except ValueError:
                 continue  # not what the page sends
+            if not (isinstance(sent, list) and sent):
+                continue
+            kind, data = sent[0], sent[1] if len(sent) > 1 else None  # ["focus"] has no data
+            if kind == "ping":
+                await websocket.send_json(["pong", data])
+                continue
+            last_input = time.monotonic()
             if kind == "stdin" and isinstance(data, str):
                 await app.send_bytes(data.encode("utf-8", "replace"))
             elif kind == "resize" and isinstance(data, dict):
@@ -224,8 +241,6 @@ class LrtuiServer(Server):
                     _whole(data.get("width"), 80, 1, MOST_COLUMNS),
                     _whole(data.get("height"), 24, 1, MOST_ROWS),
                 )
-            elif kind == "ping":
-                await websocket.send_json(["pong", data])
             elif kind == "blur":
                 await app.blur()
             elif kind == "focus":
