@@ -679,6 +679,15 @@ def test_serve_refuses_bad_flags(capsys: pytest.CaptureFixture[str], argv: list[
     assert code == 2 and f"argument {flag}:" in errors and len(errors.splitlines()) == 1
 
 
+def test_the_ping_interval_is_15_s_unless_a_test_or_benchmark_says_otherwise() -> None:
+    from lrtui.serve.door import HEARTBEAT_SECONDS, ServeError, heartbeat
+
+    assert heartbeat({}) == HEARTBEAT_SECONDS == 15.0 and heartbeat({"LRTUI_SERVE_HEARTBEAT": "0.2"}) == 0.2
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(ServeError, match="LRTUI_SERVE_HEARTBEAT: must be a number of seconds above 0"):
+            heartbeat({"LRTUI_SERVE_HEARTBEAT": bad})
+
+
 def test_a_bad_shared_token_is_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -702,11 +711,13 @@ async def test_a_learner_takes_a_spare_that_is_still_drawing() -> None:
 
 
 def test_the_load_benchmark_runs_a_small_class() -> None:
-    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes."""
+    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes; a
+    flooding page's app goes, and an idle page answering pings is closed as idle."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "serve_load.py")]
         + ["--learners", "2", "--burst", "2", "--spares", "1", "--timeout", "240"]
-        + ["--quiet-seconds", "0.3", "--idle-seconds", "0.5"],  # the figures are not checked here
+        + ["--quiet-seconds", "0.3", "--idle-seconds", "0.5"]  # the figures are not checked here
+        + ["--idle-timeout", "1", "--heartbeat", "0.2"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -715,6 +726,10 @@ def test_the_load_benchmark_runs_a_small_class() -> None:
     assert result.returncode == 0, result.stderr
     assert "learners who saw their own run: 2/2\n" in result.stdout
     assert re.search(r"apps gone after their pages closed: 2/2, ", result.stdout)
+    assert re.search(r"flooding page: 3\.0 MB of keys sent .*; its app gone \d+\.\d+ s after", result.stdout)
+    idle = re.search(r"idle page answering pings: closed as idle .*, (\d+) pings answered", result.stdout)
+    assert idle and int(idle.group(1)) >= 2, result.stdout
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

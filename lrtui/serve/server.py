@@ -16,9 +16,11 @@ this module puts a door in front of it and sizes it for a classroom:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import json
 import logging
+import os
 import shlex
 import signal
 import socket
@@ -39,6 +41,7 @@ from .door import (
     WILDCARD_HOSTS,
     Classroom,
     Door,
+    heartbeat,
     is_loopback,
     listen,
     url_host,
@@ -328,6 +331,7 @@ def serve(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     logging.basicConfig(level=logging.INFO, format="lrtui serve: %(message)s", stream=err)
+    classroom = dataclasses.replace(classroom, heartbeat=heartbeat(os.environ))
     sock = listen(door.host, door.port)
     forks = forkserver.ForkServer(app_argv, hidden=(TOKEN_VARIABLE,)) if forkserver.available() else None
     server = LrtuiServer(app_argv, door, classroom, forks)
