@@ -279,6 +279,22 @@ async def test_an_app_is_gone_soon_after_its_page_closes_even_if_it_will_not_qui
 
 
 @needs_fork_server
+async def test_a_key_sequence_with_a_huge_number_leaves_the_served_app_taking_keys(
+    forks: forkserver.ForkServer,
+) -> None:
+    """It raised OverflowError in Textual's key parser (guarded in lrtui/app/textual_internals.py):
+    the app stopped taking keys."""
+    async with serving(forks) as (server, client):
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.websocket.send_json(["stdin", "\u001b[99999999999999999999~"])
+        await learner.press("nn")
+        await learner.wait_for("epoch 1/1000")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+@needs_fork_server
 async def test_an_app_that_quits_closes_its_page(forks: forkserver.ForkServer) -> None:
     async with serving(forks) as (server, client):
         learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
