@@ -7,10 +7,16 @@ show everyone's steps). With everyone connected it measures the memory of every 
 USS from /proc/PID/smaps_rollup) and the CPU the idle class uses; then every page closes at once
 and it times how long each app's process takes to go.
 
+Then, on a second server with a short idle timeout and ping interval, two pages that misbehave
+at once: one floods its app with megabytes of keys and closes (its app must be gone, and its
+place free, within 2 s), and one stays open doing nothing but answering the server's pings
+(it must be closed once the idle timeout has passed, over several ping intervals).
+
     python benchmarks/serve_load.py [--learners 30] [--burst 10] [--timeout 600]
 
 Targets (issue 15, on the 2-core machine): 30 learners; marginal memory <= 120 MB each (PSS);
 every first frame <= 3 s while 10 connect at once; apps gone <= 5 s after their page closes.
+Issue 27: a flooded app gone <= 2 s after its page closes; an idle page closed at its timeout.
 """
 
 from __future__ import annotations
@@ -99,7 +105,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(parts[11]) + int(parts[12])) / TICKS
 
 
-def start_server(port: int, learners: int, spares: int, deadline: float) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    port: int,
+    learners: int,
+    spares: int,
+    deadline: float,
+    idle_timeout: float = 600,
+    heartbeat: float | None = None,
+) -> tuple[subprocess.Popen[str], str]:
+    environment = dict(
+        os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    )
+    if heartbeat is not None:
+        environment["LRTUI_SERVE_HEARTBEAT"] = str(heartbeat)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -113,13 +131,11 @@ def start_server(port: int, learners: int, spares: int, deadline: float) -> tupl
             "--data",
             "noisy",
         ]
-        + ["--max-sessions", str(learners), "--spares", str(spares), "--idle-timeout", "600"],
+        + ["--max-sessions", str(learners), "--spares", str(spares), "--idle-timeout", str(idle_timeout)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env=dict(
-            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        ),
+        env=environment,
     )
     assert server.stdout is not None
     while time.monotonic() < deadline:
@@ -182,11 +198,7 @@ async def load_test(
     quiet_seconds: float = 1.0,
     idle_seconds: float = 3.0,
 ) -> None:
-    base = url.split("/?", 1)[0]
-    token = url.split("token=", 1)[1] if "token=" in url else None
-    websocket_url = (
-        f"ws://{base.split('://', 1)[1]}/ws" + (f"/{token}" if token else "") + "?width=100&height=30"
-    )
+    websocket_url, base = websocket_url_of(url)
     forks = children(server_pid)
     if len(forks) != 1:
         raise SystemExit(f"serve_load: expected one fork server under the server, found {forks}")
@@ -270,6 +282,100 @@ async def load_test(
             print(f"learner {learner.number}: {learner.error or 'did not see its own epoch'}")
 
 
+def stop(server: subprocess.Popen[str]) -> None:
+    server.send_signal(signal.SIGINT)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+FLOOD_BYTES = 3 * MB
+FLOOD_MESSAGE = "n" * (64 << 10)
+
+
+def websocket_url_of(url: str) -> tuple[str, str]:
+    """The page's websocket address and its origin, from the link the server printed."""
+    base = url.split("/?", 1)[0]
+    token = url.split("token=", 1)[1] if "token=" in url else None
+    return f"ws://{base.split('://', 1)[1]}/ws" + (
+        f"/{token}" if token else ""
+    ) + "?width=100&height=30", base
+
+
+async def misbehaving_pages(
+    url: str, server_pid: int, idle_timeout: float, heartbeat: float, deadline: float
+) -> None:
+    """A page flooding its app and an idle page that answers pings, at once, on a server of two
+    places."""
+    websocket_url, origin = websocket_url_of(url)
+    (fork_server,) = children(server_pid)
+    flooder, idler = Learner(0, 0), Learner(1, 0)
+    flood: dict[str, float] = {}
+    idle: dict[str, float] = {}
+
+    before = set(children(fork_server))
+    await connect(flooder, websocket_url, origin, deadline)
+    if flooder.websocket is None or flooder.first_frame is None:
+        raise SystemExit(f"serve_load: the flooding page got no app ({flooder.error})")
+    (app,) = set(children(fork_server)) - before
+
+    async def flooding() -> None:
+        assert flooder.websocket is not None
+        sent, started = 0, time.monotonic()
+        while sent < FLOOD_BYTES and time.monotonic() - started < 5:
+            await flooder.websocket.send_str(f'["stdin", "{FLOOD_MESSAGE}"]')
+            sent += len(FLOOD_MESSAGE)
+        flood["sent"], flood["sending"] = sent, time.monotonic() - started
+        closed_at = time.monotonic()
+        closing = asyncio.create_task(flooder.websocket.close())
+        while app in children(fork_server) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        flood["gone"] = time.monotonic() - closed_at
+        await closing
+
+    async def idling() -> None:
+        session = aiohttp.ClientSession()
+        idler.sessions.append(session)
+        idler.websocket = websocket = await session.ws_connect(
+            websocket_url, headers={"Origin": origin}, autoping=False
+        )
+        await websocket.send_json(["resize", {"width": 100, "height": 30}])
+        last_input, pongs = time.monotonic(), 0
+        while time.monotonic() < deadline:
+            message = await websocket.receive(timeout=deadline - time.monotonic())
+            if message.type == aiohttp.WSMsgType.PING:
+                await websocket.pong(message.data)
+                pongs += 1
+            elif message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.CLOSING,
+            ):
+                idle["closed"] = time.monotonic() - last_input
+                idle["why"] = message.extra == "idle"
+                break
+        idle["pongs"] = pongs
+
+    await asyncio.gather(flooding(), idling())
+    for learner in (flooder, idler):
+        for session in learner.sessions:
+            await session.close()
+    print(
+        f"flooding page: {flood['sent'] / MB:.1f} MB of keys sent in {flood['sending']:.1f} s; "
+        f"its app gone {flood['gone']:.2f} s after the page closed  (target <= 2 s)"
+    )
+    if "closed" in idle:
+        print(
+            f"idle page answering pings: closed {'as idle' if idle['why'] else 'for another reason'} "
+            f"{idle['closed']:.2f} s after its last input, {idle['pongs']:.0f} pings answered "
+            f"(idle timeout {idle_timeout:g} s, a ping every {heartbeat:g} s)"
+        )
+    else:
+        print(f"idle page answering pings: still open at the deadline, {idle['pongs']:.0f} pings answered")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--learners", type=int, default=30)
@@ -287,11 +393,20 @@ def main() -> int:
     parser.add_argument(
         "--idle-seconds", type=float, default=3.0, help="how long the idle class's CPU use is measured"
     )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=2.0,
+        help="the idle page's server closes a page after this many seconds without input",
+    )
+    parser.add_argument("--heartbeat", type=float, default=0.5, help="that server's ping interval")
     args = parser.parse_args()
     if not (1 <= args.learners <= 200 and 1 <= args.burst <= args.learners):
         parser.error("--learners must be 1..200 and --burst 1..learners")
     if not (args.quiet_seconds > 0 and args.idle_seconds > 0):
         parser.error("--quiet-seconds and --idle-seconds must be above 0")
+    if not 0 < args.heartbeat < args.idle_timeout:
+        parser.error("--heartbeat must be above 0 and below --idle-timeout")
     deadline = time.monotonic() + args.timeout
     server, url = start_server(free_port(), args.learners, args.spares, deadline)
     try:
@@ -308,12 +423,12 @@ def main() -> int:
             )
         )
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
+    server, url = start_server(free_port(), 2, 0, deadline, args.idle_timeout, args.heartbeat)
+    try:
+        asyncio.run(misbehaving_pages(url, server.pid, args.idle_timeout, args.heartbeat, deadline))
+    finally:
+        stop(server)
     return 0
 
 

@@ -28,7 +28,7 @@ from cli_support import invoke_main
 
 from lrtui.serve import forkserver
 from lrtui.serve.door import Classroom, Door, is_loopback, url_host
-from lrtui.serve.learner import Spares
+from lrtui.serve.learner import END_SECONDS, KeyBudget, Spares
 from lrtui.serve.server import LrtuiServer, warnings
 
 APP_ARGV = ["--data", "noisy", "--speed", "10"]
@@ -133,6 +133,7 @@ async def test_the_page_needs_the_token_and_hands_it_to_its_websocket() -> None:
         page = await client.get(f"/?token={TOKEN}")
         text = await page.text()
         assert page.status == 200 and "textual.js" in text
+        assert "<title>lrtui</title>" in text  # a browser's tab says what it is
         assert f'data-session-websocket-url="ws://127.0.0.1:{client.port}/ws/{TOKEN}"' in text
         assert page.headers["Referrer-Policy"] == "no-referrer"
 
@@ -278,6 +279,22 @@ async def test_an_app_is_gone_soon_after_its_page_closes_even_if_it_will_not_qui
 
 
 @needs_fork_server
+async def test_a_key_sequence_with_a_huge_number_leaves_the_served_app_taking_keys(
+    forks: forkserver.ForkServer,
+) -> None:
+    """It raised OverflowError in Textual's key parser (guarded in lrtui/app/textual_internals.py):
+    the app stopped taking keys."""
+    async with serving(forks) as (server, client):
+        learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
+        await learner.wait_for("epoch")
+        await learner.websocket.send_json(["stdin", "\u001b[99999999999999999999~"])
+        await learner.press("nn")
+        await learner.wait_for("epoch 1/1000")
+        await learner.websocket.close()
+        await until(lambda: not server.sessions, "the session to end")
+
+
+@needs_fork_server
 async def test_an_app_that_quits_closes_its_page(forks: forkserver.ForkServer) -> None:
     async with serving(forks) as (server, client):
         learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
@@ -306,12 +323,126 @@ async def test_a_full_class_says_so_on_the_page_and_in_the_terminal(forks: forks
 
 
 @needs_fork_server
-async def test_an_idle_page_is_closed_and_its_app_ends(forks: forkserver.ForkServer) -> None:
-    async with serving(forks, classroom=Classroom(idle_timeout=0.5, spares=0)) as (server, client):
+async def test_an_idle_page_is_closed_and_its_app_ends_though_it_answers_pings(
+    forks: forkserver.ForkServer,
+) -> None:
+    """Idleness is the learner's: keys keep a page open; pongs, which browsers send by
+    themselves, do not (aiohttp's receive timeout started again on each pong, so a page that
+    answered the 15 s pings never idled out)."""
+    classroom = Classroom(idle_timeout=1.0, spares=0, heartbeat=0.2)
+    async with serving(forks, classroom=classroom) as (server, client):
+        before = apps_of(forks)
+        websocket = await client.ws_connect(f"/ws/{TOKEN}", autoping=False)
+        learner = Learner(websocket)
+        await learner.wait_for("epoch")
+        typing = time.monotonic() + 2.0
+        while time.monotonic() < typing:
+            await learner.press("n")
+            pressed = time.monotonic()
+            await asyncio.sleep(0.2)
+        assert len(server.sessions) == 1, "closed while the learner typed"
+        pongs = 0
+        while True:
+            assert time.monotonic() - pressed < 10.0, f"still open after {pongs} pongs"
+            message = await websocket.receive(timeout=10.0)
+            if message.type == WSMsgType.PING:
+                await websocket.pong(message.data)
+                pongs += 1
+            elif message.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                break
+        assert message.extra == "idle" and pongs >= 2 and time.monotonic() - pressed >= 1.0
+        await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+
+
+class RecordingApp:
+    """What the relay hands an app, in order."""
+
+    def __init__(self) -> None:
+        self.got: list[object] = []
+
+    def takes(self, size: int) -> bool:
+        return True
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.got.append(data)
+
+    async def set_terminal_size(self, width: int, height: int) -> None:
+        self.got.append((width, height))
+
+    async def focus(self) -> None:
+        self.got.append("focus")
+
+    async def blur(self) -> None:
+        self.got.append("blur")
+
+
+class ScriptedPage:
+    """A websocket whose page sends the given texts, then closes."""
+
+    def __init__(self, *texts: str) -> None:
+        self.texts = list(texts)
+        self.sent: list[object] = []
+
+    async def receive(self, timeout: float | None = None) -> aiohttp.WSMessage:
+        if not self.texts:
+            return aiohttp.WSMessage(WSMsgType.CLOSE, 1000, "")
+        return aiohttp.WSMessage(WSMsgType.TEXT, self.texts.pop(0), None)
+
+    async def send_json(self, data: object) -> None:
+        self.sent.append(data)
+
+
+async def test_the_relay_hands_on_keys_sizes_and_the_pages_focus() -> None:
+    """["focus"] and ["blur"] have no data; they were dropped as not what the page sends, so a
+    served app stayed blurred (as Textual's web driver starts it) until a key or a click."""
+    server = LrtuiServer(APP_ARGV, Door("127.0.0.1", 8000, TOKEN), Classroom(spares=0), None)
+    page = ScriptedPage(
+        '["focus"]', '["stdin", "n"]', '["resize", {"width": 120, "height": 40}]', '["ping", "7"]',
+        '["blur"]', "not json", "[]", '{"stdin": 1}',
+    )  # fmt: skip
+    app = RecordingApp()
+    await server._relay(page, app)  # type: ignore[arg-type]
+    assert app.got == ["focus", b"n", (120, 40), "blur"] and page.sent == [["pong", "7"]]
+
+
+FLOOD_BYTES = 3 << 20
+FLOOD_MESSAGE = "n" * (64 << 10)
+
+
+@needs_fork_server
+async def test_a_flooded_page_frees_its_place_and_its_app_within_the_promised_time(
+    forks: forkserver.ForkServer,
+) -> None:
+    """A page sent megabytes of keys and closed: its app lived on for 30-157 s, holding its place
+    ("the class is full") and growing to 2 GB."""
+    async with serving(forks, classroom=Classroom(max_sessions=1, spares=0)) as (server, client):
         before = apps_of(forks)
         learner = Learner(await client.ws_connect(f"/ws/{TOKEN}"))
-        assert await learner.wait_closed() == "idle"
-        await until(lambda: not server.sessions and not apps_of(forks) - before, "the idle app to end")
+        await learner.wait_for("epoch")
+        (app,) = apps_of(forks) - before
+        sent, started = 0, time.monotonic()
+        while sent < FLOOD_BYTES and time.monotonic() - started < 5:
+            await learner.websocket.send_str(json.dumps(["stdin", FLOOD_MESSAGE]))
+            sent += len(FLOOD_MESSAGE)
+        closing = time.monotonic()
+        closed = asyncio.create_task(learner.websocket.close())  # as a browser closes a tab
+        await until(lambda: not server.sessions and app not in apps_of(forks), "the flooded app to go")
+        await closed
+        took = time.monotonic() - closing
+        assert took < END_SECONDS + 0.5, f"{took:.2f} s after the page closed"  # + polling, a busy machine
+        assert (await client.get(f"/?token={TOKEN}")).status == 200  # the next learner gets the place
+
+
+def test_a_pages_input_is_a_burst_then_a_steady_rate_and_the_rest_is_dropped() -> None:
+    now = [0.0]
+    budget = KeyBudget(rate=1000, burst=4000, clock=lambda: now[0])
+    assert budget.allows(3000) and budget.allows(1000) and not budget.allows(1)
+    now[0] = 0.5
+    assert not budget.allows(501) and budget.allows(500) and not budget.allows(1)
+    now[0] = 100.0  # a long pause refills the burst, never more
+    assert budget.allows(4000) and not budget.allows(1)
+    assert not budget.allows(5000)  # more than a burst: never
+    assert budget.dropped == 1 + 501 + 1 + 1 + 5000
 
 
 @needs_fork_server
@@ -564,6 +695,15 @@ def test_serve_refuses_bad_flags(capsys: pytest.CaptureFixture[str], argv: list[
     assert code == 2 and f"argument {flag}:" in errors and len(errors.splitlines()) == 1
 
 
+def test_the_ping_interval_is_15_s_unless_a_test_or_benchmark_says_otherwise() -> None:
+    from lrtui.serve.door import HEARTBEAT_SECONDS, ServeError, heartbeat
+
+    assert heartbeat({}) == HEARTBEAT_SECONDS == 15.0 and heartbeat({"LRTUI_SERVE_HEARTBEAT": "0.2"}) == 0.2
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(ServeError, match="LRTUI_SERVE_HEARTBEAT: must be a number of seconds above 0"):
+            heartbeat({"LRTUI_SERVE_HEARTBEAT": bad})
+
+
 def test_a_bad_shared_token_is_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -587,11 +727,13 @@ async def test_a_learner_takes_a_spare_that_is_still_drawing() -> None:
 
 
 def test_the_load_benchmark_runs_a_small_class() -> None:
-    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes."""
+    """benchmarks/serve_load.py with two learners: each sees its own run and its app goes; a
+    flooding page's app goes, and an idle page answering pings is closed as idle."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "serve_load.py")]
         + ["--learners", "2", "--burst", "2", "--spares", "1", "--timeout", "240"]
-        + ["--quiet-seconds", "0.3", "--idle-seconds", "0.5"],  # the figures are not checked here
+        + ["--quiet-seconds", "0.3", "--idle-seconds", "0.5"]  # the figures are not checked here
+        + ["--idle-timeout", "1", "--heartbeat", "0.2"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -600,6 +742,10 @@ def test_the_load_benchmark_runs_a_small_class() -> None:
     assert result.returncode == 0, result.stderr
     assert "learners who saw their own run: 2/2\n" in result.stdout
     assert re.search(r"apps gone after their pages closed: 2/2, ", result.stdout)
+    assert re.search(r"flooding page: 3\.0 MB of keys sent .*; its app gone \d+\.\d+ s after", result.stdout)
+    idle = re.search(r"idle page answering pings: closed as idle .*, (\d+) pings answered", result.stdout)
+    assert idle and int(idle.group(1)) >= 2, result.stdout
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -77,6 +78,36 @@ def test_a_symlink_out_of_the_folder_is_refused_and_one_inside_is_followed(folde
         with pytest.raises(FileRefused, match="not in the class's data folder"):
             shared.readable(typed)
     assert shared.readable("again.csv") == str(folder.resolve() / "points.csv")
+
+
+def test_a_hard_link_to_a_file_outside_the_folder_is_refused_and_left_out_of_listings(folder: Path) -> None:
+    """A hard link is the file itself, wherever its other names are: realpath cannot tell."""
+    os.link(folder.parent / "private" / "secret.csv", folder / "hard.csv")
+    (folder / "looks-fine.csv").symlink_to(folder.parent / "private" / "secret.csv")
+    (folder / "again.csv").symlink_to("points.csv")
+    shared = DataFolder.shared(folder)
+    assert shared.refusal("hard.csv") == (
+        "hard.csv: has 2 hard links, and lrtui reads only files with one from the class's data folder"
+        " (another link may lie outside it); it holds again.csv, points.csv"
+    )
+    assert shared.refusal("nothing.csv") == (
+        "nothing.csv: no such file in the class's data folder; it holds again.csv, points.csv"
+    )  # the links that are refused are not offered
+    assert shared.readable("again.csv") == str(folder.resolve() / "points.csv")
+
+
+@pytest.mark.parametrize(
+    ("size", "said"),
+    [
+        (100 * 2**20 + 420_000, "100.4 MB is over lrtui's limit of 100 MB"),
+        (100 * 2**20 + 1, "104,857,601 bytes is over lrtui's limit of 100 MB"),
+        (100 * 2**20 + 2**20 // 25, "104,899,543 bytes is over lrtui's limit of 100 MB"),  # 100.04 MB
+        (250 * 2**20, "250 MB is over lrtui's limit of 100 MB"),
+    ],
+)
+def test_a_file_over_the_size_limit_is_told_its_real_size(size: int, said: str) -> None:
+    """It read "100 MB is over lrtui's limit of 100 MB"."""
+    assert lrtui.engine.data.over_limit(size, 100 * 2**20) == said
 
 
 def test_a_refusal_does_not_tell_whether_a_file_out_of_the_folder_exists(folder: Path) -> None:

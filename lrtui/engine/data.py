@@ -169,6 +169,15 @@ def load_csv(path: str, *, quote: bool = True) -> Dataset:
         raise DataError(f"{path}: not enough memory to load it; try a smaller file") from None
 
 
+def over_limit(size: int, limit: int) -> str:
+    """``100.4 MB is over lrtui's limit of 100 MB``: in bytes when the MB figure would read as
+    the limit itself."""
+    shown = f"{round(size / 2**20, 1):g} MB"
+    if shown == f"{round(limit / 2**20, 1):g} MB":
+        shown = f"{size:,} bytes"
+    return f"{shown} is over lrtui's limit of {limit / 2**20:g} MB"
+
+
 def _open_regular_file(path: str) -> TextIO:
     """The file opened for reading, if it is a regular file; a pipe or device is refused unread.
 
@@ -181,10 +190,7 @@ def _open_regular_file(path: str) -> TextIO:
         if not stat.S_ISREG(info.st_mode):
             raise DataError(f"{path}: not a regular file (a named pipe or a device); give a CSV file")
         if info.st_size > MAX_CSV_BYTES:
-            raise DataError(
-                f"{path}: {info.st_size / 2**20:.0f} MB is over lrtui's limit of"
-                f" {MAX_CSV_BYTES // 2**20} MB for a CSV file"
-            )
+            raise DataError(f"{path}: {over_limit(info.st_size, MAX_CSV_BYTES)} for a CSV file")
         os.set_blocking(handle, True)
         return open(handle, newline="", encoding="utf-8-sig")
     except BaseException:

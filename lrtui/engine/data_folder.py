@@ -5,13 +5,15 @@ A learner in a browser types paths into an app that runs on the teacher's machin
 this, the data field and the session prompt would read any file the server can read. A path
 the learner types is taken from the shared folder (an absolute path must lie in it too),
 resolved with every ``..`` and symlink followed, and refused unless the real file is inside
-the real folder. The refusal comes before anything is opened and names only what the learner
+the real folder and has one link (a hard link in the folder may be a file outside it). The
+refusal comes before anything is opened and names only what the learner
 typed, so it tells neither whether a file exists nor what is in it.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -62,6 +64,12 @@ class DataFolder:
                     f" class's data folder; {self.listing()}"
                 )
             raise FileRefused(f"{typed}: no such file in the class's data folder; {self.listing()}")
+        links = _links(real)
+        if links > 1:
+            raise FileRefused(
+                f"{typed}: has {links} hard links, and lrtui reads only files with one from the class's"
+                f" data folder (another link may lie outside it); {self.listing()}"
+            )
         return real
 
     def holds(self, real: str) -> bool:
@@ -82,7 +90,7 @@ class DataFolder:
         """A few of the files the folder holds, for a learner looking for the right name."""
         assert self.root is not None
         try:
-            names = sorted(entry.name for entry in os.scandir(self.root) if entry.is_file())
+            names = sorted(entry.name for entry in os.scandir(self.root) if self._offers(entry))
         except OSError:
             names = []
         if not names:
@@ -90,6 +98,22 @@ class DataFolder:
         more = len(names) - SHOWN_NAMES
         shown = ", ".join(names[:SHOWN_NAMES]) + (f" and {more} more" if more > 0 else "")
         return f"it holds {shown}"
+
+    def _offers(self, entry: os.DirEntry[str]) -> bool:
+        """Whether a refusal may name this entry: a file the folder would let the learner read."""
+        if not entry.is_file():
+            return False
+        real = os.path.realpath(entry.path)
+        return self.holds(real) and _links(real) == 1
+
+
+def _links(real: str) -> int:
+    """How many hard links a regular file has (1 for anything else, or what cannot be looked at)."""
+    try:
+        info = os.stat(real)
+    except OSError:
+        return 1
+    return info.st_nlink if stat.S_ISREG(info.st_mode) else 1
 
 
 def served_folder(served: bool, data_dir: str | None, data: str) -> DataFolder | None:

@@ -25,6 +25,7 @@ DEFAULT_IDLE_TIMEOUT = 1800.0
 DEFAULT_SPARES = 10
 MOST_SESSIONS = 1000
 HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_VARIABLE = "LRTUI_SERVE_HEARTBEAT"  # another ping interval, for tests and benchmarks only
 FULL_RETRY_SECONDS = 20
 # A browser asks for its terminal's size; more than this is not a screen but a way to make the
 # app allocate without bound.
@@ -119,6 +120,20 @@ def choose_token(no_token: bool) -> str | None:
             TOKEN_VARIABLE, "a token needs at least 16 characters, letters, digits, - and _ only"
         )
     return given
+
+
+def heartbeat(environment: dict[str, str] | os._Environ[str]) -> float:
+    """Seconds between the server's pings: HEARTBEAT_SECONDS, or LRTUI_SERVE_HEARTBEAT's."""
+    given = environment.get(HEARTBEAT_VARIABLE)
+    if given is None:
+        return HEARTBEAT_SECONDS
+    try:
+        value = float(given)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise ServeError(HEARTBEAT_VARIABLE, f"must be a number of seconds above 0 (got {given!r})")
+    return value
 
 
 # Addresses.
@@ -243,3 +258,4 @@ class Classroom:
     max_sessions: int = DEFAULT_MAX_SESSIONS
     idle_timeout: float = DEFAULT_IDLE_TIMEOUT  # 0: never
     spares: int = DEFAULT_SPARES  # apps started ahead of the learners who will take them
+    heartbeat: float = HEARTBEAT_SECONDS  # how often the server pings a page (no flag; tests shorten it)

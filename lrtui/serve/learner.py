@@ -10,33 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
-from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 
 from .forkserver import ForkServerError
+from .textual_serve_internals import AppProcess, ServedApp
 
 log = logging.getLogger("lrtui.serve")
 
-QUIT_SECONDS = 2.0  # an app that has not quit this long after it was asked is killed
+END_SECONDS = 2.0  # an app is gone, and its place free, this long after its page closed
+QUIT_SECONDS = 1.5  # an app that has not quit this long after it was asked is killed
+# What a page may type: a burst, then a steady rate (a learner's fastest typing and mouse moves
+# are far below it); the rest is dropped. Unbounded, a page's flood of keys kept its app busy
+# for minutes and its event queue grew to gigabytes.
+INPUT_BYTES_PER_SECOND = 2048
+INPUT_BURST_BYTES = 16 << 10
+MOST_PENDING_BYTES = 32 << 10  # an app this far behind reading its input gets no more
 DRAWN_BYTES = 1000  # more output than the terminal set-up: the app has drawn its first frame
 MOST_HELD_BYTES = 4 << 20  # a spare that draws this much before a page takes it is replaced
 SPARE_SIZE = (80, 24)  # the size textual-serve assumes when a browser gives none
 SPARE_START_SECONDS = 120.0
-
-
-class AppProcess(Protocol):
-    stdin: asyncio.StreamWriter
-    stdout: asyncio.StreamReader
-    stderr: asyncio.StreamReader
-
-    def kill(self) -> None: ...
-    async def wait(self) -> object: ...
-    def close(self) -> None: ...
 
 
 @dataclass
@@ -68,17 +66,39 @@ class Subprocess:
 StartApp = Callable[[int, int], Awaitable[AppProcess]]
 
 
-class LearnerApp(AppService):
+class KeyBudget:
+    """How much a page may still send its app (a token bucket): ``burst`` bytes at once,
+    refilled at ``rate`` bytes a second."""
+
+    def __init__(
+        self,
+        rate: float = INPUT_BYTES_PER_SECOND,
+        burst: float = INPUT_BURST_BYTES,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.clock = clock
+        self.left = burst
+        self.at = clock()
+        self.dropped = 0  # bytes
+
+    def allows(self, size: int) -> bool:
+        now = self.clock()
+        self.left = min(self.burst, self.left + (now - self.at) * self.rate)
+        self.at = now
+        if size > self.left:
+            self.dropped += size
+            return False
+        self.left -= size
+        return True
+
+
+class LearnerApp(ServedApp):
     """An app whose output goes to its page, or is held until a page takes it."""
 
     def __init__(self, start: StartApp, download_manager: DownloadManager) -> None:
-        super().__init__(
-            "lrtui",
-            write_bytes=self._write_bytes,
-            write_str=self._write_str,
-            close=self._close_page,
-            download_manager=download_manager,
-        )
+        super().__init__(self._write_bytes, self._write_str, self._close_page, download_manager)
         self._start = start
         self.process: AppProcess | None = None
         self.page: web.WebSocketResponse | None = None
@@ -86,24 +106,21 @@ class LearnerApp(AppService):
         self._held: list[bytes | str] = []
         self.held_bytes = 0
         self.drawn = asyncio.Event()
+        self.budget = KeyBudget()
 
-    async def _open_app_process(  # type: ignore[override]  # our process, with the same interface
-        self, width: int = 80, height: int = 24
-    ) -> AppProcess:
+    async def open_process(self, width: int, height: int) -> AppProcess:
         self.size = (width, height)
-        # textual-serve types _process as asyncio.subprocess.Process; ours has the parts it uses
-        self.process = self._process = await self._start(width, height)  # type: ignore[assignment]
-        self._stdin = self.process.stdin
+        self.process = await self._start(width, height)
         return self.process
 
     @property
     def running(self) -> asyncio.Task[None] | None:
         """Reads the app's output until the app ends."""
-        return self._task
+        return self.reading
 
     @property
     def alive(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self.reading is not None and not self.reading.done()
 
     async def _write_bytes(self, data: bytes) -> None:
         if self.page is not None:
@@ -143,27 +160,42 @@ class LearnerApp(AppService):
         self.size = (width, height)
         await super().set_terminal_size(width, height)
 
+    def takes(self, size: int) -> bool:
+        """Whether a message of ``size`` bytes from the page goes to the app: within the page's
+        budget, and the app not so far behind that writing to it would wait."""
+        if self.process is None or self.stdin.transport.get_write_buffer_size() > MOST_PENDING_BYTES:
+            self.budget.dropped += size
+            return False
+        return self.budget.allows(size)
+
     async def end(self) -> None:
-        """Ask the app to quit; kill it if it has not within QUIT_SECONDS."""
-        await self._download_manager.cancel_app_downloads(app_service_id=self.app_service_id)
+        """Ask the app to quit; kill it if it has not within QUIT_SECONDS. Whatever its pipes
+        hold, it is gone within END_SECONDS."""
+        await self.cancel_downloads()
         if self.process is None:
             return
+        started = time.monotonic()
         try:
-            await self.send_meta({"type": "quit"})
-            await asyncio.wait_for(self.process.wait(), QUIT_SECONDS)
+            await asyncio.wait_for(self._quit(self.process), QUIT_SECONDS)
         except (TimeoutError, OSError):
             self.process.kill()
             await self.process.wait()
-        if self._task is not None:
+        if self.reading is not None:
+            left = max(END_SECONDS - (time.monotonic() - started), 0.1)
             try:
-                await asyncio.wait_for(self._task, QUIT_SECONDS)
+                await asyncio.wait_for(self.reading, left)
             except TimeoutError:
-                pass  # the pipe is held open by something else; the app itself is gone
+                pass  # the page is not reading what the app drew; the app itself is gone
             except (OSError, RuntimeError) as error:  # its page went away mid-write
                 log.debug("the app's output ended with %r", error)
-            self._task = None
+            self.forget_reading()
         self.process.close()
         self.process = None
+
+    async def _quit(self, process: AppProcess) -> None:
+        # The quit message waits behind whatever the app has not read yet.
+        await self.send_meta({"type": "quit"})
+        await process.wait()
 
 
 class Spares:

@@ -16,36 +16,38 @@ this module puts a door in front of it and sizes it for a classroom:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import json
 import logging
+import os
 import shlex
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 
-import aiohttp_jinja2
-import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.server import Server
 
 from . import forkserver
 from .door import (
     FULL_RETRY_SECONDS,
-    HEARTBEAT_SECONDS,
     MOST_COLUMNS,
     MOST_ROWS,
     TOKEN_VARIABLE,
     WILDCARD_HOSTS,
     Classroom,
     Door,
+    heartbeat,
     is_loopback,
     listen,
     url_host,
 )
-from .learner import AppProcess, LearnerApp, Spares, Subprocess
+from .learner import LearnerApp, Spares, Subprocess
+from .textual_serve_internals import AppProcess, page_application, page_context, render_page
 
 log = logging.getLogger("lrtui.serve")
 
@@ -54,7 +56,7 @@ class LrtuiServer(Server):
     def __init__(
         self, app_argv: list[str], door: Door, classroom: Classroom, forks: forkserver.ForkServer | None
     ) -> None:
-        super().__init__(shlex.join(["lrtui", *app_argv]), host=door.host, port=door.port, title="lrtui")
+        super().__init__(shlex.join(["lrtui", *app_argv]), host=door.host, port=door.port, title=PAGE_TITLE)
         self.app_argv = app_argv
         self.door = door
         self.classroom = classroom
@@ -99,17 +101,8 @@ class LrtuiServer(Server):
         )
 
     async def make_app(self) -> web.Application:
-        app = web.Application()
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
         websocket_path = "/ws/{token}" if self.door.token else "/ws"
-        app.add_routes(
-            [
-                web.get("/", self.handle_index, name="index"),
-                web.get(websocket_path, self.handle_websocket, name="websocket"),
-                web.get("/download/{key}", self.handle_download, name="download"),
-                web.static("/static", self.statics_path, name="static"),
-            ]
-        )
+        app = page_application(self, self.handle_index, self.handle_websocket, websocket_path)
         app.on_startup.append(self._start_spares)
         app.on_shutdown.append(lambda _app: self.close_sessions())
         return app
@@ -137,13 +130,13 @@ class LrtuiServer(Server):
             **({"token": self.door.token} if self.door.token else {})
         )
         scheme = "wss" if site.startswith("https:") else "ws"
-        context = {
-            "font_size": _whole(request.query.get("fontsize"), 16, 6, 64),
-            "app_websocket_url": f"{scheme}:{site.split(':', 1)[1]}{websocket}",
-            "config": {"static": {"url": f"{site}/static/"}},
-            "application": {"name": "lrtui"},
-        }
-        response = aiohttp_jinja2.render_template("app_index.html", request, context)
+        context = page_context(
+            _whole(request.query.get("fontsize"), 16, 6, 64),
+            f"{scheme}:{site.split(':', 1)[1]}{websocket}",
+            site,
+            PAGE_TITLE,
+        )
+        response = render_page(request, context, PAGE_TITLE)
         response.headers.update(PAGE_HEADERS)
         return response
 
@@ -170,7 +163,7 @@ class LrtuiServer(Server):
         refusal = self._refusal(request, request.match_info.get("token"))
         if refusal is not None:
             return refusal
-        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=1 << 20)
+        websocket = web.WebSocketResponse(heartbeat=self.classroom.heartbeat, max_msg_size=1 << 20)
         await websocket.prepare(request)
         if self._stopping:
             await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the server is stopping")
@@ -210,23 +203,40 @@ class LrtuiServer(Server):
         return websocket
 
     async def _relay(self, websocket: web.WebSocketResponse, app: LearnerApp) -> None:
-        """The browser's keys, size and focus to the app, until the page goes or idles out."""
-        idle = self.classroom.idle_timeout or None
+        """The browser's keys, size and focus to the app, until the page goes or idles out.
+
+        Idleness is timed from the learner's own messages: a browser answers the server's
+        pings by itself."""
+        idle = self.classroom.idle_timeout
+        last_input = time.monotonic()
         while True:
-            try:
-                message = await websocket.receive(timeout=idle)
-            except TimeoutError:
+            left = idle - (time.monotonic() - last_input) if idle else None
+            if left is not None and left <= 0:
                 log.info("closed a session after %g seconds without input", idle)
                 await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"idle")
                 return
+            try:
+                async with asyncio.timeout(left):  # receive(timeout=) would start again on a pong
+                    message = await websocket.receive()
+            except TimeoutError:
+                continue
             if message.type != WSMsgType.TEXT:
                 if message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
                     return
                 continue
+            if not app.takes(len(message.data)):
+                continue  # a flood: dropped, so the app and its pipe never fall far behind
             try:
-                kind, data = json.loads(message.data)[:2]
-            except (ValueError, TypeError):
+                sent = json.loads(message.data)
+            except ValueError:
                 continue  # not what the page sends
+            if not (isinstance(sent, list) and sent):
+                continue
+            kind, data = sent[0], sent[1] if len(sent) > 1 else None  # ["focus"] has no data
+            if kind == "ping":
+                await websocket.send_json(["pong", data])
+                continue
+            last_input = time.monotonic()
             if kind == "stdin" and isinstance(data, str):
                 await app.send_bytes(data.encode("utf-8", "replace"))
             elif kind == "resize" and isinstance(data, dict):
@@ -234,8 +244,6 @@ class LrtuiServer(Server):
                     _whole(data.get("width"), 80, 1, MOST_COLUMNS),
                     _whole(data.get("height"), 24, 1, MOST_ROWS),
                 )
-            elif kind == "ping":
-                await websocket.send_json(["pong", data])
             elif kind == "blur":
                 await app.blur()
             elif kind == "focus":
@@ -265,6 +273,7 @@ class LrtuiServer(Server):
             await runner.cleanup()
 
 
+PAGE_TITLE = "lrtui"
 PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",  # the link's token stays out of other sites' logs
     "Cache-Control": "no-store",
@@ -322,6 +331,7 @@ def serve(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     logging.basicConfig(level=logging.INFO, format="lrtui serve: %(message)s", stream=err)
+    classroom = dataclasses.replace(classroom, heartbeat=heartbeat(os.environ))
     sock = listen(door.host, door.port)
     forks = forkserver.ForkServer(app_argv, hidden=(TOKEN_VARIABLE,)) if forkserver.available() else None
     server = LrtuiServer(app_argv, door, classroom, forks)
