@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from pathlib import Path
+from typing import Any
 
+import plain_torch as pt
 import pytest
 import torch
+from cli_support import invoke
 
 from lrtui.engine.data import MAX_FEATURES, DataError, load
+from lrtui.engine.race import Race
+from lrtui.engine.record import EpochRecord
+from lrtui.engine.run import Run
+from lrtui.engine.session import SessionError, load_session, save_session, session_dict, session_from_dict
+from lrtui.engine.settings import Settings, SettingsError, field_text, parse_field
+from lrtui.engine.simulation import Simulation
 
 
 def write(tmp_path: Path, text: str, name: str = "points.csv") -> str:
@@ -80,3 +92,206 @@ def test_bad_cells_and_rows_name_line_and_column(tmp_path: Path) -> None:
     unquoted = data_error(write(tmp_path, "a,b,y\n1,2\n"), quote=False)
     assert unquoted.endswith("line 2: expected 3 values, got 2")
     assert "a,b" not in data_error(write(tmp_path, "a,A,y\n1,2,3\n"), quote=False).split(": ", 1)[1]
+
+
+# ------------------------------------------------------------------ the loop, against plain torch
+def same_as_plain(records: list[EpochRecord], plain: list[dict[str, Any]]) -> bool:
+    """Every number of every step equal, bit for bit, W's as k-lists."""
+    assert len(records) == len(plain)
+    for record, expected in zip(records, plain, strict=True):
+        got = {
+            "epoch": record.epoch,
+            "w": list(record.weights("w")),
+            "b": record.b,
+            "cost": record.cost,
+            "grad_w": list(record.weights("grad_w")),
+            "grad_b": record.grad_b,
+            "w_next": list(record.weights("w_next")),
+            "b_next": record.b_next,
+            "fresh_grad_w": list(record.weights("fresh_grad_w")),
+            "fresh_grad_b": record.fresh_grad_b,
+            "batch": record.batch,
+            "learning_rate": record.learning_rate,
+        }
+        want = {key: expected[key] for key in got}
+        if got != want:
+            raise AssertionError(f"epoch {record.epoch}: {got} != {want}")
+    return True
+
+
+def _all(settings: Settings) -> list[EpochRecord]:
+    simulation = Simulation(settings)
+    records: list[EpochRecord] = []
+    simulation.run_to_end(records.append)
+    return records
+
+
+CASES: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    ({}, {}),
+    ({"model": "linear"}, {"model": "linear"}),
+    ({"bias": False}, {"bias": False}),
+    ({"model": "linear", "bias": False}, {"model": "linear", "bias": False}),
+    ({"loss_reduction": "sum", "learning_rate": 1e-6}, {"reduction": "sum", "lr": 1e-6}),
+    ({"loss": "l1", "learning_rate": 1e-3}, {"loss": "l1", "lr": 1e-3}),
+    ({"loss": "l1", "model": "linear", "learning_rate": 1e-3}, {"loss": "l1", "model": "linear", "lr": 1e-3}),
+    (
+        {"loss": "huber", "huber_delta": 2.0, "learning_rate": 1e-3},
+        {"loss": "huber", "delta": 2.0, "lr": 1e-3},
+    ),
+    (
+        {"optimizer": "sgd", "momentum": 0.9, "nesterov": True},
+        {"options": {"momentum": 0.9, "nesterov": True}},
+    ),
+    ({"optimizer": "adam", "learning_rate": 0.1}, {"optimizer": "Adam", "lr": 0.1}),
+    ({"optimizer": "adagrad", "learning_rate": 0.5}, {"optimizer": "Adagrad", "lr": 0.5}),
+    (
+        {"optimizer": "rmsprop", "learning_rate": 0.01, "momentum": 0.5},
+        {"optimizer": "RMSprop", "lr": 0.01, "options": {"momentum": 0.5}},
+    ),
+    ({"zero_grad": False, "learning_rate": 1e-6}, {"zero_grad": False, "lr": 1e-6}),
+    ({"init_w": (0.5, -0.25, 1.0), "init_b": 2.0}, {"init_w": [0.5, -0.25, 1.0], "init_b": 2.0}),
+    ({"init_w": 0.5, "model": "linear"}, {"init_w": 0.5, "model": "linear"}),
+    ({"standardize": True, "learning_rate": 0.1}, {"standardize": True, "lr": 0.1}),
+    (
+        {"standardize": True, "learning_rate": 0.1, "model": "linear", "bias": False},
+        {"standardize": True, "lr": 0.1, "model": "linear", "bias": False},
+    ),
+    ({"batch_size": 2, "shuffle": True, "seed": 7}, {"batch_size": 2, "shuffle": True, "seed": 7}),
+    (
+        {"batch_size": 3, "model": "linear", "scheduler": "step", "step_size": 2, "gamma": 0.5},
+        {"batch_size": 3, "model": "linear", "scheduler": "step", "schedule": {"step_size": 2, "gamma": 0.5}},
+    ),
+    ({"scheduler": "cosine", "t_max": 5}, {"scheduler": "cosine", "schedule": {"T_max": 5}}),
+]
+
+
+@pytest.mark.parametrize(("changes", "plain"), CASES)
+def test_every_combination_with_three_features_is_plain_torch(
+    changes: dict[str, Any], plain: dict[str, Any]
+) -> None:
+    settings = Settings(**{"data": "scores", "learning_rate": 1e-5, "epochs": 12, **changes})
+    expected = pt.features_loop(*pt.scores_data(), 12, **plain)
+    assert same_as_plain(_all(settings), expected)
+
+
+def test_init_w_takes_k_values_or_one(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="initial W has 2 values but the data has 3 features"):
+        Simulation(Settings(data="scores", init_w=(1.0, 2.0)))
+    with pytest.raises(SettingsError, match="initial W has 3 values but the data has 1 feature"):
+        Simulation(Settings(data="line", init_w=(1.0, 2.0, 3.0)))
+    assert parse_field("init_w", "0.5, -1,2") == (0.5, -1.0, 2.0)
+    assert parse_field("init_w", "0.5") == 0.5
+    with pytest.raises(SettingsError, match="initial W"):
+        parse_field("init_w", "1,abc")
+    assert Settings.from_dict({"init_w": [1.0, 2.0, 3.0]}).init_w == (1.0, 2.0, 3.0)
+    assert field_text("init_w", (1.0, 0.25)) == "1,0.25"
+
+
+def test_one_feature_records_stay_scalars() -> None:
+    record = Simulation(Settings()).step()
+    assert record.ws is None and record.features == 1 and record.weights() == (record.w,)
+
+
+def test_undo_race_and_session_with_three_features(tmp_path: Path) -> None:
+    settings = Settings(
+        data="scores", optimizer="adam", learning_rate=0.1, batch_size=2, shuffle=True, epochs=30
+    )
+    expected = pt.features_loop(*pt.scores_data(), 30, optimizer="Adam", lr=0.1, batch_size=2, shuffle=True)
+    run = Run(settings)
+    run.run_to(8)
+    assert run.undo(5) and run.steps == 8 * 3 - 5  # back 5 batches, replayed exactly
+    run.run_to(12)
+    save_session(tmp_path / "run.json", run)
+    loaded = load_session(tmp_path / "run.json")
+    assert list(loaded.history) == list(run.history) and loaded.weights == run.weights
+    loaded.run_to(31)
+    assert same_as_plain(list(loaded.history), expected)
+    # a race: every contender on the same three features, each its own plain loop
+    lab = Settings(data="scores", epochs=5, learning_rate=1e-5)
+    race = Race.of(lab, [lab.with_changes(model="linear")])
+    race.run_to_end()
+    assert same_as_plain(list(race.leader.history), pt.features_loop(*pt.scores_data(), 5))
+    assert same_as_plain(list(race.rivals[0].history), pt.features_loop(*pt.scores_data(), 5, model="linear"))
+
+
+def test_a_session_whose_weights_do_not_fit_the_data_is_refused(tmp_path: Path) -> None:
+    run = Run(Settings(data="scores"))
+    run.run_to(3)
+    document = session_dict(run)
+    document["parameters"][0].update(shape=[2, 1], values=[0.0, 0.0])  # two weights for three features
+    with pytest.raises(SessionError, match="parameter 0"):
+        session_from_dict(json.loads(json.dumps(document)))
+    document = session_dict(run)
+    document["history"]["ws_next"] = document["history"]["ws_next"][:-1]
+    with pytest.raises(SessionError, match="'ws_next'"):
+        session_from_dict(document)
+
+
+# ------------------------------------------------------------------ lrtui run's output
+def lab_lines(records: list[dict[str, Any]], nb_epochs: int) -> list[str]:
+    """Lab 4-1's print, every epoch."""
+    return [
+        "Epoch {:4d}/{} hypothesis: {} Cost: {:.6f}".format(
+            record["epoch"], nb_epochs, record["hypothesis"], record["cost"]
+        )
+        for record in records
+    ]
+
+
+@pytest.mark.parametrize("model", ["raw", "linear"])
+def test_lrtui_run_prints_the_lab_4_1_table(capsys: pytest.CaptureFixture[str], model: str) -> None:
+    code, out, err = invoke(
+        capsys,
+        "--data",
+        "scores",
+        "--lr",
+        "1e-5",
+        "--epochs",
+        "20",
+        "--log-every",
+        "1",
+        "--model",
+        model,
+    )
+    assert code == 0, err
+    assert out.splitlines() == lab_lines(pt.features_loop(*pt.scores_data(), 20, model=model), 20)
+    assert out.splitlines()[1] == (
+        "Epoch    1/20 hypothesis: tensor([67.2578, 80.8397, 79.6523, 86.7394, 61.6605]) Cost: 9298.520508"
+        if model == "raw"
+        else out.splitlines()[1]
+    )
+
+
+def test_jsonl_and_csv_hold_w_as_k_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    plain = pt.features_loop(*pt.scores_data(), 3, standardize=True, lr=0.1)
+    argv = ("--data", "scores", "--lr", "0.1", "--epochs", "3", "--log-every", "1", "--standardize")
+    code, out, _ = invoke(capsys, *argv, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [row["w"] for row in rows] == [record["w"] for record in plain]
+    assert [row["grad_w"] for row in rows] == [record["grad_w"] for record in plain]
+    assert [row["w_next"] for row in rows] == [record["w_next"] for record in plain]
+    x = pt.scores_data()[0]
+    mean, std = x.mean(dim=0).tolist(), x.std(dim=0).tolist()
+    for row, record in zip(rows, plain, strict=True):
+        w_orig = [w / s for w, s in zip(record["w"], std, strict=True)]
+        assert row["w_orig"] == w_orig
+        assert row["b_orig"] == record["b"] - sum(w * m for w, m in zip(w_orig, mean, strict=True))
+    code, out, _ = invoke(capsys, *argv, "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and list(table[0])[:4] == ["epoch", "w1", "w2", "w3"]
+    assert "grad_w3" in table[0] and "w_next2" in table[0] and "w_orig1" in table[0]
+    assert [float(row["w_next2"]) for row in table] == [record["w_next"][1] for record in plain]
+
+
+def test_one_feature_output_is_what_it_was(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = invoke(capsys, "--epochs", "2", "--log-every", "1", "--format", "csv")
+    assert code == 0 and out.splitlines()[0] == "epoch,w,b,cost,grad_w,grad_b,w_next,b_next"
+    code, out, _ = invoke(capsys, "--epochs", "0", "--format", "jsonl")
+    assert isinstance(json.loads(out)["w"], float)
+
+
+def test_bad_init_w_exits_2_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = invoke(capsys, "--data", "scores", "--init-w", "1,2")
+    assert code == 2 and "--init-w" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    code, out, err = invoke(capsys, "--data", "scores", "--init-w", "1,x,3")
+    assert code == 2 and "--init-w" in err and len(err.strip().splitlines()) == 1

@@ -227,3 +227,12 @@ class LrtuiApp(FileActions, StartingApp, RaceActions):
                 partial(self.run_action, binding.action),
             )
         yield SystemCommand("Keys (?)", "show this help", self.action_help)
+
+    def action_next_slice(self) -> None:
+        """w: with several features, the chart's slice over the next pair of parameters."""
+        names = self.run_screen.chart.next_pair()
+        self.notify(
+            f"the slice is over {names}"
+            if names
+            else "w cycles the slice's parameters with several features."
+        )

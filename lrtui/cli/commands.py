@@ -149,6 +149,9 @@ def load_race(
         return Race.of(settings, contenders or [])
     except DataError as error:
         parser.error(f"argument --data: {error}")
+    except SettingsError as error:  # a setting that does not fit the data: --init-w's count
+        known = FIELD.get(error.field)
+        parser.error(f"argument {known.flag if known else error.field}: {error.message}")
     raise AssertionError("unreachable")
 
 
