@@ -191,26 +191,12 @@ class Trainer:
         b_next = b.item() if b is not None else None
         self.values = (w_next, b_next)
         self.vector = ws_next
+        # positional, and the four vectors only with k features: one feature's record costs what it did
         self.record = EpochRecord(
-            epoch=epoch,
-            w=w,
-            b=b_value,
-            cost=self.cost_value,
-            grad_w=grad_w,
-            grad_b=grad_b,
-            w_next=w_next,
-            b_next=b_next,
-            fresh_grad_w=fresh_grad_w,
-            fresh_grad_b=fresh_grad_b,
-            learning_rate=learning_rate,
-            step_refused=step_refused,
-            batch=batch,
-            batches=batches,
-            ws=ws,
-            grad_ws=grad_ws,
-            fresh_grad_ws=fresh_grad_ws,
-            ws_next=ws_next,
-        )
+            epoch, w, b_value, self.cost_value, grad_w, grad_b, w_next, b_next, fresh_grad_w, fresh_grad_b,
+            learning_rate, step_refused, batch, batches,
+            *((ws, grad_ws, fresh_grad_ws, ws_next) if many else ()),
+        )  # fmt: skip
         if self.scheduler is not None and (self.feed is None or self.feed.epoch_ended):
             step_schedule(self.scheduler)
         yield "step"
