@@ -8,12 +8,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plain_torch as pt
+import plotext
 import pytest
 import torch
-from cli_support import invoke
+import torch.nn.functional as F
+from cli_support import invoke, invoke_main
 
-from lrtui.engine.data import MAX_FEATURES, DataError, load
+from lrtui.charts import ViewRange, build_chart, scene_for
+from lrtui.charts.slices import default_pair, next_pair, parse_pair
+from lrtui.cli.describe import FACTS
+from lrtui.engine.data import MAX_FEATURES, DataError, from_tensors, load
+from lrtui.engine.features import FeatureSurface
 from lrtui.engine.race import Race
 from lrtui.engine.record import EpochRecord
 from lrtui.engine.run import Run
@@ -295,3 +302,132 @@ def test_bad_init_w_exits_2_naming_the_flag(capsys: pytest.CaptureFixture[str]) 
     assert code == 2 and "--init-w" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     code, out, err = invoke(capsys, "--data", "scores", "--init-w", "1,x,3")
     assert code == 2 and "--init-w" in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ the shape of the cost
+def design(standardize: bool = False, bias: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = pt.scores_data()
+    if standardize:
+        x = (x - x.mean(dim=0)) / x.std(dim=0)
+    x = x.double()
+    return (torch.cat([x, torch.ones(len(x), 1, dtype=torch.float64)], 1) if bias else x), y.double()
+
+
+def float64_epochs(x: torch.Tensor, y: torch.Tensor, lr: float, momentum: float, min_cost: float) -> int:
+    """The first epoch whose cost is within 1e-6 of the minimum, in float64 (no rounding noise)."""
+    theta = torch.zeros((x.shape[1], 1), dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.SGD([theta], lr=lr, momentum=momentum)
+    for epoch in range(100_000):
+        cost = torch.mean((x.matmul(theta) - y) ** 2)
+        if cost.item() - min_cost <= 1e-6:
+            return epoch
+        optimizer.zero_grad()
+        cost.backward()
+        optimizer.step()
+    raise AssertionError("never reached")
+
+
+def test_describe_solves_the_normal_equations_and_reads_the_hessian(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    a, y = design()
+    optimum = torch.linalg.solve(a.T @ a, a.T @ y).flatten().tolist()
+    eigenvalues = torch.linalg.eigvalsh(2 / 5 * a.T @ a).tolist()
+    code, out, _ = invoke_main(capsys, "describe", "--data", "scores", "--lr", "1e-5", "--format", "json")
+    values = json.loads(out)
+    assert code == 0 and list(values) == list(FACTS)
+    assert values["optimum_w"] == pytest.approx(optimum[:3], rel=1e-9)
+    assert values["optimum_b"] == pytest.approx(optimum[3], rel=1e-9)
+    assert values["lambda_max"] == pytest.approx(eigenvalues[-1], rel=1e-12)
+    assert values["lambda_min"] == pytest.approx(eigenvalues[0], rel=1e-6)
+    assert values["stable_lr_below"] == pytest.approx(2 / eigenvalues[-1], rel=1e-12)
+    assert values["x_mean"] == pytest.approx(pt.scores_data()[0].double().mean(dim=0).tolist())
+    # the lesson's lr 1e-5 is below the limit, and the text says why it must be that small
+    assert 1e-5 < values["stable_lr_below"] < 1e-4
+    code, out, _ = invoke_main(capsys, "describe", "--data", "scores", "--lr", "1e-5")
+    assert "stable_lr_below" in out and "lr must stay below 4.54e-05" in out
+
+
+def test_predicted_epochs_with_k_features_are_the_float64_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    a, y = design(standardize=True)
+    for lr, momentum in ((0.1, 0.0), (0.8, 0.9)):
+        argv = ["--data", "scores", "--standardize", "--lr", str(lr), "--momentum", str(momentum)]
+        code, out, _ = invoke_main(capsys, "describe", *argv, "--format", "json")
+        values = json.loads(out)
+        assert code == 0 and values["predicted_epochs"] == float64_epochs(
+            a, y, lr, momentum, values["min_cost"]
+        )
+
+
+@pytest.mark.parametrize(
+    ("loss", "reduction"), [("mse", "mean"), ("mse", "sum"), ("l1", "mean"), ("huber", "sum")]
+)
+def test_every_slice_value_is_the_cost_at_that_point(loss: str, reduction: str) -> None:
+    run = Run(
+        Settings(data="scores", loss=loss, loss_reduction=reduction, huber_delta=2.0, learning_rate=1e-5)
+    )
+    run.run_to(3)
+    surface = run.surface
+    assert isinstance(surface, FeatureSurface)
+    theta = surface.theta(run.weights, run.b)
+    a, y = design()
+    for pair in [(0, 3), (1, 2), (0, 1)]:
+        piece = surface.slice(pair, theta)
+        us = np.linspace(-1.0, 2.0, 7)
+        vs = np.linspace(-3.0, 3.0, 5)
+        grid = piece.grid(us, vs)
+        for row, v in enumerate(vs):
+            for column, u in enumerate(us):
+                point = torch.tensor(theta).clone()
+                point[pair[0]], point[pair[1]] = u, v
+                r = a.matmul(point[:, None]) - y
+                losses = {
+                    "mse": r**2,
+                    "l1": r.abs(),
+                    "huber": F.huber_loss(r, torch.zeros_like(r), reduction="none", delta=2.0),
+                }
+                expected = getattr(torch, reduction)(losses[loss]).item()
+                assert grid[row, column] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+        if loss == "mse":  # the slice's own minimum: no lower cost along either free parameter
+            best = piece.optimum
+            assert best.w is not None and best.b is not None and best.cost is not None
+            assert np.all(
+                piece.grid(best.w + np.array([-1e-3, 1e-3]), best.b + np.array([-1e-3, 1e-3])) >= best.cost
+            )
+
+
+def test_the_default_pair_is_the_two_largest_gradients_at_the_start() -> None:
+    run = Run(Settings(data="scores", learning_rate=1e-5))
+    surface = run.surface
+    assert isinstance(surface, FeatureSurface)
+    a, y = design()
+    gradient = (2 / 5 * a.T @ (a @ torch.zeros(4, 1, dtype=torch.float64) - y)).abs().flatten()
+    expected = tuple(sorted(torch.argsort(gradient, descending=True)[:2].tolist()))
+    assert default_pair(surface, surface.theta(run.weights, run.b)) == expected == (0, 2)
+    assert parse_pair(surface, "w3, w1") == (0, 2) and next_pair(surface, (0, 2)) == (0, 3)
+    with pytest.raises(ValueError, match="w1, w2, w3, b"):
+        parse_pair(surface, "w1,w9")
+
+
+def test_the_slice_chart_names_its_axes_and_what_is_pinned() -> None:
+    race = Race.of(Settings(data="scores", learning_rate=1e-5, epochs=20))
+    race.step(5)
+    scene = scene_for(race, pair=(1, 3))
+    assert scene.slice is not None and scene.slice.names == ("w2", "b")
+    w = race.leader.weights
+    assert scene.slice.pinned == (("w1", w[0]), ("w3", w[2]))
+    assert scene.w == w[1] and scene.b == race.leader.b
+    history = race.leader.history
+    assert scene.track.w.tolist() == [record.ws[1] for record in history]  # type: ignore[index]
+    text = plotext.uncolorize(build_chart("surface", scene, ViewRange(), 120, 30))
+    assert f"slice J(w2, b)  at w1 = {w[0]:.3g}, w3 = {w[2]:.3g}" in text
+    fit = plotext.uncolorize(build_chart("fit", scene, ViewRange(), 120, 30))
+    assert "H(x) now against y" in fit
+    # at 16 features a frame of the slice view at 120x40
+    names = [f"x{i}" for i in range(16)]
+    generator = torch.Generator().manual_seed(3)
+    x = torch.randn(200, 16, generator=generator)
+    many = Race.of(Settings(learning_rate=0.01), dataset=from_tensors("many", x, x.sum(dim=1), tuple(names)))
+    many.step(3)
+    wide = plotext.uncolorize(build_chart("surface", scene_for(many), ViewRange(), 120, 40))
+    assert "14 pinned" in wide or "others pinned" in wide or "at w" in wide
