@@ -68,7 +68,12 @@ class RunLog:
                 self._add(
                     (position(record), 1),
                     LogLine(
-                        log_line(record, settings.epochs, letter if racing else "")
+                        log_line(
+                            record,
+                            settings.epochs,
+                            letter if racing else "",
+                            hypothesis(race, letter, record),
+                        )
                         + in_x_units(leader, record)
                     ),
                 )
@@ -99,7 +104,8 @@ class RunLog:
             kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
             for index in kept:
                 record = history.record(index)
-                text = log_line(record, epochs, run.letter if racing else "") + in_x_units(run, record)
+                shown = hypothesis(race, run.letter, record)
+                text = log_line(record, epochs, run.letter if racing else "", shown) + in_x_units(run, record)
                 lines.append(((position(record), 1), run.letter, LogLine(text)))
         lines.sort(key=lambda line: line[:2])
         for place, _letter, line in lines[-self.max_lines :]:
@@ -133,3 +139,13 @@ def in_x_units(run: Run, record: EpochRecord) -> str:
     """For a standardized run, the line after the step in x's own units (``original_suffix``)."""
     scaling = scaling_of(run.dataset, run.settings)
     return "" if scaling is None else original_suffix(record, scaling)
+
+
+def hypothesis(race: Race, letter: str, record: EpochRecord) -> str | None:
+    """With k features, the epoch's ``hypothesis`` as Lab 4-1 prints it (None otherwise)."""
+    if record.ws is None or record.batch is not None:
+        return None
+    from .trainer import hypothesis_text
+
+    run = next((run for run in race if run.letter == letter), race.leader)
+    return hypothesis_text(record, run.dataset, run.settings)

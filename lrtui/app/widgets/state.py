@@ -91,8 +91,13 @@ class LiveState(Static):
             body: Group = Group(*shown)
             height = 2 + self.rows_for(shown)
         else:
-            body = Group(state_table(leader), *loop, *lines) if lines or loop else state_table(leader)
+            width = self.content_size.width or 80
+            table = state_table(leader, width=width)
+            body = Group(table, *loop, *lines) if lines or loop else table
             height = BASE_HEIGHT + len(lines) + len(loop) + (1 if leader.settings.standardize else 0)
+            if leader.dataset.features > 1:  # w1..wk and b in as many side-by-side groups as fit
+                rows = -(-(leader.dataset.features + int(leader.bias)) // groups_for(width))
+                height += rows - 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.update(body, layout=False)
@@ -224,9 +229,50 @@ def loop_line(run: Run, compact: bool = False) -> list[Text]:
     return [line]
 
 
+def parameters(run: Run) -> list[tuple[str, float | None, float | None, float | None]]:
+    """Each parameter's name, value now, the .grad the last step used and its fresh gradient:
+    W and b, or w1..wk and b with k features."""
+    record = run.last
+    if run.dataset.features == 1:
+        rows = [("W", run.w, *((record.grad_w, record.fresh_grad_w) if record else (None, None)))]
+        values: list[float | None] = [run.w]
+    else:
+        names = [f"w{j}" for j in range(1, run.dataset.features + 1)]
+        values = list(run.weights)
+        grads = list(record.weights("grad_w")) if record else [None] * len(names)
+        fresh = list(record.weights("fresh_grad_w")) if record else [None] * len(names)
+        rows = list(zip(names, values, grads, fresh, strict=True))
+    if run.bias:
+        rows.append(("b", run.b, *((record.grad_b, record.fresh_grad_b) if record else (None, None))))
+    return rows
+
+
+def compact_parameters(run: Run) -> list[Text]:
+    """k features on a small screen: a line each for the values, the .grad and the fresh
+    gradients, every number whole (a line too long for the pane wraps, ``LiveState.rows_for``)."""
+    record = run.last
+    head = Text.assemble(("epoch ", "bold"), f"{epoch_text(run)}  ", ("cost ", "bold"),
+                         number(record.cost if record else None, 0))  # fmt: skip
+    rows = parameters(run)
+    lines = [head]
+    for title, at in (("now ", 0), (".grad ", 1), ("fresh ", 2)):
+        if at == 2 and run.settings.zero_grad:
+            continue  # with zero_grad on, .grad is the fresh gradient
+        line = Text(title, style="bold")
+        for name, *numbers in rows:
+            line.append_text(Text.assemble((f"{name} ", "dim"), number(numbers[at], 0), "  "))
+        lines.append(line)
+    units = x_units_line(run)
+    if units is not None:
+        lines.append(units)
+    return lines
+
+
 def compact_state(run: Run) -> list[Text]:
     """The state in two lines for a small screen: epoch, cost, W and b; then the gradients
     (with zero_grad off, how many fresh gradients .grad holds)."""
+    if run.dataset.features > 1:
+        return compact_parameters(run)
     record = run.last
     first = Text.assemble(
         ("epoch ", "bold"),
@@ -251,10 +297,57 @@ def compact_state(run: Run) -> list[Text]:
     return [first, grads]
 
 
-def state_table(run: Run, note: bool = True) -> Group:
+GROUP_WIDTH = 44  # a parameter's name, value, .grad and fresh gradient, with the gaps between
+
+
+def groups_for(width: int) -> int:
+    """How many side-by-side groups of parameters fit in ``width`` columns."""
+    return max(1, (width + 2) // (GROUP_WIDTH + 2))
+
+
+def parameters_table(run: Run, width: int) -> Table:
+    """w1..wk and b with value, .grad and fresh gradient, in as many groups side by side as the
+    pane's width takes, so that every number is whole and the pane stays short."""
+    groups = groups_for(width)
+    rows = parameters(run)
+    per = -(-len(rows) // groups)
+    groups = -(-len(rows) // per)
+    table = Table.grid(padding=(0, 2))
+    for _ in range(groups):
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_column(justify="right")
+        table.add_column(justify="right")
+    grad = ".grad (used)" if not run.settings.zero_grad else ".grad"
+    table.add_row(*(Text(cell, style="dim") for cell in ["", "value", grad, "fresh grad"] * groups))
+    for index in range(per):
+        cells: list[str] = []
+        for group in range(groups):
+            at = group * per + index
+            if at < len(rows):
+                name, value, grad_value, fresh = rows[at]
+                cells += [name, number(value), number(grad_value), number(fresh)]
+            else:
+                cells += [""] * 4
+        table.add_row(*cells)
+    return table
+
+
+def state_table(run: Run, note: bool = True, width: int = 80) -> Group:
     settings = run.settings
     record = run.last
     accumulating = not settings.zero_grad
+    if run.dataset.features > 1:
+        epoch = epoch_text(run)
+        headline = Text.assemble(("epoch ", "bold"), epoch.ljust(max(12, len(epoch) + 2)), ("cost ", "bold"),
+                                 number(record.cost if record else None, 0))  # fmt: skip
+        parts: list[Text | Table] = [headline, parameters_table(run, width)]
+        units = x_units_line(run)
+        if units is not None:
+            parts.append(units)
+        if accumulating and note:
+            parts.append(Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow"))
+        return Group(*parts)
     epoch = epoch_text(run)
     headline = Text.assemble(
         ("epoch ", "bold"),
@@ -287,7 +380,7 @@ def state_table(run: Run, note: bool = True) -> Group:
             recent = list(run.history.columns[column][-SPARK_EPOCHS:])
             cells += [number(fresh), sparkline(recent)]
         table.add_row(*cells)
-    parts: list[Text | Table] = [headline, table]
+    parts = [headline, table]
     units = x_units_line(run)
     if units is not None:
         parts.append(units)
@@ -303,6 +396,12 @@ def x_units_line(run: Run) -> Text | None:
     scaling = scaling_of(run.dataset, run.settings)
     if scaling is None:
         return None
+    if run.dataset.features > 1:
+        weights, b = scaling.original_weights(run.weights, run.b)
+        line = Text("in x's units ", style="dim")
+        for j, w in enumerate(weights, start=1):
+            line.append_text(Text.assemble((f"w{j} ", "bold"), number(w, 0), "  "))
+        return line.append_text(Text.assemble(("b ", "bold"), number(b, 0)))
     w, b = scaling.original(run.w, run.b)
     return Text.assemble(
         ("in x's units ", "dim"), ("W ", "bold"), number(w, 0), ("  b ", "bold"), number(b, 0)
