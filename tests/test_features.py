@@ -14,6 +14,7 @@ import plotext
 import pytest
 import torch
 import torch.nn.functional as F
+from app_support import log_text, make_app, settle, shown_text
 from cli_support import invoke, invoke_main
 
 from lrtui.charts import ViewRange, build_chart, scene_for
@@ -431,3 +432,39 @@ def test_the_slice_chart_names_its_axes_and_what_is_pinned() -> None:
     many.step(3)
     wide = plotext.uncolorize(build_chart("surface", scene_for(many), ViewRange(), 120, 40))
     assert "14 pinned" in wide or "others pinned" in wide or "at w" in wide
+
+
+# ------------------------------------------------------------------ the app
+async def test_the_app_with_three_features_steps_slices_and_refuses_a_wrong_init_w() -> None:
+    from textual.widgets import Input
+
+    app = make_app(Settings(data="scores", learning_rate=1e-5, epochs=20, log_every=1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(*"nnn")
+        assert same_as_plain(list(app.leader.history), pt.features_loop(*pt.scores_data(), 2))
+        assert "Epoch    1/20 hypothesis: tensor([67.2578, 80.8397, 79.6523, 86.7394, 61.6605])" in log_text(
+            app
+        )
+        # the state pane: every weight, .grad whole (a small screen wraps, never cuts)
+        state = shown_text(app.run_screen.state_view).replace("\n", " ")
+        record = app.leader.last
+        assert record is not None
+        for j, (value, grad) in enumerate(
+            zip(app.leader.weights, record.grad_ws or (), strict=True), start=1
+        ):
+            assert f"w{j} {value:.6f}" in state and f"w{j} {grad:.6f}" in state
+        chart = app.run_screen.chart
+        first = chart.scene().pair
+        await pilot.press("w")
+        assert chart.scene().pair != first and chart.scene().slice is not None
+        # an initial W with the wrong count is refused by name, the last good value kept
+        field = app.query_one("#field-init_w", Input)
+        field.focus()
+        await settle(pilot)
+        await pilot.press("ctrl+a", "ctrl+k", *"1,2", "enter")
+        await settle(pilot)
+        assert app.leader.settings.init_w is None and app.leader.epoch == 3
+        await pilot.press("ctrl+a", "ctrl+k", *"0.5,0.25,1", "enter")
+        await settle(pilot)
+        assert app.leader.settings.init_w == (0.5, 0.25, 1.0) and app.leader.weights == (0.5, 0.25, 1.0)

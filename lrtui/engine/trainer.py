@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn, optim
 
 from .batches import BatchFeed, make_scheduler, step_schedule
-from .data import Dataset
+from .data import DataError, Dataset
 from .record import EpochRecord
 from .scaling import training_data
 from .settings import Settings, SettingsError
@@ -218,12 +218,17 @@ class Trainer:
         return numbers
 
 
+class InitialWeightsError(SettingsError, DataError):
+    """``init_w`` with a count of values the data's features do not take: a setting that does
+    not fit the data, refused where either is (the panel's init W field, ``--init-w``)."""
+
+
 def initial_weights(settings: Settings, features: int) -> float | tuple[float, ...] | None:
     """``init_w`` for k features: one value fills all of W; k values are W's, in order."""
     init_w = settings.init_w
     if isinstance(init_w, tuple):
         if len(init_w) != features:
-            raise SettingsError(
+            raise InitialWeightsError(
                 "init_w",
                 f"initial W has {len(init_w)} values but the data has {features} feature"
                 f"{'s' if features != 1 else ''}: give {features} (or one for all)",
