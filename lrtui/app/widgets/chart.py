@@ -151,8 +151,10 @@ class CostChart(PlotextPlot):
 
     def toggle_x_units(self) -> bool:
         """Switch a standardized run's surface between x' (as trained) and raw x; False when
-        the run is not standardized (or has no bias), so there is nothing to switch."""
-        if self.race is None or not (self.race.leader.settings.standardize and self.race.leader.bias):
+        the run is not standardized (or has no bias, or several features: a slice is over x'),
+        so there is nothing to switch."""
+        leader = self.race.leader if self.race is not None else None
+        if leader is None or not (leader.settings.standardize and leader.bias) or leader.dataset.features > 1:
             self.in_x_units = False
             return False
         self.in_x_units = not self.in_x_units

@@ -125,7 +125,7 @@ def rival_line(rival: Run, label: str, index: int) -> Text:
     if rival.diverged:
         line.append(f"diverged at epoch {rival.diverged_at}", style="bold red")
         return line
-    line.append(f"W {number(rival.w, 0)}  ")
+    line.append(f"{'W' if rival.dataset.features == 1 else 'w1'} {number(rival.w, 0)}  ")
     if rival.bias:
         line.append(f"b {number(rival.b, 0)}  ")
     line.append(f"cost {number(record.cost if record else None, 0)}")
