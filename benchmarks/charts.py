@@ -11,7 +11,16 @@ from collections.abc import Callable
 
 import torch
 
-from lrtui.charts import COLOR, SurfaceCache, ViewRange, draw_view, level_grid, new_figure, scene_of
+from lrtui.charts import (
+    COLOR,
+    SurfaceCache,
+    ViewRange,
+    draw_view,
+    level_grid,
+    new_figure,
+    scene_for,
+    scene_of,
+)
 from lrtui.engine import CostSurface, Settings
 from lrtui.engine.data import from_tensors
 from lrtui.engine.race import Race
@@ -50,6 +59,26 @@ def frame_benchmark(epochs: int, warm: bool = True, rounds: int = 15) -> float:
     return best_milliseconds(frame, rounds)
 
 
+def features_frame_benchmark(features: int = 16, epochs: int = 1_000, rounds: int = 15) -> float:
+    """A frame of the slice view of a 16-feature run (1,000 points) mid-run: the slice moves with
+    θ, so its cost map is drawn afresh each frame (a new SurfaceCache), the range kept."""
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(1_000, features, generator=generator)
+    y = x @ torch.linspace(-2, 2, features) + 0.5 + 0.1 * torch.randn(1_000, generator=generator)
+    names = tuple(f"x{j}" for j in range(1, features + 1))
+    race = Race.of(Settings(epochs=epochs), dataset=from_tensors("features", x, y, names))
+    race.run_to_end()
+    view = ViewRange()
+
+    def frame() -> str:
+        figure = new_figure(WIDTH, HEIGHT)
+        draw_view(figure, "surface", scene_for(race), view, WIDTH, HEIGHT, COLOR, SurfaceCache())
+        return figure.build()
+
+    frame()
+    return best_milliseconds(frame, rounds)
+
+
 def big_surface(points: int) -> CostSurface:
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(points, generator=generator)
@@ -80,6 +109,7 @@ def chart_benchmarks() -> list[tuple[str, float, str]]:
             FRAME_TARGET,
         ),
         ("cost map, 1,000,000 data points", surface_benchmark(1_000_000), SURFACE_TARGET),
+        (f"slice frame {WIDTH}x{HEIGHT}, 16 features, map redrawn", features_frame_benchmark(), FRAME_TARGET),
     ]
 
 

@@ -310,3 +310,113 @@ def batch_loop(
         if sched is not None:
             sched.step()
     return records
+
+
+def scores_data() -> tuple[torch.Tensor, torch.Tensor]:
+    """Lab 4-1's table: three quiz scores and the final exam's."""
+    x_train = torch.FloatTensor([[73, 80, 75], [93, 88, 93], [89, 91, 90], [96, 98, 100], [73, 66, 70]])
+    y_train = torch.FloatTensor([[152], [185], [180], [196], [142]])
+    return x_train, y_train
+
+
+def features_loop(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    nb_epochs: int,
+    *,
+    model: str = "raw",
+    seed: int = 1,
+    lr: float = 1e-5,
+    bias: bool = True,
+    optimizer: str = "SGD",
+    options: dict[str, Any] | None = None,
+    init_w: float | list[float] | None = None,
+    init_b: float | None = None,
+    reduction: str = "mean",
+    loss: str = "mse",
+    delta: float = 1.0,
+    zero_grad: bool = True,
+    standardize: bool = False,
+    batch_size: int | None = None,
+    shuffle: bool = False,
+    scheduler: str | None = None,
+    schedule: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """Lab 4-1's loop with k features: ``W = torch.zeros((k, 1))``, ``x_train.matmul(W) + b``
+    (or ``nn.Linear(k, 1)`` after ``torch.manual_seed(seed)``). Records hold W, W.grad and the
+    fresh gradient as lists of k floats; with mini-batches one record per batch."""
+    k = x_train.shape[1]
+    if standardize:
+        x_train = (x_train - x_train.mean(dim=0)) / x_train.std(dim=0)
+    linear = None
+    if model == "linear":
+        torch.manual_seed(seed)
+        linear = nn.Linear(k, 1, bias=bias)
+        W, b = linear.weight, linear.bias
+    else:
+        W = torch.zeros((k, 1), requires_grad=True)
+        b = torch.zeros(1, requires_grad=True) if bias else None
+    with torch.no_grad():
+        if isinstance(init_w, list):
+            W.copy_(torch.tensor(init_w).reshape(W.shape))
+        elif init_w is not None:
+            W.fill_(init_w)
+        if b is not None and init_b is not None:
+            b.fill_(init_b)
+    params = [W] if b is None else [W, b]
+    opt = make_optimizer(optimizer, params, lr, **(options or {}))
+    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
+    if batch_size is None:
+        dataloader: Any = [(x_train, y_train)]
+    else:
+        dataloader = DataLoader(
+            TensorDataset(x_train, y_train),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=torch.Generator().manual_seed(seed),
+        )
+    records = []
+    for epoch in range(nb_epochs + 1):
+        for batch_idx, (x_batch, y_batch) in enumerate(dataloader):
+            w_before, b_before = W.flatten().tolist(), _item(b)
+            used_lr = opt.param_groups[0]["lr"]
+            if linear is not None:
+                hypothesis = linear(x_batch)
+            else:
+                hypothesis = x_batch.matmul(W) + b if b is not None else x_batch.matmul(W)
+            total = torch.sum if reduction == "sum" else torch.mean
+            if loss == "huber":
+                cost = F.huber_loss(hypothesis, y_batch, reduction=reduction, delta=delta)
+            elif linear is not None:  # the nn.Module lessons' F.mse_loss / F.l1_loss
+                losses = F.l1_loss if loss == "l1" else F.mse_loss
+                cost = losses(hypothesis, y_batch, reduction=reduction)
+            elif loss == "l1":
+                cost = total(torch.abs(hypothesis - y_batch))
+            else:  # the raw lessons' torch.mean((hypothesis - y_train) ** 2)
+                cost = total((hypothesis - y_batch) ** 2)
+            fresh = torch.autograd.grad(cost, params, retain_graph=True)
+            if zero_grad:
+                opt.zero_grad()
+            cost.backward()
+            grad_w, grad_b = W.grad.flatten().tolist(), _item(b.grad if b is not None else None)
+            opt.step()
+            records.append(
+                {
+                    "epoch": epoch,
+                    "w": w_before,
+                    "b": b_before,
+                    "cost": cost.item(),
+                    "grad_w": grad_w,
+                    "grad_b": grad_b,
+                    "w_next": W.flatten().tolist(),
+                    "b_next": _item(b),
+                    "fresh_grad_w": fresh[0].flatten().tolist(),
+                    "fresh_grad_b": fresh[1].item() if b is not None else None,
+                    "batch": None if batch_size is None else batch_idx + 1,
+                    "learning_rate": used_lr,
+                    "hypothesis": hypothesis.squeeze().detach(),
+                }
+            )
+        if sched is not None:
+            sched.step()
+    return records

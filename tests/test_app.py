@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import plain_torch as pt
 from app_support import FakeClock, files_read, log_text, logged, make_app, settle, shown_text
 from textual.widgets import Input, Select, Switch
@@ -723,3 +725,40 @@ async def test_toasts_leave_the_logs_newest_lines_in_view() -> None:
             assert toasts, size
             log = app.run_screen.log_pane.region
             assert all(not toast.region.overlaps(log) for toast in toasts), size
+
+
+async def test_the_state_pane_follows_the_phases_of_a_step() -> None:
+    """Issue 26: with c and p the state pane kept the last whole step's numbers, so the new
+    .grad after backward was shown nowhere at 80x24."""
+    plain = pt.raw_loop(*pt.line_data(), 0)[0]
+    for size in ((120, 40), (80, 24)):
+        app = make_app()
+        async with app.run_test(size=size) as pilot:
+            seen = []
+            for _ in range(3):
+                await pilot.press("p")
+                await settle(pilot)
+                seen.append(shown_text(app.run_screen.state_view))
+            forward, zero_grad, backward = seen
+            assert "phase 1/4 (forward)" in forward and f"{plain['cost']:.6f}" in forward, size
+            assert "phase 3/4 (backward)" in backward and f"{plain['grad_w']:.6f}" in backward, size
+            assert f"{plain['grad_w']:.6f}" not in zero_grad, size  # zero_grad: .grad None
+            await pilot.press("p")
+            await settle(pilot)
+            done = shown_text(app.run_screen.state_view)
+            assert "phase" not in done and f"{plain['w_next']:.6f}" in done, size
+
+
+async def test_the_zero_grad_off_line_is_whole_at_120_columns() -> None:
+    """Issue 26: at 120 columns the zero_grad-off line was cut ('… = -1.21 × this epoch's')."""
+    from rich.cells import cell_len
+
+    from lrtui.app.widgets.state import accumulation_line
+
+    app = make_app(Settings(zero_grad=False, data="noisy"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+n", *"NNNNNNNNN")
+        await settle(pilot)
+        line = accumulation_line(app.leader).plain
+        assert re.search(r"the sum of \d+ fresh grads = \S+ × this step.s$", line), line
+        assert cell_len(line) <= app.run_screen.state_view.content_size.width

@@ -701,7 +701,7 @@ def test_records_made_by_hand_work_too() -> None:
 
 
 # ------------------------------------------------------------------- layers
-LAYERS = ("palette", "canvas", "scene", "units", "geometry", "marks", "titles", "views")
+LAYERS = ("palette", "canvas", "scene", "units", "slices", "geometry", "marks", "titles", "views")
 
 
 def test_each_charts_module_imports_only_the_layers_below_it() -> None:

@@ -908,10 +908,10 @@ def test_csv_header_only(tmp_path: Path) -> None:
     assert "no data rows" in data_error(write(tmp_path, "x,y\n"))
 
 
-@pytest.mark.parametrize("header", ["a,b", "x", "y,x", "x,y,z", "1,2"])
+@pytest.mark.parametrize("header", ["a,b", "x", "x,z", "1,2"])
 def test_csv_wrong_header(tmp_path: Path, header: str) -> None:
     message = data_error(write(tmp_path, f"{header}\n1,2\n"))
-    assert "line 1" in message and "header must be x,y" in message
+    assert "line 1" in message and "header must name the target column y" in message
 
 
 def test_csv_non_numeric_cell_names_line_and_column(tmp_path: Path) -> None:

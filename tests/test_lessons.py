@@ -52,6 +52,7 @@ PRESETS = {
     ),
     "why-slow": Settings(data="scaled", learning_rate=0.01, epochs=10000, log_every=1000),
     "backward": Settings(data="line", model="raw", learning_rate=0.01, epochs=1000, log_every=100),
+    "several-features": Settings(data="scores", learning_rate=1e-5, epochs=20, log_every=1),
 }
 
 
@@ -94,6 +95,20 @@ def test_why_slow_goal_needs_standardized_x_reaching_the_minimum_when_predicted(
         run.step()
     reached = next(r.epoch for r in run.history if r.cost - raw.optimum.cost <= 1e-6)
     assert predicted_pair is not None and abs(reached - predicted_pair) <= 0.05 * predicted_pair
+
+
+def test_several_features_goal_needs_standardized_scores_and_a_large_lr() -> None:
+    settings = lesson("several-features").settings
+    raw = Simulation(settings).surface
+    assert settings.learning_rate < raw.stability_limit < 5e-5  # the lesson's lr is below the wall
+    assert met_at("several-features") is None  # Lab 4-1 as it is: 1.6 after 20 epochs
+    assert met_at("several-features", learning_rate=5e-5) is None  # past the limit: diverges
+    assert met_at("several-features", standardize=True, learning_rate=0.05) is None  # too slow
+    epoch = met_at("several-features", standardize=True, learning_rate=0.2)
+    plain = pt.features_loop(*pt.scores_data(), 20, standardize=True, lr=0.2)
+    first = next(record["epoch"] for record in plain if record["cost"] < 0.3)
+    assert epoch == first <= 20
+    assert pt.features_loop(*pt.scores_data(), 20)[-1]["cost"] > 1.0
 
 
 # ------------------------------------------------------------------------ the catalog
@@ -274,7 +289,7 @@ def test_lrtui_lessons_ends_with_how_to_start_one_in_english_by_default(
 @pytest.mark.parametrize(
     ("argv", "flag", "why"),
     [
-        (["--lesson", "11"], "--lesson", "no lesson '11'"),
+        (["--lesson", "99"], "--lesson", "no lesson '99'"),
         (["--lesson", "2", "--lr", "0.5"], "--lesson", "drop --lr"),
         (["--lesson", "2", "--load", "x.json"], "--lesson", "drop --load"),
         (["--lang", "fr"], "--lang", "no lessons in 'fr'"),

@@ -42,6 +42,8 @@ ALLOWED_IMPORTS = {
 }
 
 CSV_TEXT = "\ufeff X , y \n1, 2.5\n2,4.4\n\n   \n3.5 ,7.9\n-1,-1.7\n0.25,1.1\n"
+# two features, the target between them
+FEATURES_TEXT = "rooms, Y ,age\n3,2.5,10\n2,4.4,3\n\n4,7.9,1\n1,-1.7,30\n5,1.1,12\n"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,54 @@ CASES: tuple[Case, ...] = (
         "standardize-csv-huber", "--data", "{csv}", "--standardize", "--loss", "huber", "--lr", "0.2", *SHORT
     ),
     case("scaled-raw", "--data", "scaled", "--lr", "0.009", *SHORT),
+    # several features (issue 28): Lab 4-1 and a CSV file with two
+    case("scores-lab", "--data", "scores", "--lr", "1e-5", "--epochs", "20", "--log-every", "1"),
+    case(
+        "scores-linear",
+        "--data",
+        "scores",
+        "--lr",
+        "1e-5",
+        "--model",
+        "linear",
+        "--epochs",
+        "20",
+        "--log-every",
+        "5",
+    ),
+    case("scores-standardize", "--data", "scores", "--standardize", "--lr", "0.1", *SHORT),
+    case(
+        "scores-standardize-linear-no-bias",
+        *("--data", "scores", "--standardize", "--model", "linear", "--no-bias", "--lr", "0.1"),
+        *SHORT,
+    ),
+    case(
+        "scores-batches",
+        "--data",
+        "scores",
+        "--batch-size",
+        "2",
+        "--shuffle",
+        "--lr",
+        "1e-5",
+        "--epochs",
+        "4",
+    ),
+    case(
+        "scores-init-huber",
+        "--data",
+        "scores",
+        "--init-w",
+        "0.5,0.25,1",
+        "--loss",
+        "huber",
+        "--lr",
+        "1e-4",
+        *SHORT,
+    ),
+    case("scores-diverges", "--data", "scores", "--lr", "1e-3", "--no-bias", *SHORT, exit_code=3),
+    case("csv-features", "--data", "{features}", "--standardize", "--lr", "0.1", *SHORT),
+    case("csv-features-linear", "--data", "{features}", "--model", "linear", "--lr", "0.001", *SHORT),
     case("standardize-diverges", "--data", "scaled", "--standardize", "--lr", "1.5", *SHORT, exit_code=3),
     # epochs 0: only epoch 0 runs
     case("zero-epochs", "--epochs", "0", "--log-every", "7"),
@@ -309,6 +359,8 @@ def run_every_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcom
     data_dir.mkdir()
     csv_path = data_dir / "points.csv"
     csv_path.write_text(CSV_TEXT, encoding="utf-8")
+    features_path = data_dir / "features.csv"
+    features_path.write_text(FEATURES_TEXT, encoding="utf-8")
     scripts_dir = base / "written"
     scripts_dir.mkdir()
     elsewhere = base / "elsewhere"
@@ -317,7 +369,8 @@ def run_every_case(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcom
     argvs: dict[str, list[str]] = {}
     paths: dict[str, Path] = {}
     for c in CASES:
-        argv = [str(csv_path) if arg == "{csv}" else arg for arg in c.argv]
+        given = {"{csv}": str(csv_path), "{features}": str(features_path)}
+        argv = [given.get(arg, arg) for arg in c.argv]
         argvs[c.id] = argv
         paths[c.id] = scripts_dir / f"{c.id}.py"
         with pytest.MonkeyPatch.context() as mp:

@@ -155,7 +155,7 @@ def test_a_served_apps_csv_messages_name_line_and_column_but_quote_nothing(tmp_p
     assert SECRET in str(quoted.value)  # in the learner's own terminal: their own file, quoted
     with pytest.raises(DataError) as unquoted:
         load(str(header), quote=False)
-    assert str(unquoted.value) == f"{header} line 1: the header must be x,y"
+    assert str(unquoted.value) == f"{header} line 1: the header must name the target column y, as in x,y"
     with pytest.raises(DataError) as unquoted:
         load(str(cell), quote=False)
     assert str(unquoted.value) == f"{cell} line 3, column 2: the value is not a number"

@@ -574,3 +574,13 @@ class LrtuiApp(App[None]):
             self.action_toggle_graph()
         if line := self.run_screen.graph_view.second_backward():
             self.log_event(line)
+
+    # ------------------------------------------------ several features: the chart's slice
+    def action_next_slice(self) -> None:
+        """w: with several features, the chart's slice over the next pair of parameters."""
+        names = self.run_screen.chart.next_pair()
+        self.notify(
+            f"the slice is over {names}"
+            if names
+            else "w cycles the slice's parameters with several features."
+        )

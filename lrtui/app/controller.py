@@ -305,7 +305,7 @@ class RunController:
 
     def add_heavy_ball(self) -> Outcome:
         """A contender with heavy-ball momentum at the best pair the curvature predicts."""
-        from ..engine.curvature import heavy_ball_changes, predicted_for
+        from ..engine.curvature import heavy_ball_changes, predicted_for, run_start
 
         changes = heavy_ball_changes(self.leader.surface)
         if changes is None:
@@ -314,9 +314,7 @@ class RunController:
         if full is not None:
             return full
         run = self.race.add(contender_settings(self.leader.settings, changes))
-        first = run.history.record(0) if len(run.history) else None
-        start = (first.w, first.b) if first is not None else (run.w, run.b)
-        predicted = predicted_for(run.surface, run.settings, start)
+        predicted = predicted_for(run.surface, run.settings, run_start(run))
         at = (
             f"predicted to reach the minimum at epoch {predicted}"
             if predicted is not None

@@ -77,6 +77,9 @@ def open_race(opening: Opening) -> Opened:
     if leader is None:
         try:
             leader = Run(settings)
+        except SettingsError as error:  # --init-w's values do not fit the data's features
+            problems.append(Problem("--init-w", "init_w", f"{error.message}; W starts at its default"))
+            leader = Run(settings.with_changes(init_w=None))
         except DataError as error:
             default = Settings().data
             problems.append(Problem("--data", "data", f"{error}; the run uses the {default} data instead"))

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .marks import SurfaceCache, level_grid
     from .palette import COLOR, FRESH_HEADS, MONO, NOW, OPTIMUM, STEP_HEADS, Palette
     from .scene import RivalScene, Scene, Track, scene_of, thin_indices
+    from .slices import scene_for
     from .titles import diverged_titles
     from .views import VIEW_TITLES, VIEWS, build_chart, draw_view, render_for_terminal
 
@@ -47,6 +48,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "marks": ("SurfaceCache", "level_grid"),
     "palette": ("COLOR", "FRESH_HEADS", "MONO", "NOW", "OPTIMUM", "STEP_HEADS", "Palette"),
     "scene": ("RivalScene", "Scene", "Track", "scene_of", "thin_indices"),
+    "slices": ("scene_for",),
     "titles": ("diverged_titles",),
     "views": ("VIEW_TITLES", "VIEWS", "build_chart", "draw_view", "render_for_terminal"),
 }
@@ -77,6 +79,7 @@ __all__ = [
     "level_grid",
     "new_figure",
     "render_for_terminal",
+    "scene_for",
     "scene_of",
     "thin_indices",
 ]

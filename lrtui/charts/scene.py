@@ -136,6 +136,15 @@ class BatchScene:
 
 
 @dataclass(frozen=True)
+class SliceInfo:
+    """With k > 1 features, which two parameters the chart's slice is over (its axes), and the
+    others' names and values, pinned where the run is now (``slices.slice_scene``)."""
+
+    names: tuple[str, str]
+    pinned: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
 class Scene:
     """What the charts show, read from the engine once per frame."""
 
@@ -157,6 +166,10 @@ class Scene:
     reached_at: int | None = None
     raw_x: bool = False  # a standardized run drawn in x's own units (charts/units.py)
     finished: bool = False  # the run did its last epoch: no step comes next
+    # with k > 1 features: the slice shown (surface is then a FeatureSlice over ``pair``)
+    slice: SliceInfo | None = None
+    pair: tuple[int, int] | None = None
+    full_surface: CostSurface | None = None
 
     @property
     def bias(self) -> bool:
@@ -172,7 +185,8 @@ class Scene:
 
 def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
     """The scene of a race (a single run is a race of one): the leader with its next step, and
-    its rivals; ``peeked`` saves a second ``peek()`` when the caller has one."""
+    its rivals; ``peeked`` saves a second ``peek()`` when the caller has one. (With k > 1
+    features, ``slices.scene_for``.)"""
     leader = race.leader
     if leader.finished:
         peeked = None  # there is no next step to draw
@@ -250,16 +264,20 @@ _predictions: dict[tuple, int | None] = {}
 def predicted_of(run: Run) -> int | None:
     """``predicted_for`` the run's settings from its epoch-0 start, worked out once per problem
     and learning rate (the momentum recurrence can take a moment)."""
-    from ..engine.curvature import predicted_for, start_point
+    from ..engine.curvature import Start, predicted_for, start_point
 
     settings, surface = run.settings, run.surface
     history = run.history
+    features = run.dataset.features
+    start: Start
     if len(history) and history.epochs[0] == 0:
         first = history.record(0)
-        start = (first.w, first.b)
+        start = (first.w if features == 1 else first.weights(), first.b)
     else:
-        start = start_point(settings)
-    key = (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, settings, start)
+        start = start_point(settings, features)
+    key: tuple = (surface.sums, surface.bias, surface.loss_reduction, surface.loss_key, settings, start)
+    if features > 1:
+        key += (run.dataset,)
     if key not in _predictions:
         if len(_predictions) > 64:
             _predictions.clear()

@@ -55,8 +55,9 @@ def curvature_notes(scene: Scene) -> list[str]:
     it for a loss without constant curvature (L1, Huber)."""
     from ..engine.curvature import curvature_if_constant
 
-    curvature = curvature_if_constant(scene.surface)
-    if curvature is None or not scene.surface.optimum.unique:
+    surface = scene.full_surface or scene.surface  # a slice's κ is the whole cost's
+    curvature = curvature_if_constant(surface)
+    if curvature is None or not surface.optimum.unique:
         return []
     kappa = f"κ {number(curvature.condition_number)}"
     settings = scene.settings
@@ -202,8 +203,38 @@ def ordinal(number: int) -> str:
     return f"{number}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(number % 10, 'th') }"
 
 
+def pinned_text(scene: Scene, digits: int = 3) -> str:
+    """``w2 = 0.294, b = 0.00342``: the parameters a slice holds where the run is now."""
+    assert scene.slice is not None
+    return ", ".join(f"{name} = {value:.{digits}g}" for name, value in scene.slice.pinned)
+
+
+def slice_titles(scene: Scene, stride: int = 1) -> list[str]:
+    """A slice's titles, longest first; every one says which parameters are pinned at what."""
+    assert scene.slice is not None
+    a, b = scene.slice.names
+    others = len(scene.slice.pinned)
+    pinned = f"at {pinned_text(scene)}"
+    head = loss_head(scene, f"slice J({a}, {b})", stride)
+    if scene.diverged_at is not None:
+        return [join(head, pinned, *diverged_titles(scene)[:1]), join(head, pinned), f"J({a}, {b}) {pinned}"]
+    minimum = f"{OPTIMUM} slice minimum" if scene.surface.optimum.unique else ""
+    keys = [f"{NOW} now", minimum, *arrow_keys(scene)]
+    few = f"at {pinned_text(scene, 2)}"
+    return [
+        join(head, pinned, *keys),
+        join(head, pinned, *keys[:2]),
+        join(head, pinned),
+        join(f"J({a}, {b})", few),
+        f"J({a}, {b}), the {others} others pinned where they are now",
+        f"J({a}, {b}), {others} pinned",
+    ]
+
+
 def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The cost surface's titles: the key of its markers and arrows, longest first."""
+    if scene.slice is not None:
+        return slice_titles(scene, stride)
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     if scene.settings.standardize:  # which x the surface is over, and the key that switches
@@ -296,6 +327,10 @@ def fit_titles(scene: Scene) -> list[str]:
     longest first."""
     if scene.diverged_at is not None:
         return diverged_titles(scene)
+    if scene.slice is not None:  # k features: each point's prediction against its y
+        data = f"{EARLIER} H(x) now against y ({scene.dataset.size:,} points)"
+        best = f"{LINE_KEYS[LEAST_SQUARES_LINE]} H(x) = y: a perfect fit"
+        return keyed([], [data, best, f"{OPTIMUM} least squares"], [2], "predicted against actual y")
     least_squares = f"{LINE_KEYS[LEAST_SQUARES_LINE]} least squares" if scene.surface.optimum.unique else ""
     if scene.rivals:
         return race_titles("data and each contender's line", scene, LINE_KEYS[FIT_LINE], [least_squares])

@@ -20,7 +20,7 @@ from .scene import Scene, Track
 def can_show_x_units(scene: Scene) -> bool:
     """True for a standardized run with bias (without bias the raw-x line has an intercept
     the trained model has no axis for)."""
-    return scene.settings.standardize and scene.bias
+    return scene.settings.standardize and scene.bias and scene.slice is None  # k features: not yet
 
 
 def _track(track: Track, scaling: Scaling) -> Track:

@@ -11,6 +11,7 @@ import numpy as np
 import plotext
 
 from ..engine import Dataset
+from ..engine.features import FeatureSlice, FeatureSurface
 from ..engine.race import Race
 from ..engine.scaling import scaling_of
 from .canvas import Plt, new_figure
@@ -46,7 +47,8 @@ from .marks import (
     step_arrows,
 )
 from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
-from .scene import Scene, lowest_cost, path_points, scene_of
+from .scene import Scene, lowest_cost, path_points
+from .slices import scene_for
 from .titles import (
     cost_titles,
     curvature_notes,
@@ -81,7 +83,8 @@ def draw_surface(
     chart = frame(width, height, view.w, view.b)
     stride = scene.surface.stride_for(chart.cols * BRAILLE_ACROSS * chart.rows * BRAILLE_UP)
     notes = [*curvature_notes(scene), *learning_rate_notes(scene)]
-    setup_axes(plt, chart, width, "W", "b", notes, surface_titles(scene, stride))
+    x_label, y_label = scene.slice.names if scene.slice is not None else ("W", "b")
+    setup_axes(plt, chart, width, x_label, y_label, notes, surface_titles(scene, stride))
     draw_levels(plt, scene.surface, chart, palette, cache or SurfaceCache())
     draw_principal_axes(plt, scene, chart, palette.map_axes)
     draw_rival_paths(plt, scene, chart, palette.rivals_map)
@@ -273,8 +276,42 @@ def data_points(dataset: Dataset, limit: int = DATA_POINTS) -> tuple[list[float]
     return points
 
 
+def predictions(scene: Scene, limit: int = DATA_POINTS) -> tuple[list[float], list[float], list[float]]:
+    """With k features, each point's actual y, H(x) now and the least-squares H(x) (up to
+    ``limit`` points, evenly strided), in float64 from θ as the run holds it."""
+    surface, here = scene.full_surface, scene.surface
+    assert isinstance(surface, FeatureSurface) and isinstance(here, FeatureSlice)
+    stride = max(1, math.ceil(len(surface.y) / limit))
+    design, ys = surface.design[::stride], surface.y[::stride]
+    now = design @ here.theta
+    optimum = surface.optimum_theta
+    best = (design @ optimum).tolist() if optimum is not None else []
+    return ys.tolist(), now.tolist(), best
+
+
+def draw_predictions(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
+    """k features: H(x) now against the actual y of each point, the least-squares H(x) too, and
+    the diagonal H(x) = y on which every point of a perfect fit would lie."""
+    ys, now, best = predictions(scene)
+    known = np.asarray([*ys, *(v for v in now if math.isfinite(v)), *best])
+    span = padded(known, 0.06)
+    chart = frame(width, height, span, span)
+    setup_axes(plt, chart, width, "y", "H(x)", learning_rate_notes(scene), fit_titles(scene))
+    draw_line(plt, list(span), list(span), chart, palette.best_fit, LEAST_SQUARES_LINE)
+    if best:
+        plt.scatter(*chart.snap(ys, best), marker=OPTIMUM, color=palette.best_fit)
+    shown = [(y, h) for y, h in zip(ys, now, strict=True) if math.isfinite(h)]
+    if shown:
+        plt.scatter(
+            *chart.snap([y for y, _ in shown], [h for _, h in shown]), marker=EARLIER, color=palette.fit
+        )
+
+
 def draw_fit(plt: Plt, scene: Scene, width: int, height: int, palette: Palette = COLOR) -> None:
     """The data points, the current line H(x) = Wx + b and the least-squares line."""
+    if scene.slice is not None:
+        draw_predictions(plt, scene, width, height, palette)
+        return
     xs, ys = data_points(scene.dataset)
     x_span = padded(np.asarray(xs), 0.05)
     y_span = padded(np.asarray(ys), 0.08)
@@ -347,7 +384,7 @@ def build_chart(name: str, scene: Scene, view: ViewRange, width: int, height: in
 def render_for_terminal(race: Race, width: int, height: int, color: bool = True) -> str:
     """For ``lrtui run --plot``: the cost per epoch, then the surface (or J(W) without bias)
     with the final path of every contender, together width x height."""
-    scene = scene_of(race)
+    scene = scene_for(race)
     cost_height = max(10, height * 2 // 5)
     surface_height = max(12, height - cost_height)
     charts = [

@@ -150,6 +150,9 @@ def load_race(
 
     try:
         return Race.of(settings, contenders or [])
+    except SettingsError as error:  # a setting that does not fit the data: --init-w's count
+        known = FIELD.get(error.field)
+        parser.error(f"argument {known.flag if known else error.field}: {error.message}")
     except DataError as error:
         parser.error(f"argument --data: {error}")
     raise AssertionError("unreachable")

@@ -54,10 +54,15 @@ def facts(run: Run) -> dict[str, Any]:
     # torch's x.std(): the n - 1 (Bessel) form, undefined for one point
     values["x_std"] = math.sqrt(sums.sxx / (sums.n - 1)) if sums.n > 1 else None
     values["optimum_w"] = optimum.w
+    if run.dataset.features > 1:  # each feature's, and W's k values
+        x = run.dataset.x_train.double()
+        values["x_mean"] = x.mean(dim=0).tolist()
+        values["x_std"] = x.std(dim=0).tolist() if sums.n > 1 else None
+        values["optimum_w"] = None if optimum.ws is None else list(optimum.ws)
     values["optimum_b"] = optimum.b
     values["min_cost"] = optimum.cost
     curvature = curvature_if_constant(surface)
-    values["predicted_epochs"] = predicted_for(surface, run.settings, (run.w, run.b))
+    values["predicted_epochs"] = predicted_for(surface, run.settings, _start(run))
     if curvature is None:
         return values
     values["lambda_min"] = curvature.lambda_min
@@ -70,9 +75,15 @@ def facts(run: Run) -> dict[str, Any]:
     return values
 
 
+def _start(run: Run) -> tuple[float | tuple[float, ...], float | None]:
+    return (run.weights if run.dataset.features > 1 else run.w), run.b
+
+
 def _number(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, list):
+        return "[" + ", ".join(_number(item) for item in value) + "]"
     return str(value) if isinstance(value, int) else f"{value:.6g}"
 
 
@@ -89,9 +100,7 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         contraction = f"; the error shrinks ×{curvature.contraction:.4g} per epoch"
     pair = ""
     if values["momentum_beta"] is not None:
-        pair_epochs = predicted_epochs(
-            surface, values["momentum_lr"], (run.w, run.b), values["momentum_beta"]
-        )
+        pair_epochs = predicted_epochs(surface, values["momentum_lr"], _start(run), values["momentum_beta"])
         pair = f"; together they reach the minimum at epoch {_number(pair_epochs)}"
     if values["predicted_epochs"] is not None:
         predicted = (
@@ -113,14 +122,24 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         else " (inf: the valley's floor is flat)"
     )
     across, along = "across the valley: its steep direction", "along the valley floor: its shallow direction"
-    if not settings.bias:
+    features = run.dataset.features
+    if features > 1:
+        size = features + int(settings.bias)
+        across = f"along its steepest direction (the largest eigenvalue of the {size}x{size} Hessian)"
+        along = f"along its shallowest direction (the smallest eigenvalue of the {size}x{size} Hessian)"
+    elif not settings.bias:
         across = along = "in W, the only parameter (no bias: no valley)"
     explained = {
         "n": "points in the data",
-        "x_mean": "the mean of x",
-        "x_std": "the standard deviation of x, as torch's x.std() (n - 1)",
+        "x_mean": "the mean of x" + (", each feature's" if features > 1 else ""),
+        "x_std": "the standard deviation of x, as torch's x.std() (n - 1)"
+        + (", each feature's" if features > 1 else ""),
         "optimum_w": ("W' (for x' = (x - mean)/std, as trained)" if settings.standardize else "W")
-        + " of the line with the lowest cost"
+        + (
+            " of the line with the lowest cost"
+            if features == 1
+            else f" ({features} weights) with the lowest cost, from the normal equations"
+        )
         + ("" if values["optimum_w"] is not None else ": none unique"),
         "optimum_b": "b of that line" + ("" if settings.bias else ": none, the model has no bias"),
         "min_cost": "the lowest cost any line reaches"
@@ -128,7 +147,8 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         "lambda_min": "the cost's curvature " + along,
         "lambda_max": "the cost's curvature " + across,
         "condition_number": "κ = λmax/λmin, how much steeper across the valley than along it" + flat,
-        "stable_lr_below": "plain gradient descent diverges at lr = 2/λmax or above",
+        "stable_lr_below": "plain gradient descent diverges at lr = 2/λmax or above"
+        + (_why_small(values) if features > 1 and not settings.standardize else ""),
         "best_lr": "2/(λmin+λmax), the fastest fixed lr for plain gradient descent" + contraction,
         "momentum_beta": "heavy ball's best momentum ((√κ-1)/(√κ+1))²",
         "momentum_lr": "heavy ball's best lr 4/(√λmax+√λmin)² with that momentum" + pair,
@@ -138,6 +158,16 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         for name in FACTS[FACTS.index("lambda_min") : FACTS.index("predicted_epochs")]:
             explained[name] = f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant"
     return explained
+
+
+def _why_small(values: dict[str, Any]) -> str:
+    """With k features far from 0 (quiz scores near 90), λmax is huge: why Lab 4-1 uses lr 1e-5."""
+    if values["stable_lr_below"] is None:
+        return ""
+    return (
+        f"; features far from 0 (means {_number(values['x_mean'])}) make λmax large, so lr must stay"
+        f" below {values['stable_lr_below']:.3g}: why Lab 4-1 uses lr 1e-5 (--standardize makes it round)"
+    )
 
 
 def _run_words(run: Run) -> str:

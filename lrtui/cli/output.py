@@ -96,24 +96,39 @@ def writer_for(
 ) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
-    from ..engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row, x_units_suffix
+    from ..engine.report import (
+        COLUMNS,
+        LOOP_COLUMNS,
+        json_row,
+        log_line,
+        row,
+        wide_columns,
+        wide_row,
+        x_units_suffix,
+    )
     from ..engine.scaling import original_columns, scaling_of, with_original_columns
+    from ..engine.trainer import hypothesis_text
 
     looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
     base_columns = LOOP_COLUMNS if looped else COLUMNS
     scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
-    columns = original_columns(base_columns, scaling)
+    columns = wide_columns(original_columns(base_columns, scaling), race.leader.dataset.features)
+    runs = {run.letter: run for run in race}
 
     style = race.leader.settings.print_style  # shared by the race
 
     def line_of(record: EpochRecord, epochs: int, contender: str = "") -> str:
         suffix = x_units_suffix(record, scaling, style) if scaling is not None else ""
-        return log_line(record, epochs, contender, style) + suffix
+        hypothesis = None
+        if record.ws is not None and record.batch is None:  # Lab 4-1's line
+            run = runs[contender] if contender else race.leader
+            hypothesis = hypothesis_text(record, run.dataset, run.settings)
+        return log_line(record, epochs, contender, style, hypothesis) + suffix
 
-    def row_of(record: EpochRecord) -> dict[str, int | float | None]:
-        return with_original_columns(row(record, base_columns), record, scaling)
+    def row_of(record: EpochRecord) -> list[object]:
+        return wide_row(with_original_columns(row(record, base_columns), record, scaling))
 
-    def json_of(record: EpochRecord) -> dict[str, int | float | None]:
+    def json_of(record: EpochRecord) -> dict[str, object]:
         values = with_original_columns(json_row(record, base_columns), record, scaling)
         return {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in values.items()}
 
@@ -122,7 +137,7 @@ def writer_for(
     if output_format == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(("contender", "description", *columns) if racing else columns)
-        cells = lambda record: ["" if value is None else value for value in row_of(record).values()]  # noqa: E731
+        cells = lambda record: ["" if value is None else value for value in row_of(record)]  # noqa: E731
         if racing:
             return lambda letter, record: writer.writerow([letter, described[letter], *cells(record)])
         return lambda letter, record: writer.writerow(cells(record))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers", "scaled")
+PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers", "scaled", "scores")
 MODELS: tuple[str, ...] = ("raw", "linear")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adagrad", "rmsprop", "adam")
 OPTIMIZER_NAMES: dict[str, str] = {

@@ -19,6 +19,7 @@ import numpy as np
 from .surface import CostSurface
 
 if TYPE_CHECKING:
+    from .run import Run
     from .settings import Settings
 
 # "Reached the minimum": the cost within this of the least-squares minimum.
@@ -101,6 +102,9 @@ def curvature_of(surface: CostSurface) -> Curvature:
     determinant from the spread about the mean (4 scale^2 n sxx), so a long thin valley keeps
     its small eigenvalue instead of losing it to cancellation in (a + d)/2 - hypot(...).
     """
+    curvature = getattr(surface, "curvature", None)  # features.FeatureSurface's, of any size
+    if isinstance(curvature, Curvature):
+        return curvature
     s = surface.sums
     factor = 2.0 * surface.scale
     a = factor * s.xx
@@ -131,22 +135,45 @@ def curvature_if_constant(surface: CostSurface) -> Curvature | None:
     return curvature_of(surface) if surface.loss == "mse" else None
 
 
-def start_point(settings: Settings) -> tuple[float, float | None]:
+Start = tuple[float | tuple[float, ...], float | None]  # W (k values with k features) and b
+
+
+def start_point(settings: Settings, features: int = 1) -> Start:
     """W and b at epoch 0 for these settings, as the trainer creates them (nn.Linear's seeded
     init or the raw zeros, then the initial values given)."""
     from .trainer import Trainer
 
-    trainer = Trainer(settings)
-    return trainer.W.item(), trainer.b.item() if trainer.b is not None else None
+    trainer = Trainer(settings, features)
+    W = trainer.W
+    w = W.item() if features == 1 else tuple(W.detach().flatten().tolist())
+    return w, trainer.b.item() if trainer.b is not None else None
 
 
-def error_components(surface: CostSurface, w: float, b: float | None) -> np.ndarray | None:
+def run_start(run: Run) -> Start:
+    """Where a run started: its epoch 0's W and b, or where it is now before any epoch."""
+    history = run.history
+    first = history.record(0) if len(history) else None
+    if run.dataset.features > 1:
+        return (first.weights(), first.b) if first is not None else (run.weights, run.b)
+    return (first.w, first.b) if first is not None else (run.w, run.b)
+
+
+def error_components(
+    surface: CostSurface, w: float | tuple[float, ...], b: float | None
+) -> np.ndarray | None:
     """The start point's error (W - W*, b - b*) in the eigenbasis, λmin's component first;
     None without a unique optimum."""
     optimum = surface.optimum
     if not optimum.unique:
         return None
     assert optimum.w is not None
+    if isinstance(w, tuple):
+        assert optimum.ws is not None
+        error = [a - z for a, z in zip(w, optimum.ws, strict=True)]
+        if surface.bias:
+            assert optimum.b is not None
+            error.append((b or 0.0) - optimum.b)
+        return curvature_of(surface).eigenvectors.T @ np.array(error)
     error = [w - optimum.w]
     if surface.bias:
         assert optimum.b is not None
@@ -157,7 +184,7 @@ def error_components(surface: CostSurface, w: float, b: float | None) -> np.ndar
 def predicted_epochs(
     surface: CostSurface,
     learning_rate: float,
-    start: tuple[float, float | None],
+    start: Start,
     momentum: float = 0.0,
     nesterov: bool = False,
     tolerance: float = COST_TOLERANCE,
@@ -254,7 +281,7 @@ def _momentum_epochs(
     return None
 
 
-def predicted_for(surface: CostSurface, settings: Settings, start: tuple[float, float | None]) -> int | None:
+def predicted_for(surface: CostSurface, settings: Settings, start: Start) -> int | None:
     """``predicted_epochs`` for a run's own settings; None where the formulas do not apply:
     an optimizer other than SGD (adaptive steps), zero_grad off (.grad sums every gradient) or
     a loss whose curvature is not constant (L1, Huber), mini-batches (each step descends its

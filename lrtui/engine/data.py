@@ -1,4 +1,7 @@
-"""Training data: the lessons' presets and CSV files with an ``x,y`` header.
+"""Training data: the lessons' presets and CSV files whose header names the columns.
+
+The column named ``y`` is the target; every other column is a feature, in file order
+(``x,y`` is one feature, x). Up to MAX_FEATURES features.
 
 A CSV file may hold up to MAX_CSV_ROWS data rows and MAX_CSV_BYTES bytes: past that a
 learner's machine spends more time and memory on the file than a lesson needs, and a
@@ -27,6 +30,11 @@ OUTLIERS_SEED = 5
 SCALED_SEED = 11
 MAX_CSV_ROWS = 2_000_000
 MAX_CSV_BYTES = 100 * 1024 * 1024
+MAX_FEATURES = 16
+# Lab 4-1 (multivariable linear regression): three quiz scores and the final exam's.
+SCORES_X = ((73, 80, 75), (93, 88, 93), (89, 91, 90), (96, 98, 100), (73, 66, 70))
+SCORES_Y = (152, 185, 180, 196, 142)
+SCORES_NAMES = ("quiz1", "quiz2", "midterm")
 
 
 class DataError(ValueError):
@@ -51,14 +59,22 @@ class Sums:
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
+    """``x_train`` is (n, k) float32 and ``y_train`` (n, 1), as in the lessons. ``sums`` are
+    the first feature's (the whole story for k = 1; the k-feature surfaces read the points)."""
+
     name: str
-    x_train: torch.Tensor  # shape (n, 1), float32, as in the lessons
+    x_train: torch.Tensor
     y_train: torch.Tensor
     sums: Sums
+    names: tuple[str, ...] = ("x",)  # the features' names, from the CSV header
 
     @property
     def size(self) -> int:
         return self.sums.n
+
+    @property
+    def features(self) -> int:
+        return int(self.x_train.shape[1])
 
 
 def sums_of(x: torch.Tensor, y: torch.Tensor) -> Sums:
@@ -67,7 +83,7 @@ def sums_of(x: torch.Tensor, y: torch.Tensor) -> Sums:
 
 
 def _sums(x: torch.Tensor, y: torch.Tensor) -> Sums:
-    x64 = x.double().flatten()
+    x64 = (x if x.dim() < 2 else x[:, 0]).double().flatten()
     y64 = y.double().flatten()
     n = x64.numel()
     sum_x = float(x64.sum())
@@ -87,10 +103,13 @@ def _sums(x: torch.Tensor, y: torch.Tensor) -> Sums:
     )
 
 
-def from_tensors(name: str, x: torch.Tensor, y: torch.Tensor) -> Dataset:
-    x_train = x.reshape(-1, 1).to(torch.float32)
+def from_tensors(name: str, x: torch.Tensor, y: torch.Tensor, names: tuple[str, ...] = ("x",)) -> Dataset:
+    """Points as float32 tensors: x of shape (n,) for one feature or (n, k), y of shape (n,)."""
+    x_train = (x.reshape(-1, 1) if x.dim() < 2 else x).to(torch.float32)
     y_train = y.reshape(-1, 1).to(torch.float32)
-    return Dataset(name, x_train, y_train, _sums(x_train, y_train))
+    if x_train.shape[1] == 1:
+        names = names[:1]
+    return Dataset(name, x_train, y_train, _sums(x_train, y_train), names)
 
 
 def noisy_points() -> tuple[torch.Tensor, torch.Tensor]:
@@ -134,6 +153,8 @@ def preset(name: str) -> Dataset:
         return from_tensors(name, *outlier_points())
     if name == "scaled":
         return from_tensors(name, *scaled_points())
+    if name == "scores":
+        return from_tensors(name, torch.FloatTensor(SCORES_X), torch.FloatTensor(SCORES_Y), SCORES_NAMES)
     raise DataError(f"unknown dataset {name!r}: use one of {', '.join(PRESETS)} or a CSV file path")
 
 
@@ -157,8 +178,9 @@ def load_csv(path: str, *, quote: bool = True) -> Dataset:
             if points is None:  # something is off: read again, slowly, to say exactly where
                 handle.seek(0)
                 points = _read_rows(path, csv.reader(handle), quote)
-        xs, ys = points
-        return from_tensors(os.path.basename(path), _tensor(xs), _tensor(ys))
+        names, columns, ys = points
+        x = _tensor(columns[0]) if len(columns) == 1 else torch.stack([_tensor(c) for c in columns], dim=1)
+        return from_tensors(os.path.basename(path), x, _tensor(ys), names)
     except UnicodeDecodeError:
         raise DataError(f"{path}: not a text file (it is not UTF-8)") from None
     except OSError as error:
@@ -207,49 +229,87 @@ def _too_many_rows(path: str) -> DataError:
     return DataError(f"{path}: more than {MAX_CSV_ROWS:,} data rows, lrtui's limit for a CSV file")
 
 
-def _read_plain_rows(path: str, rows: Iterator[list[str]]) -> tuple[array, array] | None:
+def _columns(path: str, header: list[str], quote: bool) -> tuple[tuple[str, ...], int]:
+    """The features' names, in file order, and the index of the ``y`` column."""
+    names = [cell.strip() for cell in header]
+    lowered = [name.lower() for name in names]
+    got = f" (got {','.join(header)!r})" if quote else ""
+    if "y" not in lowered:
+        raise DataError(f"{path} line 1: the header must name the target column y, as in x,y{got}")
+    for column, name in enumerate(lowered, start=1):
+        if not name:
+            raise DataError(f"{path} line 1, column {column}: the column has no name{got}")
+        if lowered.index(name) != column - 1:
+            shown = f"{names[column - 1]!r}" if quote else "a name"
+            raise DataError(f"{path} line 1, column {column}: {shown} is the name of an earlier column too")
+    if len(names) < 2:
+        raise DataError(f"{path} line 1: the header names no feature beside y, as in x,y{got}")
+    if len(names) - 1 > MAX_FEATURES:
+        raise DataError(f"{path} line 1: {len(names) - 1} features is over lrtui's limit of {MAX_FEATURES}")
+    target = lowered.index("y")
+    return tuple(name for i, name in enumerate(names) if i != target), target
+
+
+Points = tuple[tuple[str, ...], list[array], array]
+
+
+def _read_plain_rows(path: str, rows: Iterator[list[str]]) -> Points | None:
     """The fast path for a well-formed file; None at the first thing that needs explaining."""
     header = next(rows, None)
-    if header is None or [cell.strip().lower() for cell in header] != ["x", "y"]:
+    if header is None:
         return None
-    xs = array("d")
-    ys = array("d")
     try:
-        for x, y in rows:
-            xs.append(float(x))
-            ys.append(float(y))
-            if len(xs) > MAX_CSV_ROWS:
-                raise _too_many_rows(path)
+        names, target = _columns(path, header, quote=False)
+    except DataError:
+        return None
+    width = len(names) + 1
+    columns = [array("d") for _ in range(width)]
+    try:
+        if width == 2:  # one feature: the common case, unpacked without a loop per cell
+            first, second = columns
+            for a, c in rows:
+                first.append(float(a))
+                second.append(float(c))
+                if len(first) > MAX_CSV_ROWS:
+                    raise _too_many_rows(path)
+        else:
+            for row in rows:
+                if len(row) != width:
+                    return None
+                for column, cell in zip(columns, row, strict=True):
+                    column.append(float(cell))
+                if len(columns[0]) > MAX_CSV_ROWS:
+                    raise _too_many_rows(path)
     except ValueError as error:  # a blank line, a row of the wrong length or a cell that is not a number
         if isinstance(error, DataError):
             raise
         return None
-    if not xs or not all(map(_fits_float32, xs)) or not all(map(_fits_float32, ys)):
+    if not columns[0] or not all(all(map(_fits_float32, column)) for column in columns):
         return None
-    return xs, ys
+    ys = columns.pop(target)
+    return names, columns, ys
 
 
 def _fits_float32(value: float) -> bool:
     return -FLOAT32_MAX <= value <= FLOAT32_MAX  # False for NaN too
 
 
-def _read_rows(path: str, rows: Iterator[list[str]], quote: bool = True) -> tuple[array, array]:
+def _read_rows(path: str, rows: Iterator[list[str]], quote: bool = True) -> Points:
     header = next(rows, None)
     if header is None or not any(cell.strip() for cell in header):
         raise DataError(f"{path}: the file is empty; it needs a header line x,y and at least one row")
-    if [cell.strip().lower() for cell in header] != ["x", "y"]:
-        got = f" (got {','.join(header)!r})" if quote else ""
-        raise DataError(f"{path} line 1: the header must be x,y{got}")
-    xs = array("d")
-    ys = array("d")
+    names, target = _columns(path, header, quote)
+    width = len(names) + 1
+    expected = ",".join(cell.strip() for cell in header) if quote else ("x,y" if width == 2 else "")
+    columns = [array("d") for _ in range(width)]
     for line_number, row in enumerate(rows, start=2):
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        if len(xs) == MAX_CSV_ROWS:
+        if len(columns[0]) == MAX_CSV_ROWS:
             raise _too_many_rows(path)
-        if len(row) != 2:
-            raise DataError(f"{path} line {line_number}: expected 2 values (x,y), got {len(row)}")
-        values = []
+        if len(row) != width:
+            which = f" ({expected})" if expected else ""
+            raise DataError(f"{path} line {line_number}: expected {width} values{which}, got {len(row)}")
         for column, cell in enumerate(row, start=1):
             try:
                 value = float(cell)
@@ -262,12 +322,11 @@ def _read_rows(path: str, rows: Iterator[list[str]], quote: bool = True) -> tupl
                     f"{path} line {line_number}, column {column}: {_cell(cell, quote)}is not a finite"
                     " float32 number"
                 )
-            values.append(value)
-        xs.append(values[0])
-        ys.append(values[1])
-    if not xs:
+            columns[column - 1].append(value)
+    if not columns[0]:
         raise DataError(f"{path}: the file has a header but no data rows")
-    return xs, ys
+    ys = columns.pop(target)
+    return names, columns, ys
 
 
 def _cell(cell: str, quote: bool) -> str:

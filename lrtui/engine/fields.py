@@ -42,6 +42,8 @@ def field_text(name: str, value: Any) -> str:
         return "on" if value else "off"
     if isinstance(value, float):
         return f"{value:g}" if abs(value) >= 1e-4 or value == 0 else repr(value)
+    if isinstance(value, tuple):  # initial W with k features
+        return ",".join(field_text(name, item) for item in value)
     return str(value)
 
 
@@ -126,6 +128,23 @@ def _check_initial_value(field: str, value: object) -> None:
         raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
 
 
+MAX_WEIGHTS = 16  # data.MAX_FEATURES, which this module cannot import (it needs torch)
+
+
+def _check_initial_weights(field: str, value: object) -> None:
+    """One number for all of W, or a tuple of W's k numbers (whether k fits the data is told
+    when the data is read: ``trainer.initial_weights``)."""
+    if isinstance(value, tuple):
+        if not 2 <= len(value) <= MAX_WEIGHTS:
+            raise SettingsError(
+                field, f"{label(field)} takes one value or 2 to {MAX_WEIGHTS}, comma-separated"
+            )
+        for item in value:
+            _check_initial_value(field, item)
+    else:
+        _check_initial_value(field, value)
+
+
 # ------------------------------------------------------------------ parsers
 def _checked_length(field: str, text: str, kind: str) -> str:
     text = text.strip()
@@ -159,6 +178,13 @@ def _parse_optional_float(field: str, text: str) -> float | None:
     if text.strip().lower() in ("", "default", "none"):
         return None
     return _parse_float(field, text)
+
+
+def _parse_initial_weights(field: str, text: str) -> float | tuple[float, ...] | None:
+    """``0.5`` (all of W) or ``0.1,0.2,0.3`` (W's k values in order)."""
+    if "," not in text:
+        return _parse_optional_float(field, text)
+    return tuple(_parse_float(field, part) for part in text.split(","))
 
 
 def _parse_optional_int(field: str, text: str) -> int | None:
@@ -260,8 +286,8 @@ FIELDS: tuple[SettingField, ...] = (
         "Nesterov momentum (sgd with --momentum above 0)", switch=True, race_keys=("nesterov",),
     ),
     SettingField(
-        "init_w", "initial W", "init W", _parse_optional_float, _check_initial_value, "--init-w",
-        "initial W", "W", race_keys=("init-w",), problem=True, placeholder="default",
+        "init_w", "initial W", "init W", _parse_initial_weights, _check_initial_weights, "--init-w",
+        "initial W: one value, or k comma-separated values with k features", "W", race_keys=("init-w",), problem=True, placeholder="default",
         default_help="0 for raw, torch's init for linear",
     ),
     SettingField(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +35,8 @@ _COLUMNS = (
     "fresh_grad_b",
     "learning_rate",
 )
+# With k > 1 features, W's four columns hold k numbers a record, one after the other.
+VECTOR_COLUMNS = ("ws", "grad_ws", "fresh_grad_ws", "ws_next")
 MAX_RECORDS = 2**17
 TAIL = MAX_RECORDS // 4
 _OPTIONAL = frozenset({"b", "grad_b", "b_next", "fresh_grad_b"})
@@ -48,6 +51,8 @@ class History:
         self.batch = array("q")  # 1-based batch numbers; 0 for a full-batch step
         self.batches = 1
         self.columns: dict[str, array] = {name: array("d") for name in _COLUMNS}
+        self.features = 1
+        self.vectors: dict[str, array] = {}
         self.bias: bool | None = None
         self.stride = 1
         self.refused_at: int | None = None  # the epoch whose step torch refused, if any
@@ -60,12 +65,16 @@ class History:
             self._thin()
         if self.bias is None:
             self.bias = record.b is not None
+            self.features = record.features
+            self.vectors = {name: array("d") for name in VECTOR_COLUMNS} if self.features > 1 else {}
         self.epochs.append(record.epoch)
         self.batch.append(record.batch or 0)
         self.batches = record.batches
         for name, column in self.columns.items():
             value = getattr(record, name)
             column.append(0.0 if value is None else value)
+        for name, column in self.vectors.items():
+            column.extend(getattr(record, name))
         if record.step_refused:
             self.refused_at = record.epoch
 
@@ -81,6 +90,9 @@ class History:
         self.batch = array("q", (self.batch[i] for i in keep))
         for name, column in self.columns.items():
             self.columns[name] = array("d", (column[i] for i in keep))
+        k = self.features
+        for name, column in self.vectors.items():
+            self.vectors[name] = array("d", (column[i * k + j] for i in keep for j in range(k)))
 
     def extend(self, records: Iterable[EpochRecord]) -> None:
         for record in records:
@@ -88,7 +100,10 @@ class History:
 
     def record(self, index: int) -> EpochRecord:
         """The record at ``index`` (negative counts from the end), exactly as the engine gave it."""
-        values = {name: column[index] for name, column in self.columns.items()}
+        values: dict[str, Any] = {name: column[index] for name, column in self.columns.items()}
+        if self.vectors:
+            k, at = self.features, index % len(self.epochs)
+            values.update({name: tuple(column[at * k : at * k + k]) for name, column in self.vectors.items()})
         if not self.bias:
             values.update(dict.fromkeys(_OPTIONAL))
         epoch = self.epochs[index]
@@ -123,4 +138,6 @@ class History:
         del self.batch[keep:]
         for column in self.columns.values():
             del column[keep:]
+        for column in self.vectors.values():
+            del column[keep * self.features :]
         self.refused_at = None  # a refused step can only be the last, and it is gone

@@ -36,7 +36,12 @@ _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
 def surface_for(dataset: Dataset, bias: bool, settings: Settings) -> CostSurface:
-    """The cost surface of the run's loss: closed form for MSE, point by point otherwise."""
+    """The cost surface of the run's loss: closed form for MSE, point by point otherwise; over
+    θ = (w1..wk, b) with k > 1 features."""
+    if dataset.features > 1:
+        from .features import FeatureSurface
+
+        return FeatureSurface(dataset, bias, settings.loss_reduction, settings.loss, settings.huber_delta)
     if settings.loss == "mse":
         return CostSurface(dataset.sums, bias, settings.loss_reduction)
     return RobustSurface(dataset, bias, settings.loss_reduction, settings.loss, settings.huber_delta)

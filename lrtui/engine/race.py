@@ -21,7 +21,7 @@ from .contenders import (  # noqa: F401  (the race's names, kept here for its ca
 from .data import Dataset
 from .record import EpochRecord
 from .run import Run
-from .settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError
+from .settings import LOSS_NAMES, OPTIMIZER_NAMES, SCHEDULER_NAMES, Settings, SettingsError, field_text
 
 
 def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
@@ -48,7 +48,7 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
     if settings.model == "linear" and (differs("model") or differs("seed")):
         parts.append(f"nn.Linear seed {settings.seed}")
     if settings.init_w is not None and differs("init_w"):
-        parts.append(f"W₀ {settings.init_w:g}")
+        parts.append(f"W₀ {field_text('init_w', settings.init_w)}")
     if settings.init_b is not None and settings.bias and differs("init_b"):
         parts.append(f"b₀ {settings.init_b:g}")
     parts += _loop_words(settings, lambda name: bool(others) and differs(name))

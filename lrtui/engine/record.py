@@ -33,6 +33,20 @@ class EpochRecord:
     step_refused: bool = False
     batch: int | None = None  # mini-batches: this step's batch, 1-based (None: the full batch)
     batches: int = 1  # the epoch's batch count
+    ws: tuple[float, ...] | None = None
+    grad_ws: tuple[float, ...] | None = None
+    fresh_grad_ws: tuple[float, ...] | None = None
+    ws_next: tuple[float, ...] | None = None
+
+    @property
+    def features(self) -> int:
+        return 1 if self.ws is None else len(self.ws)
+
+    def weights(self, name: str = "w") -> tuple[float, ...]:
+        """W's values for a column ``w``, ``grad_w``, ``fresh_grad_w`` or ``w_next``, as a tuple
+        of one number with one feature."""
+        vector = getattr(self, _VECTORS[name])
+        return (getattr(self, name),) if vector is None else vector
 
     @property
     def step(self) -> int:
@@ -48,6 +62,11 @@ class EpochRecord:
         isfinite = math.isfinite
         if not (isfinite(self.cost) and isfinite(self.grad_w) and isfinite(self.w_next)):
             return False
+        if self.ws_next is not None and not all(map(isfinite, (*self.ws_next, *(self.grad_ws or ())))):
+            return False
         return self.b_next is None or (
             self.grad_b is not None and isfinite(self.grad_b) and isfinite(self.b_next)
         )
+
+
+_VECTORS = {"w": "ws", "grad_w": "grad_ws", "fresh_grad_w": "fresh_grad_ws", "w_next": "ws_next"}

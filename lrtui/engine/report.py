@@ -6,7 +6,7 @@ import bisect
 import csv
 import math
 import os
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .files import write_atomically
 from .record import EpochRecord
@@ -31,18 +31,28 @@ def position(record: EpochRecord) -> float:
     return record.epoch if record.batch is None else record.step / record.batches
 
 
-def log_line(record: EpochRecord, epochs: int, contender: str = "", style: str = "after-step") -> str:
+def log_line(
+    record: EpochRecord,
+    epochs: int,
+    contender: str = "",
+    style: str = "after-step",
+    hypothesis: str | None = None,
+) -> str:
     """The line the lessons print, in the print style (``PRINT_STYLES``): after-step, W and b
     after the step with the cost computed in that epoch (Lab 2); before-step, W and b before the
     step, where that cost was computed (Lab 3); loss, the nn.Module lesson's
     ``f'Epoch: {epoch} | Loss: {loss.item()} '``. In a race, the contender's letter follows the
-    epoch. With mini-batches, the lessons' batch line: the batch's number and its cost."""
+    epoch. With mini-batches, the lessons' batch line: the batch's number and its cost. With k
+    features, Lab 4-1's line: the ``hypothesis`` of the epoch's forward pass as torch prints it
+    (``trainer.hypothesis_text``)."""
     who = f"{contender} " if contender else ""
     if style == "loss":
         batch = "" if record.batch is None else f"Batch: {record.batch}/{record.batches} | "
         return f"Epoch: {record.epoch} | {who}{batch}Loss: {record.cost} "
     if record.batch is not None:
         return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
+    if hypothesis is not None:
+        return f"Epoch {record.epoch:4d}/{epochs} {who}hypothesis: {hypothesis} Cost: {record.cost:.6f}"
     w, b = printed_point(record, style)
     start = f"Epoch {record.epoch:4d}/{epochs} {who}W: {w:.3f}"
     if b is None:
@@ -63,6 +73,10 @@ def x_units_suffix(record: EpochRecord, scaling: Scaling, style: str) -> str:
     loss line, which prints no W)."""
     if style == "loss":
         return ""
+    if record.ws_next is not None:  # several features: Lab 4-1's line prints no W, so W after the step
+        from .scaling import original_suffix
+
+        return original_suffix(record, scaling)
     w, b = scaling.original(*printed_point(record, style))
     return f" | original x: W: {w:.3f}, b: {b:.3f}"
 
@@ -72,17 +86,54 @@ def logged(record: EpochRecord, log_every: int) -> bool:
     return record.epoch % log_every == 0 or not record.finite
 
 
-def row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
-    """The record's columns by name (b columns are None without bias)."""
-    return {column: getattr(record, column) for column in columns}
+# W's columns, which hold k numbers with k features (a list in JSON, w1..wk in CSV).
+WEIGHT_COLUMNS = frozenset({"w", "grad_w", "w_next", "fresh_grad_w", "w_orig"})
 
 
-def json_row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, int | float | None]:
-    """``row`` with non-finite numbers as None, since JSON has no NaN or infinity."""
+def row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
+    """The record's columns by name (b columns are None without bias); W's columns are lists
+    of k numbers with k features."""
+    if record.ws is None:
+        return {column: getattr(record, column) for column in columns}
     return {
-        column: None if isinstance(value, float) and not math.isfinite(value) else value
-        for column, value in row(record, columns).items()
+        column: list(record.weights(column)) if column in WEIGHT_COLUMNS else getattr(record, column)
+        for column in columns
     }
+
+
+def json_row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[str, Any]:
+    """``row`` with non-finite numbers as None, since JSON has no NaN or infinity."""
+    return {column: _json_value(value) for column, value in row(record, columns).items()}
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_json_value(item) for item in value]
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def wide_columns(columns: tuple[str, ...], features: int) -> tuple[str, ...]:
+    """CSV's columns for k features: ``w`` becomes ``w1..wk``, ``grad_w`` ``grad_w1..grad_wk``..."""
+    if features == 1:
+        return columns
+    return tuple(
+        name
+        for column in columns
+        for name in (
+            [f"{column}{j}" for j in range(1, features + 1)] if column in WEIGHT_COLUMNS else [column]
+        )
+    )
+
+
+def wide_row(values: dict[str, Any]) -> list[Any]:
+    """A row's cells for CSV, W's lists spread over their k columns (``wide_columns``)."""
+    cells: list[Any] = []
+    for value in values.values():
+        if isinstance(value, list):
+            cells.extend(value)
+        else:
+            cells.append(value)
+    return cells
 
 
 # How far the first step of each adaptive optimizer moves a parameter, in learning rates:
@@ -128,7 +179,13 @@ def _optimum_text(surface: CostSurface) -> str:
     if not optimum.unique:
         return "there is no single optimum"
     assert optimum.w is not None
-    return f"the optimum: W = {optimum.w:.4g}" + ("" if optimum.b is None else f", b = {optimum.b:.4g}")
+    w = _weights(optimum.ws) if optimum.ws is not None else f"{optimum.w:.4g}"
+    return f"the optimum: W = {w}" + ("" if optimum.b is None else f", b = {optimum.b:.4g}")
+
+
+def _weights(values: tuple[float, ...]) -> str:
+    """W's k values, ``[0.2941, 0.2936, 0.2974]``."""
+    return "[" + ", ".join(f"{value:.4g}" for value in values) + "]"
 
 
 def _named(bias: bool) -> str:
@@ -136,7 +193,8 @@ def _named(bias: bool) -> str:
 
 
 def _parameters(record: EpochRecord) -> str:
-    return f"W = {record.w:.4g}" + ("" if record.b is None else f", b = {record.b:.4g}")
+    w = _weights(record.ws) if record.ws is not None else f"{record.w:.4g}"
+    return f"W = {w}" + ("" if record.b is None else f", b = {record.b:.4g}")
 
 
 def divergence_of(run: Run, *, keys: bool = False) -> str:
@@ -249,7 +307,8 @@ def stepped_back_from_divergence(run: Run, epochs_back: int, diverged_at: int) -
 
 def _parameters_now(run: Run) -> str:
     b = run.b
-    return f"W = {run.w:.4g}" + ("" if b is None else f", b = {b:.4g}")
+    w = _weights(run.weights) if run.dataset.features > 1 else f"{run.w:.4g}"
+    return f"W = {w}" + ("" if b is None else f", b = {b:.4g}")
 
 
 def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
@@ -259,9 +318,12 @@ def export_history_csv(path: str | os.PathLike[str], history: History) -> None:
 
 def write_history_csv(out: TextIO, history: History) -> None:
     """Every epoch of the history as CSV to ``out`` (a file, or a download's text); with
-    mini-batches, a row per batch, numbered after its epoch."""
+    mini-batches, a row per batch, numbered after its epoch; with k features, w1..wk."""
     columns = HISTORY_COLUMNS if not any(history.batch) else ("epoch", "batch", *HISTORY_COLUMNS[1:])
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
+    writer.writerow(wide_columns(columns, history.features))
     for record in history:
-        writer.writerow(["" if (value := getattr(record, name)) is None else value for name in columns])
+        cells = (
+            wide_row(row(record, columns)) if record.ws is not None else [getattr(record, n) for n in columns]
+        )
+        writer.writerow(["" if value is None else value for value in cells])

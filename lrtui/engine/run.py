@@ -107,6 +107,11 @@ class Run:
         return self.simulation.w
 
     @property
+    def weights(self) -> tuple[float, ...]:
+        """W's k values now (one with one feature)."""
+        return self.simulation.weights
+
+    @property
     def b(self) -> float | None:
         return self.simulation.b
 

@@ -63,10 +63,11 @@ class RunLog:
         leader = race.leader
         settings = leader.settings
         racing = len(race) > 1
+        runs = {run.letter: run for run in race}
         for letter, record in sorted(rows, key=lambda row: (row[1].epoch, row[0])):
             if logged(record, settings.log_every):
                 self._add(
-                    (position(record), 1), LogLine(epoch_line(leader, record, letter if racing else ""))
+                    (position(record), 1), LogLine(epoch_line(runs[letter], record, letter if racing else ""))
                 )
         diverged = {letter for letter, record in rows if not record.finite}
         for run in race.rivals:
@@ -95,7 +96,7 @@ class RunLog:
             kept = [i for i, epoch in enumerate(history.epochs) if epoch % every == 0][-self.max_lines :]
             for index in kept:
                 record = history.record(index)
-                text = epoch_line(leader, record, run.letter if racing else "")
+                text = epoch_line(run, record, run.letter if racing else "")
                 lines.append(((position(record), 1), run.letter, LogLine(text)))
         lines.sort(key=lambda line: line[:2])
         for place, _letter, line in lines[-self.max_lines :]:
@@ -127,8 +128,14 @@ class RunLog:
 
 def epoch_line(run: Run, record: EpochRecord, contender: str = "") -> str:
     """An epoch's log line in the run's print style; for a standardized run, with W and b in
-    x's own units (``x_units_suffix``)."""
+    x's own units (``x_units_suffix``); with k features, Lab 4-1's line with the epoch's
+    ``hypothesis`` as torch prints it."""
     settings = run.settings
     scaling = scaling_of(run.dataset, settings)
     suffix = "" if scaling is None else x_units_suffix(record, scaling, settings.print_style)
-    return log_line(record, settings.epochs, contender, settings.print_style) + suffix
+    shown = None
+    if record.ws is not None and record.batch is None:
+        from .trainer import hypothesis_text
+
+        shown = hypothesis_text(record, run.dataset, settings)
+    return log_line(record, settings.epochs, contender, settings.print_style, shown) + suffix

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .data import DataError, Dataset, from_tensors
 
@@ -21,14 +21,24 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Scaling:
-    """x' = (x - mean) / std, with mean and std as the float32 tensors torch computed."""
+    """x' = (x - mean) / std, with mean and std as the float32 tensors torch computed. With k
+    features each column has its own (``x_train.mean(dim=0)``, ``x_train.std(dim=0)``):
+    ``means`` and ``stds``, and ``mean``/``std`` are the first column's."""
 
     mean: float
     std: float
+    means: tuple[float, ...] | None = None
+    stds: tuple[float, ...] | None = None
 
     def original(self, w: float, b: float | None) -> tuple[float, float]:
         """W' and b' of the standardized x as W and b of the original x."""
         return w / self.std, (b or 0.0) - w * self.mean / self.std
+
+    def original_weights(self, ws: tuple[float, ...], b: float | None) -> tuple[tuple[float, ...], float]:
+        """k weights W'_j and b' as W_j = W'_j / σ_j and b = b' - Σ W'_j μ_j / σ_j."""
+        assert self.means is not None and self.stds is not None
+        weights = tuple(w / std for w, std in zip(ws, self.stds, strict=True))
+        return weights, (b or 0.0) - sum(w * mean for w, mean in zip(weights, self.means, strict=True))
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,15 +59,31 @@ def standardized(dataset: Dataset) -> Standardized:
     if kept is not None and kept[0] is dataset:
         return kept[1]
     x = dataset.x_train
-    x_mean, x_std = x.mean(), x.std()
-    if dataset.size < 2 or not x_std.item() > 0 or not math.isfinite(x_std.item()):
-        raise DataError(f"{dataset.name}: cannot standardize x, its standard deviation is {x_std.item():g}")
-    scaled = from_tensors(dataset.name, (x - x_mean) / x_std, dataset.y_train)
-    result = Standardized(scaled, Scaling(x_mean.item(), x_std.item()))
+    if dataset.features > 1:
+        result = _standardized_columns(dataset)
+    else:
+        x_mean, x_std = x.mean(), x.std()
+        if dataset.size < 2 or not x_std.item() > 0 or not math.isfinite(x_std.item()):
+            raise DataError(
+                f"{dataset.name}: cannot standardize x, its standard deviation is {x_std.item():g}"
+            )
+        scaled = from_tensors(dataset.name, (x - x_mean) / x_std, dataset.y_train)
+        result = Standardized(scaled, Scaling(x_mean.item(), x_std.item()))
     if len(_kept) >= 4:
         _kept.clear()
     _kept[id(dataset)] = (dataset, result)
     return result
+
+
+def _standardized_columns(dataset: Dataset) -> Standardized:
+    x = dataset.x_train
+    x_mean, x_std = x.mean(dim=0), x.std(dim=0)
+    means, stds = tuple(x_mean.tolist()), tuple(x_std.tolist())
+    for name, std in zip(dataset.names, stds, strict=True):
+        if dataset.size < 2 or not std > 0 or not math.isfinite(std):
+            raise DataError(f"{dataset.name}: cannot standardize {name}, its standard deviation is {std:g}")
+    scaled = from_tensors(dataset.name, (x - x_mean) / x_std, dataset.y_train, dataset.names)
+    return Standardized(scaled, Scaling(means[0], stds[0], means, stds))
 
 
 def training_data(dataset: Dataset, settings: Settings) -> Dataset:
@@ -72,6 +98,10 @@ def scaling_of(dataset: Dataset, settings: Settings) -> Scaling | None:
 
 def original_record(record: EpochRecord, scaling: Scaling) -> EpochRecord:
     """The record with W and b (before and after the step) in the original units."""
+    if record.ws is not None and record.ws_next is not None:
+        ws, b = scaling.original_weights(record.ws, record.b)
+        ws_next, b_next = scaling.original_weights(record.ws_next, record.b_next)
+        return replace(record, w=ws[0], b=b, w_next=ws_next[0], b_next=b_next, ws=ws, ws_next=ws_next)
     w, b = scaling.original(record.w, record.b)
     w_next, b_next = scaling.original(record.w_next, record.b_next)
     return replace(record, w=w, b=b, w_next=w_next, b_next=b_next)
@@ -79,6 +109,9 @@ def original_record(record: EpochRecord, scaling: Scaling) -> EpochRecord:
 
 def original_suffix(record: EpochRecord, scaling: Scaling) -> str:
     """What the log line adds for a standardized run: the line after the step in x's units."""
+    if record.ws_next is not None:
+        ws, b = scaling.original_weights(record.ws_next, record.b_next)
+        return f" | original x: W: [{', '.join(f'{w:.3f}' for w in ws)}], b: {b:.3f}"
     w, b = scaling.original(record.w_next, record.b_next)
     return f" | original x: W: {w:.3f}, b: {b:.3f}"
 
@@ -90,8 +123,13 @@ def with_original_columns(
     right after ``w`` and ``b``, for a standardized run; the row as it is otherwise."""
     if scaling is None:
         return values
-    w, b = scaling.original(record.w, record.b)
-    out: dict[str, int | float | None] = {}
+    w: float | list[float]
+    if record.ws is not None:
+        weights, b = scaling.original_weights(record.ws, record.b)
+        w = list(weights)
+    else:
+        w, b = scaling.original(record.w, record.b)
+    out: dict[str, Any] = {}
     for name, value in values.items():
         out[name] = value
         if name == "b":

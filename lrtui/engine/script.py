@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from .data import NOISY_SEED, OUTLIERS_SEED, SCALED_SEED, Dataset
+from .data import NOISY_SEED, OUTLIERS_SEED, SCALED_SEED, SCORES_NAMES, SCORES_X, SCORES_Y, Dataset
 from .files import write_atomically
 from .settings import OPTIMIZER_NAMES, PRESETS, SCHEDULER_NAMES, Settings
 
@@ -46,8 +46,8 @@ _PRINTED = {  # the print style, in the header's words
 }
 
 
-def _header(settings: Settings) -> list[str]:
-    model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
+def _header(settings: Settings, k: int = 1) -> list[str]:
+    model = f"nn.Linear({k}, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
     optimizer = f"{OPTIMIZER_NAMES[settings.optimizer]}, lr {_number(settings.learning_rate)}"
     if settings.momentum_applies and settings.momentum:
@@ -126,10 +126,32 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
             "x_train = x.reshape(-1, 1)",
             "y_train = y.reshape(-1, 1)",
         ]
+    if settings.data == "scores":
+        return [
+            "# the data (Lab 4-1): three quiz scores and the final exam's, for five students",
+            f"x_train = torch.FloatTensor([{', '.join(str(list(row)) for row in SCORES_X)}])",
+            f"y_train = torch.FloatTensor([{', '.join(f'[{y}]' for y in SCORES_Y)}])",
+        ]
     if dataset is None:
         points = "the points"
     else:
         points = f"{dataset.size} point" + ("" if dataset.size == 1 else "s")
+    if dataset is not None and dataset.features > 1:
+        return [
+            f"# the data: {points} of a CSV file; its header names the columns, y the target",
+            "xs, ys = [], []",
+            f"with open({os.path.abspath(settings.data)!r}, newline='', encoding='utf-8-sig') as f:",
+            "    rows = csv.reader(f)",
+            "    target = [name.strip().lower() for name in next(rows)].index('y')",
+            "    for row in rows:",
+            "        if not row or (len(row) == 1 and not row[0].strip()):",
+            "            continue  # a blank line",
+            "        values = [float(cell) for cell in row]",
+            "        ys.append(values.pop(target))",
+            "        xs.append(values)  # the features, in file order",
+            "x_train = torch.tensor(xs)",
+            "y_train = torch.tensor(ys).reshape(-1, 1)",
+        ]
     return [
         f"# the data: {points} of a CSV file with the header line x,y",
         "xs, ys = [], []",
@@ -159,14 +181,29 @@ def _optimizer_line(settings: Settings, params: str) -> str:
 
 def _initial_values(settings: Settings, w_name: str, b_name: str) -> list[str]:
     fills = []
-    if settings.init_w is not None:
+    if isinstance(settings.init_w, tuple):
+        values = ", ".join(_number(value) for value in settings.init_w)
+        fills.append(f"    {w_name}.copy_(torch.tensor([{values}]).reshape({w_name}.shape))")
+    elif settings.init_w is not None:
         fills.append(f"    {w_name}.fill_({_number(settings.init_w)})")
     if settings.bias and settings.init_b is not None:
         fills.append(f"    {b_name}.fill_({_number(settings.init_b)})")
     return ["with torch.no_grad():", *fills] if fills else []
 
 
-def _model(settings: Settings) -> list[str]:
+def _model(settings: Settings, k: int = 1) -> list[str]:
+    if settings.model == "raw" and k > 1:
+        lines = [
+            f"# the model: H(x) = x·W + b, W a column of {k} weights"
+            if settings.bias
+            else f"# the model: H(x) = x·W (no bias), W a column of {k} weights",
+            f"W = torch.zeros(({k}, 1), requires_grad=True)",
+        ]
+        if settings.bias:
+            lines.append("b = torch.zeros(1, requires_grad=True)")
+        lines += _initial_values(settings, "W", "b")
+        lines.append(_optimizer_line(settings, "[W, b]" if settings.bias else "[W]"))
+        return lines
     if settings.model == "raw":
         lines = [
             "# the model: H(x) = W * x + b" if settings.bias else "# the model: H(x) = W * x (no bias)",
@@ -178,11 +215,11 @@ def _model(settings: Settings) -> list[str]:
         lines.append(_optimizer_line(settings, "[W, b]" if settings.bias else "[W]"))
         return lines
     lines = [
-        "# the model: nn.Linear(1, 1) holds W (model.weight) and b (model.bias)"
+        f"# the model: nn.Linear({k}, 1) holds W (model.weight) and b (model.bias)"
         if settings.bias
-        else "# the model: nn.Linear(1, 1, bias=False) holds W (model.weight), no b",
+        else f"# the model: nn.Linear({k}, 1, bias=False) holds W (model.weight), no b",
         f"torch.manual_seed({settings.seed})",
-        "model = nn.Linear(1, 1)" if settings.bias else "model = nn.Linear(1, 1, bias=False)",
+        f"model = nn.Linear({k}, 1)" if settings.bias else f"model = nn.Linear({k}, 1, bias=False)",
     ]
     lines += _initial_values(settings, "model.weight", "model.bias")
     lines.append("W, b = model.weight, model.bias" if settings.bias else "W = model.weight")
@@ -226,12 +263,12 @@ def _dataloader_lines(settings: Settings) -> list[str]:
     ]
 
 
-def _batch_loop(settings: Settings) -> list[str]:
+def _batch_loop(settings: Settings, k: int = 1) -> list[str]:
     """The issue's loop: every batch of every epoch, then ``scheduler.step()``."""
     params = "W and b" if settings.bias else "W"
     forward = [
         "    " + line.replace("x_train", "x_batch").replace("y_train", "y_batch")
-        for line in _forward(settings)
+        for line in _forward(settings, k)
     ]
     if settings.zero_grad:
         zero_grad = [
@@ -244,6 +281,7 @@ def _batch_loop(settings: Settings) -> list[str]:
             f"        {ZERO_GRAD_OFF_LINE}",
         ]
     b_numbers = ", b.grad.item(), b.item()" if settings.bias else ""
+    w_numbers = "*W.grad.flatten().tolist(), *W.flatten().tolist()" if k > 1 else "W.grad.item(), W.item()"
     log = (
         "print(f'Epoch: {epoch} | Batch: {batch_idx + 1}/{len(dataloader)} | Loss: {cost.item()} ')"
         if settings.print_style == "loss"
@@ -265,9 +303,9 @@ def _batch_loop(settings: Settings) -> list[str]:
         "        optimizer.step()",
         "",
         "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
-        f"        diverged = not all(math.isfinite(n) for n in [cost.item(), W.grad.item(), W.item(){b_numbers}])",
+        f"        diverged = not all(math.isfinite(n) for n in [cost.item(), {w_numbers}{b_numbers}])",
         f"        if epoch % {settings.log_every} == 0 or diverged:",
-        f"            {_in_x_units(settings, log)}",
+        f"            {_in_x_units(settings, log, k)}",
         "        if diverged:",
         "            break",
         "    if diverged:",
@@ -276,13 +314,16 @@ def _batch_loop(settings: Settings) -> list[str]:
     ]
 
 
-def _robust_forward(settings: Settings) -> list[str]:
+def _hypothesis(settings: Settings, k: int) -> str:
+    if settings.model == "linear":
+        return "model(x_train)"
+    product = "x_train.matmul(W)" if k > 1 else "x_train * W"
+    return f"{product} + b" if settings.bias else product
+
+
+def _robust_forward(settings: Settings, k: int = 1) -> list[str]:
     """The L1 or Huber cost, as trainer.Trainer.loss computes it."""
-    hypothesis = (
-        "model(x_train)"
-        if settings.model == "linear"
-        else ("x_train * W + b" if settings.bias else "x_train * W")
-    )
+    hypothesis = _hypothesis(settings, k)
     reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
     if settings.loss == "huber":
         cost = f"F.huber_loss(hypothesis, y_train{reduction}, delta={_number(settings.huber_delta)})"
@@ -294,16 +335,16 @@ def _robust_forward(settings: Settings) -> list[str]:
     return [f"    hypothesis = {hypothesis}", f"    cost = {cost}"]
 
 
-def _forward(settings: Settings) -> list[str]:
+def _forward(settings: Settings, k: int = 1) -> list[str]:
     if settings.loss != "mse":
-        return _robust_forward(settings)
+        return _robust_forward(settings, k)
     if settings.model == "linear":
         reduction = ", reduction='sum'" if settings.loss_reduction == "sum" else ""
         return [
             "    hypothesis = model(x_train)",
             f"    cost = F.mse_loss(hypothesis, y_train{reduction})",
         ]
-    hypothesis = "x_train * W + b" if settings.bias else "x_train * W"
+    hypothesis = _hypothesis(settings, k)
     total = "torch.sum" if settings.loss_reduction == "sum" else "torch.mean"
     return [
         f"    hypothesis = {hypothesis}",
@@ -311,7 +352,7 @@ def _forward(settings: Settings) -> list[str]:
     ]
 
 
-def _loop(settings: Settings) -> list[str]:
+def _loop(settings: Settings, k: int = 1) -> list[str]:
     params = "W and b" if settings.bias else "W"
     if settings.zero_grad:
         zero_grad = [
@@ -328,9 +369,13 @@ def _loop(settings: Settings) -> list[str]:
         if settings.bias
         else "[cost.item(), W.grad.item(), W.item()]"
     )
+    if k > 1:  # Lab 4-1's line
+        b_numbers = ", b.grad.item(), b.item()" if settings.bias else ""
+        numbers = f"[cost.item(), *W.grad.flatten().tolist(), *W.flatten().tolist(){b_numbers}]"
     every = settings.log_every
-    log = _in_x_units(settings, _print_line(settings))
-    if settings.print_style == "before-step":
+    log = _in_x_units(settings, _print_line(settings, k), k)
+    # with k features the line prints the hypothesis, the same before the step or after it
+    if settings.print_style == "before-step" and k == 1:
         # Lab 3 prints before zero_grad/backward/step: W and the cost at the same point. The line
         # is kept, so that an epoch that overflows prints it as lrtui run does, off the interval too.
         before = [
@@ -357,7 +402,7 @@ def _loop(settings: Settings) -> list[str]:
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
         f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
-        *_forward(settings),
+        *_forward(settings, k),
         *before,
         "",
         *zero_grad,
@@ -373,10 +418,16 @@ def _loop(settings: Settings) -> list[str]:
     ]
 
 
-def _print_line(settings: Settings) -> str:
-    """The lessons' print of an epoch in the run's print style (report.log_line writes the same)."""
+def _print_line(settings: Settings, k: int = 1) -> str:
+    """The lessons' print of an epoch in the run's print style (report.log_line writes the same);
+    with k features, Lab 4-1's line."""
     if settings.print_style == "loss":
         return "print(f'Epoch: {epoch} | Loss: {cost.item()} ')"
+    if k > 1:
+        return (
+            "print('Epoch {:4d}/{} hypothesis: {} Cost: {:.6f}'.format("
+            "epoch, nb_epochs, hypothesis.squeeze().detach(), cost.item()))"
+        )
     if settings.bias:
         return (
             "print('Epoch {:4d}/{} W: {:.3f}, b: {:.3f} Cost: {:.6f}'.format("
@@ -385,10 +436,23 @@ def _print_line(settings: Settings) -> str:
     return "print('Epoch {:4d}/{} W: {:.3f}, Cost: {:.6f}'.format(epoch, nb_epochs, W.item(), cost.item()))"
 
 
-def _standardize(settings: Settings) -> list[str]:
+def _standardize(settings: Settings, k: int = 1) -> list[str]:
     """--standardize: x' = (x - x.mean()) / x.std(), as engine/scaling.py computes it."""
     if not settings.standardize:
         return []
+    if k > 1:
+        return [
+            "",
+            "# standardize each feature: x' = (x - mean) / std per column (torch's std: n - 1)",
+            "x_mean, x_std = x_train.mean(dim=0), x_train.std(dim=0)",
+            "x_train = (x_train - x_mean) / x_std",
+            "",
+            "",
+            "def in_x_units(W, b):",
+            '    """W and b in x\'s own units: W_j = W\'_j / std_j, b = b\' - sum of W_j mean_j."""',
+            "    ws = [w / s for w, s in zip(W.flatten().tolist(), x_std.tolist())]",
+            "    return ws, (0.0 if b is None else b.item()) - sum(w * m for w, m in zip(ws, x_mean.tolist()))",
+        ]
     return [
         "",
         "# standardize x: x' = (x - mean) / std (torch's std: n - 1); W and b are fitted to x'",
@@ -397,11 +461,18 @@ def _standardize(settings: Settings) -> list[str]:
     ]
 
 
-def _in_x_units(settings: Settings, log: str) -> str:
+def _in_x_units(settings: Settings, log: str, k: int = 1) -> str:
     """The log line's print, with the line in x's own units appended for --standardize:
     W = W'/std and b = b' - W' mean/std (the loss line prints no W)."""
     if not settings.standardize or settings.print_style == "loss":
         return log
+    if k > 1:
+        b_name = "b" if settings.bias else "None"
+        original = (
+            "' | original x: W: [{}], b: {:.3f}'.format(', '.join('{:.3f}'.format(w) for w in"
+            f" in_x_units(W, {b_name})[0]), in_x_units(W, {b_name})[1])"
+        )
+        return log[: -len(")")] + " + " + original + ")"
     b = "b.item()" if settings.bias else "0.0"
     original = (
         "' | original x: W: {:.3f}, b: {:.3f}'.format(W.item() / x_std.item(),"
@@ -416,16 +487,17 @@ def script_for(settings: Settings, dataset: Dataset | None = None) -> str:
     ``dataset`` is the data the run already holds, if any; for a CSV file it only adds the
     number of points to a comment, since the script reads the file itself.
     """
+    k = dataset.features if dataset is not None else len(SCORES_NAMES) if settings.data == "scores" else 1
     lines = [
-        *_header(settings),
+        *_header(settings, k),
         *_imports(settings),
         *_data(settings, dataset),
-        *_standardize(settings),
+        *_standardize(settings, k),
         "",
-        *_model(settings),
+        *_model(settings, k),
         *_scheduler_lines(settings),
         "",
-        *(_batch_loop(settings) if settings.mini_batches else _loop(settings)),
+        *(_batch_loop(settings, k) if settings.mini_batches else _loop(settings, k)),
     ]
     return "\n".join(lines) + "\n"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,9 @@ import numpy as np
 import torch
 
 from . import data as data_module
-from .data import DataError, Dataset
+from .data import MAX_FEATURES, DataError, Dataset
 from .files import write_atomically
-from .history import History
+from .history import VECTOR_COLUMNS, History
 from .record import EpochRecord
 from .run import Run
 from .session_json import (
@@ -79,6 +80,7 @@ def session_dict(run: Run) -> dict[str, Any]:
             "epoch": list(history.epochs),
             "step_refused_at": history.refused_at,
             **{name: [json_number(v) for v in column] for name, column in history.columns.items()},
+            **_vectors_dict(history),
         },
         **loop_dict(simulation, list(history.batch)),
     }
@@ -216,6 +218,10 @@ def _session_from_dict(document: Any, dataset: Dataset | None) -> Run:
     history = _history(
         field_of(document, "history", dict), settings, epoch, diverged_at, (document, done, count)
     )
+    if len(history) and history.features != dataset.features:
+        raise SessionError(
+            f"the history has {history.features} weights a step, the data {dataset.features} features"
+        )
     restore_trainer(simulation, document, epoch * count + done, history)
     restore_loop(simulation, document)
     simulation.resume_at(epoch, history.last, diverged_at)
@@ -321,9 +327,30 @@ def _history(
         if not isinstance(values, list) or len(values) != len(epochs):
             raise SessionError(f"history column {name!r} is missing or has the wrong length")
         column.extend(read_float(v, f"history {name}") for v in values)
+    _read_vectors(history, saved, len(epochs))
     history.refused_at = _refused_at(saved, diverged_at)
     _check_divergence(history, diverged_at)
     return history
+
+
+def _vectors_dict(history: History) -> dict[str, Any]:
+    """With k features, k and W's four columns (k numbers a step, one after the other)."""
+    if not history.vectors:
+        return {}
+    vectors = {name: [json_number(v) for v in column] for name, column in history.vectors.items()}
+    return {"features": history.features, **vectors}
+
+
+def _read_vectors(history: History, saved: dict[str, Any], steps: int) -> None:
+    features = saved.get("features", 1)
+    history.features = read_whole(features, "history features", 1, MAX_FEATURES)
+    if history.features == 1:
+        return
+    for name in VECTOR_COLUMNS:
+        values = saved.get(name)
+        if not isinstance(values, list) or len(values) != steps * history.features:
+            raise SessionError(f"history column {name!r} is missing or has the wrong length")
+        history.vectors[name] = array("d", (read_float(v, f"history {name}") for v in values))
 
 
 def _refused_at(saved: dict[str, Any], diverged_at: int | None) -> int | None:

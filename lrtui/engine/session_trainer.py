@@ -65,12 +65,21 @@ def _check_parameters_follow_history(values: list[torch.Tensor], history: Histor
     last = history.last
     if last is None or not (last.finite or last.step_refused):
         return
-    for index, (value, expected) in enumerate(zip(values, (last.w_next, last.b_next), strict=False)):
-        if expected is not None and value.item() != expected:
+    for index, (value, expected) in enumerate(
+        zip(values, (last.weights("w_next"), last.b_next), strict=False)
+    ):
+        saved = tuple(value.flatten().tolist())
+        if expected is not None and saved != (expected if isinstance(expected, tuple) else (expected,)):
             raise SessionError(
-                f"parameter {index} ({_PARAMETER_NAMES[index]}) is {value.item():g}, but the history's"
-                f" last step left it at {expected:g}"
+                f"parameter {index} ({_PARAMETER_NAMES[index]}) is {_numbers(saved)}, but the history's"
+                f" last step left it at {_numbers(expected)}"
             )
+
+
+def _numbers(values: tuple[float, ...] | float) -> str:
+    if isinstance(values, tuple):
+        return f"{values[0]:g}" if len(values) == 1 else f"[{', '.join(f'{v:g}' for v in values)}]"
+    return f"{values:g}"
 
 
 Layout = dict[int, dict[str, tuple[str, ...]]]

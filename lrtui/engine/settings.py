@@ -85,7 +85,7 @@ class Settings:
     learning_rate: float = 0.01
     momentum: float = 0.0
     nesterov: bool = False
-    init_w: float | None = None
+    init_w: float | tuple[float, ...] | None = None  # a tuple: W's k values
     init_b: float | None = None
     loss_reduction: str = "mean"
     zero_grad: bool = True
@@ -104,6 +104,8 @@ class Settings:
     print_style: str = "after-step"  # PRINT_STYLES: where the log line stands, what it prints
 
     def __post_init__(self) -> None:
+        if isinstance(self.init_w, list):  # read from JSON
+            object.__setattr__(self, "init_w", tuple(self.init_w))
         for f in fields(self):
             check_field(f.name, getattr(self, f.name))
         _check_batches_and_schedule(self)

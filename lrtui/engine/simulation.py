@@ -39,7 +39,7 @@ class Simulation:
         self._build()
 
     def _build(self) -> None:
-        self.trainer = Trainer(self.settings)
+        self.trainer = Trainer(self.settings, self.dataset.features)
         self.epoch = 0
         self.diverged_at: int | None = None
         self.last: EpochRecord | None = None
@@ -59,7 +59,13 @@ class Simulation:
     # ------------------------------------------------------------------ state
     @property
     def w(self) -> float:
-        return self.trainer.W.item()
+        """W (with k features, the first weight: ``weights`` has them all)."""
+        W = self.trainer.W
+        return W.item() if W.numel() == 1 else W.flatten()[0].item()
+
+    @property
+    def weights(self) -> tuple[float, ...]:
+        return tuple(self.trainer.W.detach().flatten().tolist())
 
     @property
     def b(self) -> float | None:

@@ -26,6 +26,7 @@ class Optimum:
     b: float | None
     cost: float | None
     reason: str = ""
+    ws: tuple[float, ...] | None = None  # with k > 1 features, W's k values (w is the first)
 
     @property
     def unique(self) -> bool:

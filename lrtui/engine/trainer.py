@@ -1,6 +1,6 @@
 """The torch objects of one run and one epoch of the lessons' loop body, line for line:
 
-hypothesis = x_train * W + b          # or model(x_train)
+hypothesis = x_train * W + b          # or model(x_train); x_train.matmul(W) + b with k features
 cost = torch.mean((hypothesis - y_train) ** 2)   # or F.mse_loss
 optimizer.zero_grad()                 # skipped when zero_grad is off
 cost.backward()
@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from torch import nn, optim
 
 from .batches import BatchFeed, make_scheduler, step_schedule
-from .data import Dataset
+from .data import DataError, Dataset
 from .record import EpochRecord
 from .scaling import training_data
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 
 def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
@@ -49,19 +49,25 @@ class Trainer:
     still points at its own parameters.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, features: int = 1) -> None:
+        """``features`` is k, the data's number of features: W is (k, 1) raw (one feature: a
+        single number, as in Lab 2), nn.Linear(k, 1)'s weight (1, k)."""
         self.model: nn.Linear | None = None
+        self.features = features
         if settings.model == "raw":
-            W = torch.zeros(1, requires_grad=True)
+            W = torch.zeros(1 if features == 1 else (features, 1), requires_grad=True)
             b = torch.zeros(1, requires_grad=True) if settings.bias else None
         else:
             torch.manual_seed(settings.seed)
-            self.model = nn.Linear(1, 1, bias=settings.bias)
+            self.model = nn.Linear(features, 1, bias=settings.bias)
             W = self.model.weight
             b = self.model.bias
         with torch.no_grad():
-            if settings.init_w is not None:
-                W.fill_(settings.init_w)
+            init_w = initial_weights(settings, features)
+            if isinstance(init_w, tuple):
+                W.copy_(torch.tensor(init_w, dtype=W.dtype).reshape(W.shape))
+            elif init_w is not None:
+                W.fill_(init_w)
             if b is not None and settings.init_b is not None:
                 b.fill_(settings.init_b)
         self.W = W
@@ -70,8 +76,10 @@ class Trainer:
         self.optimizer = make_optimizer(settings, self.params)
         self.scheduler = make_scheduler(settings, self.optimizer)
         self.feed = BatchFeed(settings) if settings.mini_batches else None
-        # W and b as floats after the last step, so the next epoch need not read them again.
+        # W and b as floats after the last step, so the next epoch need not read them again
+        # (and W as a tuple with k features).
         self.values: tuple[float, float | None] | None = None
+        self.vector: tuple[float, ...] | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Trainer:
         twin = object.__new__(Trainer)
@@ -88,6 +96,10 @@ class Trainer:
     def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
         if self.model is not None:
             return self.model(x_train)
+        if self.features > 1:
+            if self.b is None:
+                return x_train.matmul(self.W)
+            return x_train.matmul(self.W) + self.b
         if self.b is None:
             return x_train * self.W
         return x_train * self.W + self.b
@@ -134,26 +146,40 @@ class Trainer:
         """The epoch one phase at a time: yields each phase's name after doing it, returns the record."""
         dataset = training_data(dataset, settings)  # x standardized with --standardize
         W, b = self.W, self.b
+        many = self.features > 1
         if self.values is None:
-            self.values = (W.item(), b.item() if b is not None else None)
+            self.vector = _vector(W) if many else None
+            self.values = (self.vector[0] if self.vector else W.item(), b.item() if b is not None else None)
         w, b_value = self.values
+        ws = self.vector
         cost, _points, batch, batches = self.forward(dataset, settings)
         self.cost_value = cost.item()
         yield "forward"
         if settings.zero_grad:
             self.optimizer.zero_grad()
         yield "zero_grad"
+        grad_ws = fresh_grad_ws = None
         if settings.zero_grad:
             cost.backward()
-            grad_w = fresh_grad_w = _grad(W)
+            if many:
+                assert W.grad is not None
+                grad_ws = fresh_grad_ws = _vector(W.grad)
+                grad_w = fresh_grad_w = grad_ws[0]
+            else:
+                grad_w = fresh_grad_w = _grad(W)
             grad_b = fresh_grad_b = _grad(b) if b is not None else None
         else:
             # torch accumulates into .grad itself; the fresh gradient is only read here.
             fresh = torch.autograd.grad(cost, self.params, retain_graph=True)
             cost.backward()
-            grad_w = _grad(W)
+            if many:
+                assert W.grad is not None
+                grad_ws, fresh_grad_ws = _vector(W.grad), _vector(fresh[0])
+                grad_w, fresh_grad_w = grad_ws[0], fresh_grad_ws[0]
+            else:
+                grad_w = _grad(W)
+                fresh_grad_w = fresh[0].item()
             grad_b = _grad(b) if b is not None else None
-            fresh_grad_w = fresh[0].item()
             fresh_grad_b = fresh[1].item() if b is not None else None
         yield "backward"
         step_refused = False
@@ -168,42 +194,77 @@ class Trainer:
             if "overflow" not in str(error):
                 raise
             step_refused = True
-        w_next = W.item()
+        ws_next = _vector(W) if many else None
+        w_next = ws_next[0] if ws_next else W.item()
         b_next = b.item() if b is not None else None
         self.values = (w_next, b_next)
+        self.vector = ws_next
+        # positional, and the four vectors only with k features: one feature's record costs what it did
         self.record = EpochRecord(
-            epoch=epoch,
-            w=w,
-            b=b_value,
-            cost=self.cost_value,
-            grad_w=grad_w,
-            grad_b=grad_b,
-            w_next=w_next,
-            b_next=b_next,
-            fresh_grad_w=fresh_grad_w,
-            fresh_grad_b=fresh_grad_b,
-            learning_rate=learning_rate,
-            step_refused=step_refused,
-            batch=batch,
-            batches=batches,
-        )
+            epoch, w, b_value, self.cost_value, grad_w, grad_b, w_next, b_next, fresh_grad_w, fresh_grad_b,
+            learning_rate, step_refused, batch, batches,
+            *((ws, grad_ws, fresh_grad_ws, ws_next) if many else ()),
+        )  # fmt: skip
         if self.scheduler is not None and (self.feed is None or self.feed.epoch_ended):
             step_schedule(self.scheduler)
         yield "step"
         return self.record
 
     def numbers(self) -> dict[str, float | None]:
-        """W, b and their .grad right now (None where torch holds None)."""
+        """W, b and their .grad right now (None where torch holds None); with k features, W
+        and W.grad are the first weight's and ``w2``, ``w2.grad``, ... follow."""
         W, b = self.W, self.b
-        return {
-            "W": W.item(),
+        numbers: dict[str, float | None] = {
+            "W": W.flatten()[0].item(),
             "b": b.item() if b is not None else None,
-            "W.grad": W.grad.item() if W.grad is not None else None,
+            "W.grad": W.grad.flatten()[0].item() if W.grad is not None else None,
             "b.grad": b.grad.item() if b is not None and b.grad is not None else None,
         }
+        for index in range(1, self.features):
+            numbers[f"w{index + 1}"] = W.flatten()[index].item()
+            numbers[f"w{index + 1}.grad"] = W.grad.flatten()[index].item() if W.grad is not None else None
+        return numbers
+
+
+class InitialWeightsError(SettingsError, DataError):
+    """``init_w`` with a count of values the data's features do not take: a setting that does
+    not fit the data, refused where either is (the panel's init W field, ``--init-w``)."""
+
+
+def initial_weights(settings: Settings, features: int) -> float | tuple[float, ...] | None:
+    """``init_w`` for k features: one value fills all of W; k values are W's, in order."""
+    init_w = settings.init_w
+    if isinstance(init_w, tuple):
+        if len(init_w) != features:
+            raise InitialWeightsError(
+                "init_w",
+                f"initial W has {len(init_w)} values but the data has {features} feature"
+                f"{'s' if features != 1 else ''}: give {features} (or one for all)",
+            )
+        return init_w if features > 1 else init_w[0]
+    return init_w
+
+
+def _vector(tensor: torch.Tensor) -> tuple[float, ...]:
+    return tuple(tensor.detach().flatten().tolist())
 
 
 def _grad(param: torch.Tensor) -> float:
     """``param.grad`` as a float, right after ``backward()`` has filled it."""
     assert param.grad is not None
     return param.grad.item()
+
+
+def hypothesis_text(record: EpochRecord, dataset: Dataset, settings: Settings) -> str:
+    """``hypothesis.squeeze().detach()`` of the record's forward pass as torch prints it (Lab
+    4-1's log line), worked out again from W and b before the step, as the model did."""
+    x_train = training_data(dataset, settings).x_train
+    weights = torch.tensor(record.weights(), dtype=torch.float32)
+    b = None if record.b is None else torch.tensor([record.b], dtype=torch.float32)
+    if settings.model == "linear":
+        hypothesis = F.linear(x_train, weights.reshape(1, -1), b)
+    else:
+        hypothesis = x_train.matmul(weights.reshape(-1, 1))
+        if b is not None:
+            hypothesis = hypothesis + b
+    return str(hypothesis.squeeze().detach())

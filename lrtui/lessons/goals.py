@@ -71,7 +71,13 @@ def _near_the_limit(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool
 
 def _full_cost(run: Run) -> float:
     """The cost of the whole data where W and b stand now (whatever the batch size)."""
-    return run.surface.cost(run.w, run.b)
+    surface = run.surface
+    if run.dataset.features > 1:
+        from ..engine.features import FeatureSurface
+
+        assert isinstance(surface, FeatureSurface)
+        return surface.cost_at(surface.theta(run.weights, run.b))
+    return surface.cost(run.w, run.b)
 
 
 def _batches_reach(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
@@ -125,6 +131,17 @@ def _accumulated_in_phases(goal: dict[str, Any], run: Run, record: EpochRecord) 
     return not run.settings.zero_grad and run.phase == "step" and record.grad_w != record.fresh_grad_w
 
 
+def _standardized_features(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """Several features standardized, a learning rate at least the goal's the whole run (ten
+    thousand times Lab 4-1's), and the cost below the goal's by its epoch."""
+    rates = run.history.columns["learning_rate"]
+    if not run.settings.standardize or run.dataset.features < 2 or not rates or run.first_step != 0:
+        return False
+    if min(rates) < goal["learning_rate"] or record.epoch > goal["epoch"]:
+        return False
+    return record.cost < goal["cost"]
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
@@ -135,4 +152,5 @@ CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "schedule_rescues": _schedule_rescues,
     "arrives_as_predicted": _arrives_as_predicted,
     "accumulated_in_phases": _accumulated_in_phases,
+    "standardized_features": _standardized_features,
 }

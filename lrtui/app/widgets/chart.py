@@ -29,7 +29,7 @@ from ...charts import (
     SurfaceCache,
     ViewRange,
     draw_view,
-    scene_of,
+    scene_for,
 )
 from ...charts.canvas import CellColors, Row, cell_ansi
 from ...engine import EpochRecord
@@ -129,6 +129,8 @@ class CostChart(PlotextPlot):
         self.view_range = ViewRange()
         self.surface_cache = SurfaceCache()
         self.in_x_units = False  # a standardized run's surface over raw x (t switches)
+        self.pair: tuple[int, int] | None = None  # k features: the slice's two parameters (None: default)
+        self._pair_data: object = None  # the dataset ``pair`` was chosen on
         self._peek_key: tuple | None = None
         self._peeked: EpochRecord | None = None
         self.border_subtitle = self._subtitle()
@@ -151,14 +153,32 @@ class CostChart(PlotextPlot):
 
     def toggle_x_units(self) -> bool:
         """Switch a standardized run's surface between x' (as trained) and raw x; False when
-        the run is not standardized (or has no bias), so there is nothing to switch."""
-        if self.race is None or not (self.race.leader.settings.standardize and self.race.leader.bias):
+        the run is not standardized (or has no bias, or several features: a slice is over x'),
+        so there is nothing to switch."""
+        leader = self.race.leader if self.race is not None else None
+        if leader is None or not (leader.settings.standardize and leader.bias) or leader.dataset.features > 1:
             self.in_x_units = False
             return False
         self.in_x_units = not self.in_x_units
         self.view_range.reset()
         self.replot()
         return True
+
+    def next_pair(self) -> str | None:
+        """With k features, slice the cost over the next pair of parameters; the new pair's
+        names (None with one feature: the surface is over W and b already)."""
+        if self.race is None or self.race.leader.dataset.features == 1:
+            return None
+        from ...charts.slices import next_pair
+        from ...engine.features import FeatureSurface
+
+        scene = self.scene()
+        assert scene.pair is not None and isinstance(scene.full_surface, FeatureSurface)
+        self.pair = next_pair(scene.full_surface, scene.pair)
+        self.view_range.reset()
+        self.replot()
+        names = self.scene().slice
+        return None if names is None else " and ".join(names.names)
 
     def reset_view(self) -> None:
         """Forget the surface's range: the next frame ranges it afresh (after a reset or a new problem)."""
@@ -187,7 +207,9 @@ class CostChart(PlotextPlot):
 
     def scene(self) -> Scene:
         assert self.race is not None
-        scene = scene_of(self.race, self._peek())
+        if self._pair_data is not self.race.leader.dataset:  # a new problem: its own default pair
+            self.pair, self._pair_data = None, self.race.leader.dataset
+        scene = scene_for(self.race, self._peek(), self.pair)
         if self.in_x_units:
             from ...charts.units import can_show_x_units, in_x_units
 

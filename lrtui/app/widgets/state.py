@@ -91,8 +91,13 @@ class LiveState(Static):
             body: Group = Group(*shown)
             height = 2 + self.rows_for(shown)
         else:
-            body = Group(state_table(leader), *loop, *lines) if lines or loop else state_table(leader)
+            width = self.content_size.width or 80
+            table = state_table(leader, width=width)
+            body = Group(table, *loop, *lines) if lines or loop else table
             height = BASE_HEIGHT + len(lines) + len(loop) + (1 if leader.settings.standardize else 0)
+            if leader.dataset.features > 1:  # w1..wk and b in as many side-by-side groups as fit
+                rows = -(-(leader.dataset.features + int(leader.bias)) // groups_for(width))
+                height += rows - 2
         if self.styles.height is None or self.styles.height.value != height:
             self.styles.height = height
         self.update(body, layout=False)
@@ -120,7 +125,7 @@ def rival_line(rival: Run, label: str, index: int) -> Text:
     if rival.diverged:
         line.append(f"diverged at epoch {rival.diverged_at}", style="bold red")
         return line
-    line.append(f"W {number(rival.w, 0)}  ")
+    line.append(f"{'W' if rival.dataset.features == 1 else 'w1'} {number(rival.w, 0)}  ")
     if rival.bias:
         line.append(f"b {number(rival.b, 0)}  ")
     line.append(f"cost {number(record.cost if record else None, 0)}")
@@ -188,9 +193,20 @@ def accumulation_line(run: Run) -> Text:
         return Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow")
     ratio = record.grad_w / record.fresh_grad_w if record.fresh_grad_w else math.inf
     return Text(
-        f"zero_grad() is off: W.grad = sum of the last {count} fresh grads = {ratio:.3g} × this epoch's",
+        f"zero_grad() off: W.grad = the sum of {count} fresh grads = {ratio:.3g} × this step's",
         style="italic yellow",
     )
+
+
+def epoch_and_cost(run: Run) -> tuple[str, float | None]:
+    """The state's headline: the last step's epoch and its cost, or the step in progress
+    phase by phase and its cost once forward has run."""
+    phased = step_in_phases(run)
+    if phased is not None:
+        where, _, cost = phased
+        return where, cost
+    record = run.last
+    return epoch_text(run), record.cost if record else None
 
 
 def epoch_text(run: Run) -> str:
@@ -224,23 +240,86 @@ def loop_line(run: Run, compact: bool = False) -> list[Text]:
     return [line]
 
 
+PHASE_NAMES = ("forward", "zero_grad", "backward", "step")  # engine.script.PHASES (torch-free here)
+
+
+def step_in_phases(run: Run) -> tuple[str, dict[str, float | None], float | None] | None:
+    """A step run phase by phase (p) and not done yet: where it stands (``2/1000, phase 3/4``),
+    W, b and their .grad as torch holds them now, and the cost once forward has run. None
+    between steps."""
+    if not run.mid_epoch or run.phase is None or run.phase_numbers is None:
+        return None
+    _, now = run.phase_numbers
+    where = f"{run.epoch}/{run.settings.epochs}, phase {PHASE_NAMES.index(run.phase) + 1}/4 ({run.phase})"
+    return where, now, run.phase_cost
+
+
+def parameters(run: Run) -> list[tuple[str, float | None, float | None, float | None]]:
+    """Each parameter's name, value now, the .grad the last step used and its fresh gradient:
+    W and b, or w1..wk and b with k features. Mid-step (p), the value and .grad torch holds
+    after the last phase, and no fresh gradient yet."""
+    phased = step_in_phases(run)
+    if phased is not None:
+        _, now, _ = phased
+        names = ["W"] if run.dataset.features == 1 else [f"w{j}" for j in range(1, run.dataset.features + 1)]
+        keys = ["W", *(f"w{j}" for j in range(2, run.dataset.features + 1))]
+        rows_now: list[tuple[str, float | None, float | None, float | None]] = [
+            (name, now.get(key), now.get(f"{key}.grad"), None) for name, key in zip(names, keys, strict=True)
+        ]
+        if run.bias:
+            rows_now.append(("b", now.get("b"), now.get("b.grad"), None))
+        return rows_now
+    record = run.last
+    if run.dataset.features == 1:
+        rows = [("W", run.w, *((record.grad_w, record.fresh_grad_w) if record else (None, None)))]
+        values: list[float | None] = [run.w]
+    else:
+        names = [f"w{j}" for j in range(1, run.dataset.features + 1)]
+        values = list(run.weights)
+        grads = list(record.weights("grad_w")) if record else [None] * len(names)
+        fresh = list(record.weights("fresh_grad_w")) if record else [None] * len(names)
+        rows = list(zip(names, values, grads, fresh, strict=True))
+    if run.bias:
+        rows.append(("b", run.b, *((record.grad_b, record.fresh_grad_b) if record else (None, None))))
+    return rows
+
+
+def compact_parameters(run: Run) -> list[Text]:
+    """k features on a small screen: a line each for the values, the .grad and the fresh
+    gradients, every number whole (a line too long for the pane wraps, ``LiveState.rows_for``)."""
+    epoch, cost = epoch_and_cost(run)
+    head = Text.assemble(("epoch ", "bold"), f"{epoch}  ", ("cost ", "bold"), number(cost, 0))
+    rows = parameters(run)
+    lines = [head]
+    for title, at in (("now ", 0), (".grad ", 1), ("fresh ", 2)):
+        if at == 2 and run.settings.zero_grad:
+            continue  # with zero_grad on, .grad is the fresh gradient
+        line = Text(title, style="bold")
+        for name, *numbers in rows:
+            line.append_text(Text.assemble((f"{name} ", "dim"), number(numbers[at], 0), "  "))
+        lines.append(line)
+    units = x_units_line(run)
+    if units is not None:
+        lines.append(units)
+    return lines
+
+
 def compact_state(run: Run) -> list[Text]:
     """The state in two lines for a small screen: epoch, cost, W and b; then the gradients
     (with zero_grad off, how many fresh gradients .grad holds)."""
-    record = run.last
+    if run.dataset.features > 1:
+        return compact_parameters(run)
+    record = None if step_in_phases(run) is not None else run.last  # mid-step: the phase's numbers
+    epoch, cost = epoch_and_cost(run)
+    (_, w, grad_w, _), *rest = parameters(run)
     first = Text.assemble(
-        ("epoch ", "bold"),
-        f"{epoch_text(run)}  ",
-        ("cost ", "bold"),
-        number(record.cost if record else None, 0),
-        ("  W ", "bold"),
-        number(run.w, 0),
+        ("epoch ", "bold"), f"{epoch}  ", ("cost ", "bold"), number(cost, 0), ("  W ", "bold"), number(w, 0)
     )
-    if run.bias:
-        first.append_text(Text.assemble(("  b ", "bold"), number(run.b, 0)))
-    grads = Text.assemble((".grad ", "bold"), f"W {number(record.grad_w if record else None, 0)}")
-    if run.bias:
-        grads.append(f"  b {number(record.grad_b if record else None, 0)}")
+    if rest:
+        first.append_text(Text.assemble(("  b ", "bold"), number(rest[0][1], 0)))
+    grads = Text.assemble((".grad ", "bold"), f"W {number(grad_w, 0)}")
+    if rest:
+        grads.append(f"  b {number(rest[0][2], 0)}")
     units = x_units_line(run)
     if units is not None:  # on the shorter line: a small screen has no row to spare
         grads.append_text(Text("  ")).append_text(units)
@@ -251,16 +330,61 @@ def compact_state(run: Run) -> list[Text]:
     return [first, grads]
 
 
-def state_table(run: Run, note: bool = True) -> Group:
+GROUP_WIDTH = 44  # a parameter's name, value, .grad and fresh gradient, with the gaps between
+
+
+def groups_for(width: int) -> int:
+    """How many side-by-side groups of parameters fit in ``width`` columns."""
+    return max(1, (width + 2) // (GROUP_WIDTH + 2))
+
+
+def parameters_table(run: Run, width: int) -> Table:
+    """w1..wk and b with value, .grad and fresh gradient, in as many groups side by side as the
+    pane's width takes, so that every number is whole and the pane stays short."""
+    groups = groups_for(width)
+    rows = parameters(run)
+    per = -(-len(rows) // groups)
+    groups = -(-len(rows) // per)
+    table = Table.grid(padding=(0, 2))
+    for _ in range(groups):
+        table.add_column(style="bold")
+        table.add_column(justify="right")
+        table.add_column(justify="right")
+        table.add_column(justify="right")
+    grad = ".grad (used)" if not run.settings.zero_grad else ".grad"
+    table.add_row(*(Text(cell, style="dim") for cell in ["", "value", grad, "fresh grad"] * groups))
+    for index in range(per):
+        cells: list[str] = []
+        for group in range(groups):
+            at = group * per + index
+            if at < len(rows):
+                name, value, grad_value, fresh = rows[at]
+                cells += [name, number(value), number(grad_value), number(fresh)]
+            else:
+                cells += [""] * 4
+        table.add_row(*cells)
+    return table
+
+
+def state_table(run: Run, note: bool = True, width: int = 80) -> Group:
     settings = run.settings
-    record = run.last
     accumulating = not settings.zero_grad
-    epoch = epoch_text(run)
+    epoch, cost = epoch_and_cost(run)
+    if run.dataset.features > 1:
+        headline = Text.assemble(("epoch ", "bold"), epoch.ljust(max(12, len(epoch) + 2)), ("cost ", "bold"),
+                                 number(cost, 0))  # fmt: skip
+        parts: list[Text | Table] = [headline, parameters_table(run, width)]
+        units = x_units_line(run)
+        if units is not None:
+            parts.append(units)
+        if accumulating and note:
+            parts.append(Text("zero_grad() is off: .grad sums all fresh grads", style="italic yellow"))
+        return Group(*parts)
     headline = Text.assemble(
         ("epoch ", "bold"),
         epoch.ljust(max(12, len(epoch) + 2)),
         ("cost ", "bold"),
-        number(record.cost if record else None, 0),
+        number(cost, 0),
     )
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold")
@@ -272,22 +396,14 @@ def state_table(run: Run, note: bool = True) -> Group:
         table.add_column()
         header += ["fresh grad", f"|.grad|, last {SPARK_EPOCHS} epochs"]
     table.add_row(*(Text(cell, style="dim") for cell in header))
-    rows: list[tuple[str, float | None, float | None, float | None, str]] = []
-    if record is None:
-        rows.append(("W", run.w, None, None, "grad_w"))
-        if run.bias:
-            rows.append(("b", run.b, None, None, "grad_b"))
-    else:
-        rows.append(("W", run.w, record.grad_w, record.fresh_grad_w, "grad_w"))
-        if run.bias:
-            rows.append(("b", run.b, record.grad_b, record.fresh_grad_b, "grad_b"))
+    rows = [(*row, column) for row, column in zip(parameters(run), ("grad_w", "grad_b"), strict=False)]
     for name, value, grad, fresh, column in rows:
         cells = [name, number(value), number(grad)]
         if accumulating:
             recent = list(run.history.columns[column][-SPARK_EPOCHS:])
             cells += [number(fresh), sparkline(recent)]
         table.add_row(*cells)
-    parts: list[Text | Table] = [headline, table]
+    parts = [headline, table]
     units = x_units_line(run)
     if units is not None:
         parts.append(units)
@@ -303,6 +419,12 @@ def x_units_line(run: Run) -> Text | None:
     scaling = scaling_of(run.dataset, run.settings)
     if scaling is None:
         return None
+    if run.dataset.features > 1:
+        weights, b = scaling.original_weights(run.weights, run.b)
+        line = Text("in x's units ", style="dim")
+        for j, w in enumerate(weights, start=1):
+            line.append_text(Text.assemble((f"w{j} ", "bold"), number(w, 0), "  "))
+        return line.append_text(Text.assemble(("b ", "bold"), number(b, 0)))
     w, b = scaling.original(run.w, run.b)
     return Text.assemble(
         ("in x's units ", "dim"), ("W ", "bold"), number(w, 0), ("  b ", "bold"), number(b, 0)
