@@ -408,6 +408,21 @@ def test_the_default_pair_is_the_two_largest_gradients_at_the_start() -> None:
     assert parse_pair(surface, "w3, w1") == (0, 2) and next_pair(surface, (0, 2)) == (0, 3)
     with pytest.raises(ValueError, match="w1, w2, w3, b"):
         parse_pair(surface, "w1,w9")
+    # after the six pairs, each parameter alone: the curve J(θ_i), as J(W) is without bias
+    assert parse_pair(surface, "w2") == (1, -1) and next_pair(surface, (2, 3)) == (0, -1)
+    theta = np.array([0.5, -0.25, 1.0, 2.0])
+    curve = surface.slice((1, -1), theta)
+    a, y = design()
+    for u in (-1.0, 0.0, 0.7):
+        point = torch.tensor(theta)
+        point[1] = u
+        assert curve.cost(u) == pytest.approx(
+            torch.mean((a.matmul(point[:, None]) - y) ** 2).item(), rel=1e-12
+        )
+    race = Race.of(Settings(data="scores", learning_rate=1e-5))
+    race.step(2)
+    text = plotext.uncolorize(build_chart("surface", scene_for(race, pair=(2, -1)), ViewRange(), 120, 30))
+    assert "slice J(w3)  at w1 = " in text and "tangent" in text
 
 
 def test_the_slice_chart_names_its_axes_and_what_is_pinned() -> None:
