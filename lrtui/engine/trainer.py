@@ -238,7 +238,7 @@ def initial_weights(settings: Settings, features: int) -> float | tuple[float, .
 
 
 def _vector(tensor: torch.Tensor) -> tuple[float, ...]:
-    return tuple(tensor.detach().flatten().tolist())
+    return tuple(tensor.reshape(-1).tolist())  # W (k, 1) or nn.Linear's (1, k), its .grad alike
 
 
 def _grad(param: torch.Tensor) -> float:
