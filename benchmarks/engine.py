@@ -10,7 +10,7 @@ from lrtui.engine import Settings
 from lrtui.engine.data import from_tensors
 from lrtui.engine.race import Race
 
-from .timing import Comparison, bare_loop, best_rate
+from .timing import Comparison, bare_features_loop, bare_loop, best_rate
 
 
 def engine_loop(race: Race) -> Callable[[int], None]:
@@ -44,8 +44,23 @@ def engine_comparison(points: int, epochs: int, rounds: int) -> Comparison:
     return Comparison(f"engine step, {points:,} points", rates["lrtui"], rates["bare"], "<= 1.2x")
 
 
+def features_comparison(epochs: int = 2000, rounds: int = 7) -> Comparison:
+    """Lab 4-1 (5 points, 3 features, lr 1e-5) against its bare loop."""
+    from lrtui.engine.data import load
+
+    dataset = load("scores")
+    race = Race.of(Settings(data="scores", learning_rate=1e-5, epochs=10**9), dataset=dataset)
+    rates = best_rate(
+        {"lrtui": engine_loop(race), "bare": bare_features_loop(dataset.x_train, dataset.y_train, 1e-5)},
+        epochs,
+        rounds,
+    )
+    return Comparison("engine step, Lab 4-1 (3 features)", rates["lrtui"], rates["bare"], "<= 1.2x")
+
+
 def engine_benchmarks() -> list[str]:
     return [
         engine_comparison(3, epochs=2000, rounds=7).report(),
+        features_comparison().report(),
         engine_comparison(1_000_000, epochs=20, rounds=5).report(),
     ]

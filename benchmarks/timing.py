@@ -26,6 +26,25 @@ def bare_loop(x_train: torch.Tensor, y_train: torch.Tensor, learning_rate: float
     return run
 
 
+def bare_features_loop(
+    x_train: torch.Tensor, y_train: torch.Tensor, learning_rate: float
+) -> Callable[[int], None]:
+    """Lab 4-1's loop with k features, exactly as written there (printing aside)."""
+    W = torch.zeros((x_train.shape[1], 1), requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([W, b], lr=learning_rate)
+
+    def run(epochs: int) -> None:
+        for _epoch in range(epochs):
+            hypothesis = x_train.matmul(W) + b
+            cost = torch.mean((hypothesis - y_train) ** 2)
+            optimizer.zero_grad()
+            cost.backward()
+            optimizer.step()
+
+    return run
+
+
 def best_rate(contenders: dict[str, Callable[[int], None]], epochs: int, rounds: int) -> dict[str, float]:
     """Epochs per second of each contender's best round."""
     best = dict.fromkeys(contenders, 0.0)

@@ -20,6 +20,7 @@ from cli_support import invoke, invoke_main
 from lrtui.charts import ViewRange, build_chart, scene_for
 from lrtui.charts.slices import default_pair, next_pair, parse_pair
 from lrtui.cli.describe import FACTS
+from lrtui.engine.contenders import contender_settings
 from lrtui.engine.data import MAX_FEATURES, DataError, from_tensors, load
 from lrtui.engine.features import FeatureSurface
 from lrtui.engine.race import Race
@@ -408,6 +409,21 @@ def test_the_default_pair_is_the_two_largest_gradients_at_the_start() -> None:
     assert parse_pair(surface, "w3, w1") == (0, 2) and next_pair(surface, (0, 2)) == (0, 3)
     with pytest.raises(ValueError, match="w1, w2, w3, b"):
         parse_pair(surface, "w1,w9")
+    # after the six pairs, each parameter alone: the curve J(θ_i), as J(W) is without bias
+    assert parse_pair(surface, "w2") == (1, -1) and next_pair(surface, (2, 3)) == (0, -1)
+    theta = np.array([0.5, -0.25, 1.0, 2.0])
+    curve = surface.slice((1, -1), theta)
+    a, y = design()
+    for u in (-1.0, 0.0, 0.7):
+        point = torch.tensor(theta)
+        point[1] = u
+        assert curve.cost(u) == pytest.approx(
+            torch.mean((a.matmul(point[:, None]) - y) ** 2).item(), rel=1e-12
+        )
+    race = Race.of(Settings(data="scores", learning_rate=1e-5))
+    race.step(2)
+    text = plotext.uncolorize(build_chart("surface", scene_for(race, pair=(2, -1)), ViewRange(), 120, 30))
+    assert "slice J(w3)  at w1 = " in text and "tangent" in text
 
 
 def test_the_slice_chart_names_its_axes_and_what_is_pinned() -> None:
@@ -468,3 +484,16 @@ async def test_the_app_with_three_features_steps_slices_and_refuses_a_wrong_init
         await pilot.press("ctrl+a", "ctrl+k", *"0.5,0.25,1", "enter")
         await settle(pilot)
         assert app.leader.settings.init_w == (0.5, 0.25, 1.0) and app.leader.weights == (0.5, 0.25, 1.0)
+
+
+def test_a_contender_takes_k_initial_weights() -> None:
+    base = Settings(data="scores", learning_rate=1e-5)
+    assert contender_settings(base, "init-w=1,2,3 lr=2e-5").init_w == (1.0, 2.0, 3.0)
+    both = contender_settings(base, "optimizer=adam,lr=0.1")  # commas still part two changes
+    assert both.optimizer == "adam" and both.learning_rate == 0.1
+    race = Race.of(base, [contender_settings(base, "init-w=0.5,0.25,1")])
+    race.step(2)
+    assert same_as_plain(
+        list(race.rivals[0].history), pt.features_loop(*pt.scores_data(), 1, init_w=[0.5, 0.25, 1.0])
+    )
+    assert "W₀ 0.5,0.25,1" in race.labels()[1]

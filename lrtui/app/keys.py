@@ -39,8 +39,8 @@ KEYS: list[Binding] = [
         "with standardize on: the surface over x' (as trained) or over raw x (the valley it removed)",
         show=False),
     key("w", "next_slice", "Slice", "slice",
-        "with several features: the cost over the next pair of parameters (w1..wk, b), the others held where they"
-        " are", show=False),
+        "with several features: the cost over the next pair of parameters (w1..wk, b), then each alone, the others"
+        " held where they are", show=False),
     key("s", "toggle_panel", "Params", "panel",
         "show or hide the parameter panel on a small screen (tab moves between its fields)", show=False),
     key("c", "toggle_code", "Code", "code",

@@ -48,8 +48,10 @@ def scene_for(race: Race, peeked: EpochRecord | None = None, pair: tuple[int, in
 
 
 def pairs(surface: FeatureSurface) -> list[tuple[int, int]]:
-    """Every pair of θ's parameters, in order: (w1, w2), (w1, w3), ..., (wk, b)."""
-    return list(combinations(range(len(surface.names)), 2))
+    """Every pair of θ's parameters, in order: (w1, w2), (w1, w3), ..., (wk, b); then each
+    parameter alone, (i, -1): the curve J(θ_i) with its tangent, as J(W) is without bias."""
+    count = len(surface.names)
+    return [*combinations(range(count), 2), *((i, -1) for i in range(count))]
 
 
 def default_pair(surface: FeatureSurface, theta: np.ndarray) -> tuple[int, int]:
@@ -70,8 +72,10 @@ def parse_pair(surface: FeatureSurface, text: str) -> tuple[int, int]:
     """``w1,b`` or ``w2 w3`` as a pair of θ's indices; ValueError naming the parameters it takes."""
     names = [part for part in text.replace(",", " ").split() if part]
     known = {name: index for index, name in enumerate(surface.names)}
+    if len(names) == 1 and names[0] in known:
+        return known[names[0]], -1
     if len(names) != 2 or names[0] == names[1] or any(name not in known for name in names):
-        raise ValueError(f"a slice is over two of {', '.join(surface.names)} (got {text!r})")
+        raise ValueError(f"a slice is over one or two of {', '.join(surface.names)} (got {text!r})")
     first, second = sorted((known[names[0]], known[names[1]]))
     return first, second
 
@@ -111,15 +115,16 @@ def slice_track(history: History, pair: tuple[int, int], limit: int = PATH_POINT
     end = None
     if last is not None:
         after = (*last.weights("w_next"), last.b_next if last.b_next is not None else 0.0)
-        end = (after[i], after[j])
+        end = (after[i], after[j] if j >= 0 else 0.0)
+    one = j < 0  # a curve over one parameter: no second axis
     return Track(
         epochs=history_positions(history, indices),
         w=parameter_values(history, i, indices),
-        b=parameter_values(history, j, indices),
+        b=np.zeros(len(indices)) if one else parameter_values(history, j, indices),
         cost=history_values(history, "cost", indices),
         end=end,
         w_bounds=_bounds(parameter_values(history, i, every)),
-        b_bounds=_bounds(parameter_values(history, j, every)),
+        b_bounds=None if one else _bounds(parameter_values(history, j, every)),
     )
 
 
@@ -129,9 +134,9 @@ def project(record: EpochRecord | None, pair: tuple[int, int]) -> EpochRecord | 
         return None
     i, j = pair
 
-    def of(name: str, b: float | None) -> tuple[float, float]:
+    def of(name: str, b: float | None) -> tuple[float, float | None]:
         values = (*record.weights(name), 0.0 if b is None else b)
-        return values[i], values[j]
+        return values[i], (values[j] if j >= 0 else None)  # one parameter: a curve, no second
 
     w, b = of("w", record.b)
     grad_w, grad_b = of("grad_w", record.grad_b)
@@ -161,7 +166,14 @@ def slice_scene(
         at = surface.theta(run.weights, run.b)
         track = slice_track(run.history, pair, RIVAL_POINTS)
         rivals.append(
-            RivalScene(run.letter, run.settings, track, float(at[i]), float(at[j]), run.diverged_at)
+            RivalScene(
+                run.letter,
+                run.settings,
+                track,
+                float(at[i]),
+                float(at[j]) if j >= 0 else None,
+                run.diverged_at,
+            )
         )
     return Scene(
         settings=leader.settings,
@@ -170,14 +182,14 @@ def slice_scene(
         track=slice_track(leader.history, pair),
         last=project(leader.history.last, pair),
         w=float(theta[i]),
-        b=float(theta[j]),
+        b=float(theta[j]) if j >= 0 else None,
         next=project(peeked, pair),
         diverged_at=leader.diverged_at,
         rivals=tuple(rivals),
         epoch_means=epoch_means(leader.history) if leader.settings.mini_batches else None,
         predicted=predicted,
         reached_at=reached_at(leader),
-        slice=SliceInfo((surface.names[i], surface.names[j]), pinned),
+        slice=SliceInfo((surface.names[i], surface.names[j] if j >= 0 else ""), pinned),
         pair=pair,
         full_surface=surface,
     )

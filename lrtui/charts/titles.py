@@ -289,6 +289,14 @@ def race_legend(scene: Scene, leader: str) -> list[str]:
 
 def curve_titles(scene: Scene, stride: int = 1) -> list[str]:
     """The J(W) curve's titles: the key of its markers and arrows, longest first."""
+    if scene.slice is not None:  # k features: J along one parameter, every other pinned
+        name = scene.slice.names[0]
+        head = loss_head(scene, f"slice J({name})", stride)
+        pinned = f"at {pinned_text(scene)}"
+        keys = [f"{NOW} now", f"{LINE_KEYS[TANGENT_LINE]} tangent: slope = gradient", *arrow_keys(scene)]
+        return [join(head, pinned, *keys), join(head, pinned, *keys[:2]), join(head, pinned),
+                join(f"J({name})", f"at {pinned_text(scene, 2)}"),
+                f"J({name}), the {len(scene.slice.pinned)} others pinned where they are now"]  # fmt: skip
     if scene.diverged_at is not None:
         return with_last_point(diverged_titles(scene))
     if scene.settings.loss != "mse" or stride > 1:

@@ -154,7 +154,8 @@ def draw_curve(
     cost_span = (-0.04 * top, 1.06 * top) if top > 0 else (-1.0, 1.0)
     chart = frame(width, height, view.w, cost_span)
     titles = curve_titles(scene, surface.stride_for(len(curve_w)))
-    setup_axes(plt, chart, width, "W", "J(W)", learning_rate_notes(scene), titles)
+    name = scene.slice.names[0] if scene.slice is not None else "W"
+    setup_axes(plt, chart, width, name, f"J({name})", learning_rate_notes(scene), titles)
     draw_line(plt, curve_w.tolist(), curve_cost.tolist(), chart, palette.curve)
     earlier_w, earlier_cost = curve_points(scene)
     peeked = scene.next

@@ -28,7 +28,8 @@ def contender_settings(base: Settings, text: str) -> Settings:
 
     Raises SettingsError naming the key that cannot be used."""
     changes: dict[str, object] = {}
-    for item in re.split(r"[\s,]+", text.strip()):
+    # a comma parts two changes only before the next key=: init-w=0.5,0.25,1 is W's k values
+    for item in re.split(r"\s+|,(?=\s*[A-Za-z_-]+\s*=)", text.strip()):
         if not item:
             continue
         key, equals, value = item.partition("=")

@@ -256,7 +256,7 @@ class SettingField:
 FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "data", "data", "data", _parse_data, _check_data, "--data",
-        f"{', '.join(PRESETS)} or a CSV file with header x,y", "DATA",
+        f"{', '.join(PRESETS)} or a CSV file whose header names y and the features (x,y for one)", "DATA",
         problem=True, placeholder="line, double, noisy or file.csv",
     ),
     SettingField(

@@ -246,7 +246,10 @@ def initial_weights(settings: Settings, features: int) -> float | tuple[float, .
 
 
 def _vector(tensor: torch.Tensor) -> tuple[float, ...]:
-    return tuple(tensor.detach().flatten().tolist())
+    """W's k values (k > 1) from the raw (k, 1) or nn.Linear's (1, k), or their .grad: read
+    with one ``tolist`` (a reshape first would cost as much again)."""
+    values = tensor.tolist()
+    return tuple(values[0]) if len(values) == 1 else tuple(row[0] for row in values)
 
 
 def _grad(param: torch.Tensor) -> float:

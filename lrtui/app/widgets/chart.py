@@ -178,7 +178,7 @@ class CostChart(PlotextPlot):
         self.view_range.reset()
         self.replot()
         names = self.scene().slice
-        return None if names is None else " and ".join(names.names)
+        return None if names is None else " and ".join(name for name in names.names if name)
 
     def reset_view(self) -> None:
         """Forget the surface's range: the next frame ranges it afresh (after a reset or a new problem)."""
