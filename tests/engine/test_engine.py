@@ -33,7 +33,7 @@ from lrtui.engine.data import from_tensors, preset
 from lrtui.engine.race import Race
 from lrtui.engine.run import Run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PRESETS = ("line", "double", "noisy")
 
 
@@ -964,5 +964,5 @@ def test_engine_charts_lessons_and_cli_do_not_import_textual() -> None:
 
 
 def test_reference_loops_do_not_use_lrtui() -> None:
-    source = (Path(__file__).parent / "plain_torch.py").read_text(encoding="utf-8")
+    source = (Path(__file__).parents[1] / "plain_torch.py").read_text(encoding="utf-8")
     assert not any(line.strip().startswith(("import lrtui", "from lrtui")) for line in source.splitlines())

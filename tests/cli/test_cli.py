@@ -19,7 +19,7 @@ from cli_support import invoke, invoke_main
 
 import lrtui.cli.commands
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT.parent / "shared" / "reference" / "scenarios.md"
 COLUMNS = ["epoch", "w", "b", "cost", "grad_w", "grad_b", "w_next", "b_next"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 from app_support import FakeClock, log_text, make_app, shown_text
-from test_graph import PlainStep
+from graph_support import PlainStep
 
 from lrtui.app.widgets.graph import GRAPH_RATE, GraphView
 from lrtui.app.widgets.state import number

@@ -28,7 +28,7 @@ from benchmarks.startup import (
 )
 from lrtui.engine.race import CONTENDER_KEYS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("torch", "numpy", "plotext", "textual")
 
 # Runs `lrtui ARGV` through main in a fresh interpreter and prints its exit code and the

@@ -17,7 +17,7 @@ from lrtui.app.widgets.loading import LoadingChart, LoadingPanel
 from lrtui.engine import Settings
 
 SIZE = (120, 40)
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # Runs the app headless to its first frame (Textual's Ready), then prints the heavy packages
 # imported by then and what stands in the chart's place.

@@ -35,7 +35,7 @@ APP_ARGV = ["--data", "noisy", "--speed", "10"]
 TOKEN = "a-token-for-the-tests-only"
 DEADLINE = 120.0  # seconds; far above what any step takes, so a busy machine only waits longer
 ANSI = re.compile(r"\x1b\[[0-9;?<>=$]*[ -/]*[@-~]|\x1b[=>]")
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 needs_fork_server = pytest.mark.skipif(
     not forkserver.available(), reason="the fork server needs Linux pidfds"
