@@ -28,7 +28,8 @@ def contender_settings(base: Settings, text: str) -> Settings:
 
     Raises SettingsError naming the key that cannot be used."""
     changes: dict[str, object] = {}
-    for item in re.split(r"[\s,]+", text.strip()):
+    # a comma between two numbers belongs to a pair (betas=0.8,0.9); any other separates keys
+    for item in re.split(r"\s+|,(?![-+.\d])", text.strip()):
         if not item:
             continue
         key, equals, value = item.partition("=")

@@ -33,6 +33,14 @@ class EpochRecord:
     step_refused: bool = False
     batch: int | None = None  # mini-batches: this step's batch, 1-based (None: the full batch)
     batches: int = 1  # the epoch's batch count
+    # L-BFGS: every (W, b, cost) its closure was evaluated at inside the step, the first being
+    # (w, b, cost); empty for the optimizers whose step() takes no closure.
+    probes: tuple[tuple[float, float | None, float], ...] = ()
+
+    @property
+    def evaluations(self) -> int:
+        """How many times the step evaluated the cost: L-BFGS's closure calls, else 1."""
+        return len(self.probes) or 1
 
     @property
     def step(self) -> int:

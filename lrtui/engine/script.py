@@ -43,10 +43,8 @@ def _header(settings: Settings) -> list[str]:
     model = "nn.Linear(1, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
     optimizer = f"{OPTIMIZER_NAMES[settings.optimizer]}, lr {_number(settings.learning_rate)}"
-    if settings.momentum_applies and settings.momentum:
-        optimizer += f", momentum {_number(settings.momentum)}"
-    if settings.nesterov:
-        optimizer += ", Nesterov"
+    for name, value in settings.optimizer_options().items():
+        optimizer += f", {name} {_argument(value)}"
     return [
         '"""Linear regression in plain PyTorch, written by lrtui for these settings:',
         "",
@@ -140,14 +138,43 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
     ]
 
 
+def _argument(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_argument(v) for v in value) + ")"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    return _number(value) if isinstance(value, float) else repr(value)
+
+
 def _optimizer_line(settings: Settings, params: str) -> str:
     """``make_optimizer``'s call, without the arguments left at torch's defaults."""
     arguments = [params, f"lr={_number(settings.learning_rate)}"]
-    if settings.momentum_applies and settings.momentum:
-        arguments.append(f"momentum={_number(settings.momentum)}")
-    if settings.nesterov:
-        arguments.append("nesterov=True")
+    arguments += [f"{name}={_argument(value)}" for name, value in settings.optimizer_options().items()]
     return f"optimizer = optim.{OPTIMIZER_NAMES[settings.optimizer]}({', '.join(arguments)})"
+
+
+def _phases(
+    settings: Settings, indent: str, forward: list[str], zero_grad: list[str], backward: list[str]
+) -> list[str]:
+    """Phases 1 to 4 of the loop body; L-BFGS's step calls them as a closure, as often as its
+    line search needs (the cost it hands back is the closure's first, at W and b as they were)."""
+    step = [f"{indent}# 4. step: the optimizer moves {_params(settings)}", f"{indent}optimizer.step()"]
+    if settings.optimizer != "lbfgs":
+        return [*forward, "", *zero_grad, *backward, *step]
+    inner = ["    " + line if line else line for line in (*zero_grad, *forward, *backward)]
+    return [
+        f"{indent}# L-BFGS evaluates the cost several times in one step: closure() is steps 1-3",
+        f"{indent}def closure():",
+        *inner,
+        f"{indent}    return cost",
+        "",
+        f"{indent}# 4. step: L-BFGS calls closure() as often as its line search needs; it returns the first cost",
+        f"{indent}cost = optimizer.step(closure)",
+    ]
+
+
+def _params(settings: Settings) -> str:
+    return "W and b" if settings.bias else "W"
 
 
 def _initial_values(settings: Settings, w_name: str, b_name: str) -> list[str]:
@@ -246,14 +273,19 @@ def _batch_loop(settings: Settings) -> list[str]:
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
         "    for batch_idx, (x_batch, y_batch) in enumerate(dataloader):",
-        f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
-        *forward,
-        "",
-        *zero_grad,
-        f"        # 3. backward: the gradients of the batch's cost with respect to {params}",
-        "        cost.backward()",
-        f"        # 4. step: the optimizer moves {params}",
-        "        optimizer.step()",
+        *_phases(
+            settings,
+            "        ",
+            [
+                f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
+                *forward,
+            ],
+            zero_grad,
+            [
+                f"        # 3. backward: the gradients of the batch's cost with respect to {params}",
+                "        cost.backward()",
+            ],
+        ),
         "",
         "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
         f"        diverged = not all(math.isfinite(n) for n in [cost.item(), W.grad.item(), W.item(){b_numbers}])",
@@ -328,14 +360,16 @@ def _loop(settings: Settings) -> list[str]:
     return [
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
-        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
-        *_forward(settings),
-        "",
-        *zero_grad,
-        f"    # 3. backward: the gradients of the cost with respect to {params}",
-        "    cost.backward()",
-        f"    # 4. step: the optimizer moves {params}",
-        "    optimizer.step()",
+        *_phases(
+            settings,
+            "    ",
+            [
+                f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
+                *_forward(settings),
+            ],
+            zero_grad,
+            [f"    # 3. backward: the gradients of the cost with respect to {params}", "    cost.backward()"],
+        ),
         "",
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
@@ -418,7 +452,7 @@ def phase_lines(script: str) -> dict[str, int]:
             phase = "zero_grad"
         elif code == "cost.backward()":
             phase = "backward"
-        elif code == "optimizer.step()":
+        elif code in ("optimizer.step()", "cost = optimizer.step(closure)"):
             phase = "step"
         else:
             continue

@@ -20,7 +20,7 @@ from .data import Dataset
 from .losses import surface_for
 from .record import EpochRecord
 from .scaling import training_data
-from .settings import PROBLEM_FIELDS, Settings
+from .settings import OPTION_SETTINGS, PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import Trainer, make_optimizer
 
@@ -236,7 +236,7 @@ class Simulation:
         run: ``Race.restart``).
 
         A new learning rate goes into the optimizer's ``param_groups`` (as a scheduler
-        would); a new optimizer, momentum or Nesterov setting creates a fresh optimizer on
+        would); a new optimizer or option of it (momentum, betas, ...) creates a fresh optimizer on
         the same parameters, its state empty; the rest takes effect at the next epoch.
         """
         changed = set(settings.changed_fields(self.settings))
@@ -252,7 +252,7 @@ class Simulation:
 
     def _apply_live(self, changed: set[str], settings: Settings) -> None:
         self.settings = settings
-        if changed & {"optimizer", "momentum", "nesterov"}:
+        if changed & {"optimizer", *OPTION_SETTINGS}:
             # torch creates momentum buffers lazily and only when momentum was set at the
             # start, so a script that changes momentum makes a new optimizer; so do we.
             self.trainer.optimizer = make_optimizer(settings, self.trainer.params)

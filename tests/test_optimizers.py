@@ -1,0 +1,331 @@
+"""Every dense optimizer of torch.optim and its options (issue 30): exact against the lessons'
+loop in plain torch, validated with torch's own rules, refused where an optimizer takes none."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import plain_torch as pt
+import pytest
+import torch
+from cli_support import invoke
+
+from lrtui.engine.choices import OPTIMIZER_NAMES, OPTIMIZER_OPTIONS, OPTIMIZERS, REFUSED_OPTIMIZERS
+from lrtui.engine.settings import FIELD, OPTION_SETTINGS, Settings, SettingsError, parse_field
+from lrtui.engine.simulation import Simulation
+
+# (lrtui settings, torch class, lr, the torch constructor's keyword arguments): written out by hand.
+CASES: list[tuple[dict[str, Any], str, float, dict[str, Any]]] = [
+    ({"optimizer": "sgd", "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1}, "SGD", 0.01,
+     {"momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1}),
+    ({"optimizer": "adagrad", "lr_decay": 0.01, "weight_decay": 0.1, "eps": 1e-6}, "Adagrad", 0.5,
+     {"lr_decay": 0.01, "weight_decay": 0.1, "eps": 1e-6}),
+    ({"optimizer": "rmsprop", "alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1, "momentum": 0.5, "centered": True},
+     "RMSprop", 0.01, {"alpha": 0.9, "eps": 1e-6, "weight_decay": 0.1, "momentum": 0.5, "centered": True}),
+    ({"optimizer": "adam", "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True}, "Adam", 0.1,
+     {"betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True}),
+    ({"optimizer": "adam", "weight_decay": 0.5, "decoupled_weight_decay": True}, "Adam", 0.1,
+     {"weight_decay": 0.5, "decoupled_weight_decay": True}),
+    ({"optimizer": "adamw"}, "AdamW", 0.1, {}),
+    ({"optimizer": "adamw", "weight_decay": 0.3, "amsgrad": True, "betas": (0.5, 0.9)}, "AdamW", 0.1,
+     {"weight_decay": 0.3, "amsgrad": True, "betas": (0.5, 0.9)}),
+    ({"optimizer": "adadelta", "rho": 0.8, "eps": 1e-5, "weight_decay": 0.1}, "Adadelta", 1.0,
+     {"rho": 0.8, "eps": 1e-5, "weight_decay": 0.1}),
+    ({"optimizer": "adamax", "betas": (0.7, 0.95), "eps": 1e-6, "weight_decay": 0.1}, "Adamax", 0.1,
+     {"betas": (0.7, 0.95), "eps": 1e-6, "weight_decay": 0.1}),
+    ({"optimizer": "nadam", "momentum_decay": 0.01, "weight_decay": 0.2, "decoupled_weight_decay": True},
+     "NAdam", 0.1, {"momentum_decay": 0.01, "weight_decay": 0.2, "decoupled_weight_decay": True}),
+    ({"optimizer": "radam", "betas": (0.8, 0.9), "weight_decay": 0.2}, "RAdam", 0.1,
+     {"betas": (0.8, 0.9), "weight_decay": 0.2}),
+    ({"optimizer": "radam", "weight_decay": 0.2, "decoupled_weight_decay": True}, "RAdam", 0.1,
+     {"weight_decay": 0.2, "decoupled_weight_decay": True}),
+    ({"optimizer": "asgd", "lambd": 1e-3, "alpha": 0.5, "t0": 10.0, "weight_decay": 0.1}, "ASGD", 0.05,
+     {"lambd": 1e-3, "alpha": 0.5, "t0": 10.0, "weight_decay": 0.1}),
+    ({"optimizer": "rprop", "etas": (0.4, 1.3), "step_sizes": (1e-5, 1.0)}, "Rprop", 0.01,
+     {"etas": (0.4, 1.3), "step_sizes": (1e-5, 1.0)}),
+    ({"optimizer": "adafactor", "weight_decay": 0.1}, "Adafactor", 0.1, {"weight_decay": 0.1}),
+    ({"optimizer": "lbfgs"}, "LBFGS", 0.5, {}),
+    ({"optimizer": "lbfgs", "max_iter": 4, "history_size": 3, "line_search": "strong_wolfe"}, "LBFGS", 1.0,
+     {"max_iter": 4, "history_size": 3, "line_search_fn": "strong_wolfe"}),
+]  # fmt: skip
+IDS = [
+    "sgd", "adagrad", "rmsprop", "adam", "adam_decoupled", "adamw_default", "adamw", "adadelta", "adamax",
+    "nadam", "radam", "radam_decoupled", "asgd", "rprop", "adafactor", "lbfgs", "lbfgs_wolfe",
+]  # fmt: skip
+DEFAULTS = [({"optimizer": key}, name, 0.05, {}) for key, name in OPTIMIZER_NAMES.items()]
+
+
+def records(settings: Settings) -> list[dict[str, Any]]:
+    simulation = Simulation(settings)
+    done = []
+    while not simulation.finished and not simulation.diverged:
+        record = simulation.step()
+        row = {name: getattr(record, name) for name in pt.FIELDS}
+        row["batch"], row["learning_rate"], row["probes"] = (
+            record.batch,
+            record.learning_rate,
+            list(record.probes),
+        )
+        done.append(row)
+    return done
+
+
+def plain(
+    data: str, epochs: int, name: str, lr: float, options: dict[str, Any], **loop: Any
+) -> list[dict[str, Any]]:
+    return pt.lesson_loop(*pt.DATA[data](), epochs, optimizer=name, lr=lr, options=options, **loop)
+
+
+def test_every_dense_optimizer_is_offered_and_each_case_covers_one() -> None:
+    assert [name for name in OPTIMIZERS] == [key for key in OPTIMIZER_NAMES]
+    assert {case[0]["optimizer"] for case in CASES} == set(OPTIMIZERS)
+    for key, name in OPTIMIZER_NAMES.items():
+        assert name.lower() == key and issubclass(getattr(torch.optim, name), torch.optim.Optimizer)
+
+
+@pytest.mark.parametrize("data", ["line", "double", "noisy"])
+@pytest.mark.parametrize("model", ["raw", "linear"])
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), CASES, ids=IDS)
+def test_each_optimizer_and_option_matches_the_plain_loop(
+    data: str, model: str, changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    settings = Settings(data=data, model=model, learning_rate=lr, epochs=12, **changes)
+    assert records(settings) == plain(data, 12, name, lr, options, model=model)
+
+
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), DEFAULTS, ids=list(OPTIMIZERS))
+def test_each_optimizer_with_torchs_defaults_matches_the_plain_loop(
+    changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    for model in ("raw", "linear"):
+        settings = Settings(data="double", model=model, learning_rate=lr, epochs=8, **changes)
+        assert records(settings) == plain("double", 8, name, lr, options, model=model)
+
+
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), CASES, ids=IDS)
+def test_without_bias_and_zero_grad_off(
+    changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    settings = Settings(data="noisy", bias=False, zero_grad=False, learning_rate=lr, epochs=10, **changes)
+    assert records(settings) == plain("noisy", 10, name, lr, options, bias=False, zero_grad=False)
+    linear = settings.with_changes(model="linear", bias=True)
+    assert records(linear) == plain("noisy", 10, name, lr, options, model="linear", zero_grad=False)
+
+
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), CASES, ids=IDS)
+def test_mini_batches_with_a_schedule(
+    changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    settings = Settings(
+        data="noisy",
+        batch_size=32,
+        scheduler="step",
+        step_size=2,
+        gamma=0.5,
+        learning_rate=lr,
+        epochs=4,
+        **changes,
+    )
+    expected = plain(
+        "noisy",
+        4,
+        name,
+        lr,
+        options,
+        batch_size=32,
+        scheduler="step",
+        schedule={"step_size": 2, "gamma": 0.5},
+    )
+    assert records(settings) == expected
+
+
+def test_the_options_are_torchs_own_arguments_and_unset_ones_leave_torchs_defaults() -> None:
+    for optimizer, options in OPTIMIZER_OPTIONS.items():
+        arguments = inspect.signature(getattr(torch.optim, OPTIMIZER_NAMES[optimizer])).parameters
+        for option in options:
+            assert {"line_search": "line_search_fn"}.get(option, option) in arguments, (optimizer, option)
+        for option in set(OPTION_SETTINGS) - set(options):
+            if (optimizer, option) == ("adafactor", "eps"):
+                continue  # Adafactor's eps is a pair (eps1, eps2), not one number: not offered
+            assert {"line_search": "line_search_fn"}.get(option, option) not in arguments, (optimizer, option)
+        # nothing set: the optimizer is built with lr alone, torch's defaults for every option
+        built = Simulation(Settings(optimizer=optimizer)).optimizer
+        fresh = getattr(torch.optim, OPTIMIZER_NAMES[optimizer])(
+            [torch.zeros(1, requires_grad=True)], lr=0.01
+        )
+        assert built.defaults == fresh.defaults
+    for option in OPTION_SETTINGS:  # an option that is a switch is off in torch, as in lrtui
+        if FIELD[option].switch is not None:
+            for optimizer in OPTIMIZERS:
+                if option in OPTIMIZER_OPTIONS[optimizer]:
+                    kind = getattr(torch.optim, OPTIMIZER_NAMES[optimizer])
+                    assert inspect.signature(kind).parameters[option].default is False
+
+
+# Values torch refuses (or takes) for each option, by the optimizer that takes it.
+TORCH_RULES: list[tuple[str, str, Any]] = [
+    ("weight_decay", "sgd", -0.1), ("weight_decay", "adamw", -1e-9), ("weight_decay", "adafactor", -1.0),
+    ("weight_decay", "asgd", 0.0), ("weight_decay", "adam", 3.0),
+    ("eps", "adam", -1e-8), ("eps", "adagrad", 0.0), ("eps", "rmsprop", -1.0),
+    ("betas", "adam", (1.0, 0.9)), ("betas", "nadam", (0.9, 1.0)), ("betas", "radam", (-0.1, 0.9)),
+    ("betas", "adamax", (0.0, 0.0)), ("betas", "adamw", (0.99, 0.5)),
+    ("dampening", "sgd", -2.0), ("dampening", "sgd", 1.5),
+    ("alpha", "rmsprop", -0.5), ("alpha", "rmsprop", 0.0), ("alpha", "asgd", -0.5),
+    ("rho", "adadelta", 1.0), ("rho", "adadelta", 1.01), ("rho", "adadelta", -0.01),
+    ("lr_decay", "adagrad", -0.1), ("momentum_decay", "nadam", -0.1), ("momentum_decay", "nadam", 0.0),
+    ("etas", "rprop", (0.5, 1.0)), ("etas", "rprop", (0.0, 1.2)), ("etas", "rprop", (1.0, 1.2)),
+    ("etas", "rprop", (0.3, 2.0)), ("step_sizes", "rprop", (1.0, 0.1)),
+    ("lambd", "asgd", -1.0), ("t0", "asgd", -5.0),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("option", "optimizer", "value"), TORCH_RULES)
+def test_an_option_is_refused_exactly_when_torch_refuses_it(option: str, optimizer: str, value: Any) -> None:
+    kind = getattr(torch.optim, OPTIMIZER_NAMES[optimizer])
+    try:
+        kind([torch.zeros(1, requires_grad=True)], lr=0.01, **{option: value})
+        torch_refuses = False
+    except ValueError:
+        torch_refuses = True
+    try:
+        Settings(optimizer=optimizer, **{option: value})
+        lrtui_refuses = False
+    except SettingsError as error:
+        assert error.field == option
+        lrtui_refuses = True
+    assert lrtui_refuses == torch_refuses
+
+
+def test_nesterov_with_dampening_is_refused_as_torch_does() -> None:
+    with pytest.raises(ValueError, match="zero dampening"):
+        torch.optim.SGD(
+            [torch.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9, nesterov=True, dampening=0.1
+        )
+    with pytest.raises(SettingsError, match="zero dampening") as refused:
+        Settings(momentum=0.9, nesterov=True, dampening=0.1)
+    assert refused.value.field == "dampening"
+
+
+def test_typed_options_parse_as_torch_takes_them() -> None:
+    assert parse_field("betas", "0.8,0.99") == (0.8, 0.99)
+    assert parse_field("betas", "(0.8, 0.99)") == (0.8, 0.99)
+    assert parse_field("etas", "0.4 1.3") == (0.4, 1.3)
+    assert parse_field("betas", "default") is None
+    assert parse_field("line_search", "strong_wolfe") == "strong_wolfe"
+    assert parse_field("line_search", "none") == "none"
+    for name, text in (
+        ("betas", "0.9"),
+        ("betas", "0.9,1"),
+        ("etas", "1,2"),
+        ("max_iter", "0"),
+        ("eps", "-1"),
+    ):
+        with pytest.raises(SettingsError):
+            parse_field(name, text)
+    assert Settings(optimizer="lbfgs", line_search="none").optimizer_options() == {"line_search_fn": None}
+
+
+def test_an_optimizer_change_takes_its_options_along_and_keeps_the_shared_ones() -> None:
+    adam = Settings(optimizer="adam", betas=(0.8, 0.9), weight_decay=0.1, amsgrad=True)
+    sgd = adam.changing(optimizer="sgd")
+    assert (sgd.betas, sgd.amsgrad, sgd.weight_decay) == (None, False, 0.1)
+    rprop = adam.changing(optimizer="rprop")
+    assert (rprop.weight_decay, rprop.betas) == (None, None)
+    assert adam.changing(optimizer="adamw").betas == (0.8, 0.9)
+    with pytest.raises(SettingsError, match="Rprop has no betas"):
+        adam.changing(optimizer="rprop", betas=(0.5, 0.5))
+
+
+@pytest.mark.parametrize(
+    ("argv", "flag", "words"),
+    [
+        (
+            ["--optimizer", "adam", "--dampening", "0.1"],
+            "--dampening",
+            "Adam has no dampening; it is an option of SGD",
+        ),
+        (["--optimizer", "sgd", "--betas", "0.9,0.99"], "--betas", "SGD has no betas"),
+        (["--optimizer", "rprop", "--weight-decay", "0.1"], "--weight-decay", "Rprop has no weight decay"),
+        (["--optimizer", "adamw", "--decoupled-weight-decay"], "--decoupled-weight-decay", "AdamW has no"),
+        (
+            ["--optimizer", "adam", "--line-search", "strong_wolfe"],
+            "--line-search",
+            "Adam has no line search",
+        ),
+        (["--optimizer", "adam", "--betas", "0.9,1.5"], "--betas", "beta2 must be at least 0 and below 1"),
+        (["--optimizer", "rprop", "--etas", "2,3"], "--etas", "0 < etaminus < 1 < etaplus"),
+        (["--optimizer", "lbfgs", "--line-search", "armijo"], "--line-search", "strong_wolfe, none"),
+        (["--optimizer", "sparseadam"], "--optimizer", "SparseAdam takes sparse gradients only"),
+        (["--optimizer", "muon"], "--optimizer", "Muon updates 2-D weight matrices only"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line_naming_the_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], flag: str, words: str
+) -> None:
+    code, out, err = invoke(capsys, *argv, "--epochs", "1")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"argument {flag}: " in err and words in err, err
+
+
+def test_sparse_adam_and_muon_are_refused_because_torch_cannot_train_w_and_b_with_them() -> None:
+    assert set(REFUSED_OPTIMIZERS) == {"sparseadam", "muon"}
+    W = torch.zeros(1, requires_grad=True)
+    (W * 2).sum().backward()
+    with pytest.raises(RuntimeError, match="does not support dense gradients"):
+        torch.optim.SparseAdam([W], lr=0.1).step()
+    with pytest.raises(ValueError, match="2D"):
+        torch.optim.Muon([W], lr=0.1)
+
+
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), CASES, ids=IDS)
+def test_a_session_and_undo_keep_each_optimizers_exact_state(
+    tmp_path: Any, changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    from lrtui.engine.run import Run
+    from lrtui.engine.session import load_session, save_session
+
+    run = Run(Settings(data="noisy", learning_rate=lr, epochs=40, **changes))
+    run.run_to(6)
+    save_session(tmp_path / "run.json", run)
+    loaded = load_session(tmp_path / "run.json")
+    assert loaded.settings == run.settings and list(loaded.history) == list(run.history)
+    ahead = [run.step() for _ in range(5)]
+    assert [loaded.step() for _ in range(5)] == ahead
+    assert loaded.undo() and loaded.undo() and loaded.epoch == 9
+    assert [loaded.step() for _ in range(2)] == ahead[3:]
+
+
+def test_a_session_with_a_broken_lbfgs_history_is_refused(tmp_path: Any) -> None:
+    import json
+
+    from lrtui.engine.run import Run
+    from lrtui.engine.session import SessionError, load_session, save_session
+
+    run = Run(Settings(data="noisy", optimizer="lbfgs", learning_rate=0.1, history_size=5))
+    run.run_to(3)
+    save_session(tmp_path / "run.json", run)
+    document = json.loads((tmp_path / "run.json").read_text())
+    state = document["optimizer"]["state"]["0"]
+    assert len(state["old_dirs"]) == len(state["ro"]) > 0 and len(state["al"]) == 5
+    state["ro"] = state["ro"][:-1]
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(SessionError, match="old_dirs, old_stps and ro differ in length"):
+        load_session(tmp_path / "bad.json")
+    del state["old_dirs"]
+    (tmp_path / "bad.json").write_text(json.dumps(document))
+    with pytest.raises(SessionError, match="LBFGS keeps"):
+        load_session(tmp_path / "bad.json")
+
+
+def test_a_contender_types_a_pair_with_a_comma_between_its_numbers() -> None:
+    from lrtui.engine.contenders import contender_settings
+
+    typed = contender_settings(Settings(), "optimizer=adam betas=0.8,0.99,lr=0.1 weight-decay=0.1")
+    assert (typed.optimizer, typed.betas, typed.learning_rate, typed.weight_decay) == (
+        "adam",
+        (0.8, 0.99),
+        0.1,
+        0.1,
+    )
+    assert contender_settings(Settings(), "optimizer=rprop,etas=0.4,1.3").etas == (0.4, 1.3)
