@@ -329,3 +329,46 @@ def test_a_contender_types_a_pair_with_a_comma_between_its_numbers() -> None:
         0.1,
     )
     assert contender_settings(Settings(), "optimizer=rprop,etas=0.4,1.3").etas == (0.4, 1.3)
+
+
+async def test_the_panel_shows_the_chosen_optimizers_options_and_marks_a_bad_one() -> None:
+    from app_support import make_app, shown_text
+
+    from lrtui.engine.choices import OPTIMIZER_OPTIONS
+
+    def shown(app: Any) -> set[str]:
+        return {name for name in OPTION_SETTINGS if app.query_one(f"#row-{name}").display}
+
+    async def type_into(pilot: Any, field: str, text: str) -> None:
+        widget = pilot.app.query_one(f"#field-{field}")
+        widget.focus()
+        await pilot.pause()
+        widget.value = ""
+        await pilot.press(*list(text), "enter")
+        await pilot.pause()
+
+    app = make_app(Settings(weight_decay=0.1))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert shown(app) == set(OPTIMIZER_OPTIONS["sgd"])
+        for _ in range(3):  # sgd -> adagrad -> rmsprop -> adam
+            await pilot.press("o")
+        await pilot.pause()
+        assert app.leader.settings.optimizer == "adam" and shown(app) == set(OPTIMIZER_OPTIONS["adam"])
+        assert app.leader.settings.weight_decay == 0.1  # Adam takes it too
+        await type_into(pilot, "betas", "0.9,1.5")
+        assert app.query_one("#row-betas").has_class("-invalid")
+        assert "beta2 must be at least 0 and below 1" in shown_text(app.query_one("#reason-betas"))
+        assert app.leader.settings.betas is None
+        await type_into(pilot, "betas", "0.8,0.9")
+        assert app.leader.settings.betas == (0.8, 0.9) and not app.query_one("#row-betas").has_class(
+            "-invalid"
+        )
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.leader.simulation.optimizer.param_groups[0]["betas"] == (0.8, 0.9)
+        app.query_one("#field-optimizer").value = "rmsprop"
+        await pilot.pause()
+        assert shown(app) == set(OPTIMIZER_OPTIONS["rmsprop"]) and app.leader.settings.betas is None
+        await type_into(pilot, "alpha", "-0.5")  # a number, but RMSprop's alpha is at least 0 (torch's rule)
+        assert "RMSprop's alpha must be at least 0" in shown_text(app.query_one("#reason-alpha"))
+        assert app.leader.settings.alpha is None

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from ...engine import Settings, SettingsError, parse_field
+from ...engine.choices import OPTIMIZER_OPTIONS, OPTION_SETTINGS
 from ...engine.settings import FIELDS, PRESETS, field_text
 from ..pacing import SPEEDS, speed_label
 
@@ -98,6 +99,9 @@ class ParameterPanel(VerticalScroll, can_focus=False):
     ParameterPanel .reason.-error {
         color: $error;
     }
+    ParameterPanel .-not-taken {
+        display: none;
+    }
     """
 
     class Changed(Message):
@@ -116,16 +120,18 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         self.border_title = "Parameters"
 
     def compose(self) -> ComposeResult:
+        taken = OPTIMIZER_OPTIONS[self._settings.optimizer]
         for field in ROWS:
             value = self._speed if field.name == "speed" else getattr(self._settings, field.name)
-            with Horizontal(classes="field", id=f"row-{field.name}"):
+            hidden = " -not-taken" if field.name in OPTION_SETTINGS and field.name not in taken else ""
+            with Horizontal(classes="field" + hidden, id=f"row-{field.name}"):
                 yield Label(field.label, classes="name")
                 yield self._widget(field, value)
                 if field.kind == "switch":
                     yield Label(
                         field_text(field.name, value), classes="switch-state", id=f"state-{field.name}"
                     )
-            yield Static("", classes="reason", id=f"reason-{field.name}")
+            yield Static("", classes="reason" + hidden, id=f"reason-{field.name}")
 
     def _widget(self, field: Row, value: Any) -> Switch | Select[Any] | Input:
         widget_id = f"field-{field.name}"
@@ -144,10 +150,18 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         )
 
     # ------------------------------------------------------------ showing
+    def _show_options(self, optimizer: str) -> None:
+        """The rows of the chosen optimizer's options only (betas for Adam, etas for Rprop, ...)."""
+        taken = OPTIMIZER_OPTIONS[optimizer]
+        for name in OPTION_SETTINGS:
+            for part in self.query(f"#row-{name}, #reason-{name}"):
+                part.set_class(name not in taken, "-not-taken")
+
     def show(self, settings: Settings, speed: int) -> None:
         """Make every field show these settings, without posting Changed."""
         self._settings = settings
         self._speed = speed
+        self._show_options(settings.optimizer)
         for field in ROWS:
             value = speed if field.name == "speed" else getattr(settings, field.name)
             self._set(field, value)
