@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from ..engine.race import labels
 from ..engine.scaling import scaling_of
 from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES
-from .marks import EPOCH_MEAN_LINE, FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, STEP_COST_LINE, TANGENT_LINE
+from .marks import (
+    EPOCH_MEAN_LINE,
+    FIT_LINE,
+    FRESH_LINE,
+    LEAST_SQUARES_LINE,
+    PROBE_LINE,
+    STEP_COST_LINE,
+    TANGENT_LINE,
+)
 from .palette import (
     BATCH_OPTIMUM,
     BATCH_POINT,
@@ -21,6 +29,7 @@ from .palette import (
     LINE_KEYS,
     NOW,
     OPTIMUM,
+    PROBE,
     STEP_HEADS,
 )
 from .scene import Scene, lowest_cost
@@ -142,6 +151,9 @@ def arrow_keys(scene: Scene) -> list[str]:
     """The keys of the step arrows: one, or two told apart by head and line style with zero_grad off."""
     if scene.batch is not None:
         return batch_keys(scene)
+    probes = len(scene.next.probes) if scene.next is not None else 0
+    if probes > 1:  # L-BFGS: the points its closure evaluates in the step
+        return [f"{STEP_HEADS[0]} next step", f"{LINE_KEYS[PROBE_LINE]}{PROBE} its {probes} closure calls"]
     if scene.settings.zero_grad:
         return [f"{STEP_HEADS[0]} next step"]
     return [f"{STEP_HEADS[0]} step with .grad", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh gradient"]

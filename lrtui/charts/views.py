@@ -43,6 +43,7 @@ from .marks import (
     label_rival_path,
     mark,
     name_principal_axes,
+    probe_marks,
     step_arrows,
 )
 from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
@@ -96,6 +97,7 @@ def draw_surface(
         start = (scene.next.w, scene.next.b or 0.0)
         batch_marks(plt, scene, chart, start, (palette.map_optimum, palette.map_fresh))
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
+        probe_marks(plt, scene, chart, lambda w, b, cost: (w, b or 0.0), palette.map_step)
     optimum = scene.surface.optimum
     if optimum.w is not None and optimum.b is not None:
         mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)
@@ -175,6 +177,7 @@ def draw_curve(
             mark(plt, chart, rival.w, surface.cost(rival.w), rival.letter, color)
     if here is not None:
         step_arrows(plt, scene, chart, here, lambda w, b: (w, surface.cost(w)), (palette.step, palette.fresh))
+        probe_marks(plt, scene, chart, lambda w, b, cost: (w, cost), palette.step)
     optimum = surface.optimum
     if optimum.w is not None and optimum.cost is not None:
         mark(plt, chart, optimum.w, optimum.cost, OPTIMUM, palette.optimum)

@@ -50,11 +50,13 @@ def writer_for(
 ) -> Callable[[str, EpochRecord], object]:
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
-    from ..engine.report import COLUMNS, LOOP_COLUMNS, json_row, log_line, row
+    from ..engine.report import CLOSURE_COLUMNS, COLUMNS, LOOP_COLUMNS, json_row, log_line, row
     from ..engine.scaling import original_columns, original_suffix, scaling_of, with_original_columns
 
     looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
     base_columns = LOOP_COLUMNS if looped else COLUMNS
+    if any(run.settings.optimizer == "lbfgs" for run in race):
+        base_columns += CLOSURE_COLUMNS
     scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
     columns = original_columns(base_columns, scaling)
 

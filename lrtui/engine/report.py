@@ -21,6 +21,8 @@ COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_ne
 # Added to the rows of runs with mini-batches or a schedule: the batch (None with the full
 # batch) and the lr the step used.
 LOOP_COLUMNS: tuple[str, ...] = (*COLUMNS, "batch", "learning_rate")
+# Added for L-BFGS: how many times its step evaluated the closure.
+CLOSURE_COLUMNS: tuple[str, ...] = ("evaluations",)
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
 
 
@@ -34,13 +36,18 @@ def log_line(record: EpochRecord, epochs: int, contender: str = "") -> str:
     """The line the lessons print: W and b after the step, the cost computed in that epoch.
     In a race, the contender's letter follows the epoch. With mini-batches, the lessons'
     batch line: the batch's number and its cost."""
+    # L-BFGS: how many times its step called the closure
+    evaluations = f" Evaluations: {record.evaluations}" if record.probes else ""
     if record.batch is not None:
         who = f"{contender} " if contender else ""
-        return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
+        return (
+            f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
+            + evaluations
+        )
     start = f"Epoch {record.epoch:4d}/{epochs} {contender + ' ' if contender else ''}W: {record.w_next:.3f}"
     if record.b_next is None:
-        return f"{start}, Cost: {record.cost:.6f}"
-    return f"{start}, b: {record.b_next:.3f} Cost: {record.cost:.6f}"
+        return f"{start}, Cost: {record.cost:.6f}{evaluations}"
+    return f"{start}, b: {record.b_next:.3f} Cost: {record.cost:.6f}{evaluations}"
 
 
 def logged(record: EpochRecord, log_every: int) -> bool:

@@ -164,13 +164,26 @@ def _phases(
     inner = ["    " + line if line else line for line in (*zero_grad, *forward, *backward)]
     return [
         f"{indent}# L-BFGS evaluates the cost several times in one step: closure() is steps 1-3",
+        f"{indent}evaluations = 0  # how many times this step calls closure()",
+        "",
         f"{indent}def closure():",
+        f"{indent}    global evaluations",
+        f"{indent}    evaluations += 1",
         *inner,
         f"{indent}    return cost",
         "",
         f"{indent}# 4. step: L-BFGS calls closure() as often as its line search needs; it returns the first cost",
         f"{indent}cost = optimizer.step(closure)",
     ]
+
+
+def _with_evaluations(settings: Settings, log: str) -> str:
+    """L-BFGS's log line also says how many times the step called closure()."""
+    if settings.optimizer != "lbfgs":
+        return log
+    return log.replace("Cost: {:.6f}'", "Cost: {:.6f} Evaluations: {}'").replace(
+        "cost.item()))", "cost.item(), evaluations))"
+    )
 
 
 def _params(settings: Settings) -> str:
@@ -290,7 +303,7 @@ def _batch_loop(settings: Settings) -> list[str]:
         "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
         f"        diverged = not all(math.isfinite(n) for n in [cost.item(), W.grad.item(), W.item(){b_numbers}])",
         f"        if epoch % {settings.log_every} == 0 or diverged:",
-        f"            {_in_x_units(settings, log)}",
+        f"            {_in_x_units(settings, _with_evaluations(settings, log))}",
         "        if diverged:",
         "            break",
         "    if diverged:",
@@ -374,7 +387,7 @@ def _loop(settings: Settings) -> list[str]:
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
         f"    if epoch % {settings.log_every} == 0 or diverged:",
-        f"        {_in_x_units(settings, log)}",
+        f"        {_in_x_units(settings, _with_evaluations(settings, log))}",
         "    if diverged:",
         "        break",
         *(["    scheduler.step()"] if settings.scheduler != "none" else []),
