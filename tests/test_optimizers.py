@@ -372,3 +372,84 @@ async def test_the_panel_shows_the_chosen_optimizers_options_and_marks_a_bad_one
         await type_into(pilot, "alpha", "-0.5")  # a number, but RMSprop's alpha is at least 0 (torch's rule)
         assert "RMSprop's alpha must be at least 0" in shown_text(app.query_one("#reason-alpha"))
         assert app.leader.settings.alpha is None
+
+
+def diverges(settings: Settings, epochs: int = 400) -> bool:
+    import math
+
+    last = pt.lesson_loop(
+        *pt.DATA[settings.data](), epochs, optimizer="SGD", lr=settings.learning_rate,
+        options={"momentum": settings.momentum, "weight_decay": settings.weight_decay or 0.0},
+    )[-1]  # fmt: skip
+    return not (math.isfinite(last["cost"]) and abs(last["w_next"]) < 1e3)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_weight_decay_adds_to_the_curvature_of_sgds_stability_limit(momentum: float) -> None:
+    settings = Settings(data="double", momentum=momentum, weight_decay=3.0)
+    simulation = Simulation(settings)
+    limit = simulation.surface.limit_for(settings).limit
+    without = simulation.surface.limit_for(settings.with_changes(weight_decay=None)).limit
+    assert limit is not None and without is not None and limit < 0.8 * without
+    assert not diverges(settings.with_changes(learning_rate=0.97 * limit))
+    assert diverges(settings.with_changes(learning_rate=1.03 * limit))
+    assert diverges(
+        settings.with_changes(learning_rate=(limit + without) / 2)
+    )  # past it, below the plain one
+    assert simulation.surface.limit_for(settings.with_changes(dampening=0.5)).limit is None
+
+
+def test_the_divergence_report_reasons_about_stability_only_where_it_holds() -> None:
+    from lrtui.engine.report import divergence_of
+    from lrtui.engine.run import Run
+
+    def report(**changes: Any) -> str:
+        run = Run(Settings(data="noisy", epochs=300, **changes))
+        run.run_to(300)
+        assert run.diverged, changes
+        return divergence_of(run)
+
+    adam = report(optimizer="adam", learning_rate=1e30)
+    assert "steps scale with the learning rate" in adam and "moves W and b by lr each" in adam
+    rmsprop = report(optimizer="rmsprop", learning_rate=1e30, alpha=0.5)
+    assert "steps scale with the learning rate" in rmsprop and "10 × lr" not in rmsprop
+    assert "10 × lr" in report(optimizer="rmsprop", learning_rate=1e30)
+    asgd = report(optimizer="asgd", learning_rate=1.0)
+    assert "no stability limit worked out here" in asgd and "scale with the learning rate" not in asgd
+    decayed = report(learning_rate=0.5, weight_decay=2.0)
+    assert "converges only for learning rates below" in decayed
+
+
+@pytest.mark.parametrize(("changes", "name", "lr", "options"), CASES, ids=IDS)
+def test_the_state_pane_reads_torchs_own_state(
+    changes: dict[str, Any], name: str, lr: float, options: dict[str, Any]
+) -> None:
+    simulation = Simulation(Settings(data="noisy", learning_rate=lr, **changes))
+    simulation.run(3)
+    W = torch.zeros(1, requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    opt = pt.make_optimizer(name, [W, b], lr, **options)
+    x_train, y_train = pt.noisy_data()
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        cost = torch.mean((x_train * W + b - y_train) ** 2)
+        cost.backward()
+        return cost
+
+    for _ in range(3):
+        if isinstance(opt, torch.optim.LBFGS):
+            opt.step(closure)
+        else:
+            closure()
+            opt.step()
+    expected = []
+    names = ("W, b",) if name == "LBFGS" else ("W", "b")
+    for param_name, param in zip(names, (W, b), strict=False):
+        for key, value in opt.state[param].items():
+            if isinstance(value, torch.Tensor):
+                value = value.item() if value.numel() == 1 else tuple(value.tolist())
+            elif isinstance(value, list):
+                value = f"{sum(v is not None for v in value)} kept"
+            expected.append((param_name, key, value))
+    assert simulation.optimizer_state() == expected and expected

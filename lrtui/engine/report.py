@@ -69,8 +69,20 @@ def json_row(record: EpochRecord, columns: tuple[str, ...] = COLUMNS) -> dict[st
 
 
 # How far the first step of each adaptive optimizer moves a parameter, in learning rates:
-# Adam and Adagrad divide the gradient by its own size, RMSprop by 0.1 of it (sqrt(1 - 0.99)).
-FIRST_STEP_IN_LRS = {"adam": 1, "adagrad": 1, "rmsprop": 10}
+# Adam, AdamW, Adamax and Adagrad divide the gradient by its own size, RMSprop (torch's alpha
+# 0.99, not centered) by 0.1 of it (sqrt(1 - 0.99)).
+FIRST_STEP_IN_LRS = {"adam": 1, "adamw": 1, "adamax": 1, "adagrad": 1, "rmsprop": 10}
+# Optimizers whose steps scale with the learning rate rather than with the gradient.
+SCALE_FREE = frozenset(
+    {"adam", "adamw", "adamax", "adagrad", "rmsprop", "adadelta", "nadam", "radam", "rprop"}
+)
+
+
+def first_step_in_lrs(settings: Settings) -> float | None:
+    """FIRST_STEP_IN_LRS where it holds: RMSprop's only with torch's alpha and not centered."""
+    if settings.optimizer == "rmsprop" and (settings.alpha is not None or settings.centered):
+        return None
+    return FIRST_STEP_IN_LRS.get(settings.optimizer)
 
 
 def stable_below(settings: Settings, surface: CostSurface) -> tuple[str, float] | None:
@@ -148,9 +160,14 @@ def divergence_of(run: Run, *, keys: bool = False) -> str:
             "zero_grad is off, so each step used the sum of the gradients of every epoch so far, not"
             f" this epoch's alone{'; ' + growth if grew else ''}."
         )
+    elif limit is None and settings.optimizer not in SCALE_FREE:
+        parts.append(
+            f"{OPTIMIZER_NAMES[settings.optimizer]} has no stability limit worked out here; lr {lr:g} threw"
+            f" {params} far past the optimum ({_optimum_text(surface)}). Try a smaller learning rate."
+        )
     elif limit is None:
         name = OPTIMIZER_NAMES[settings.optimizer]
-        factor = FIRST_STEP_IN_LRS.get(settings.optimizer)
+        factor = first_step_in_lrs(settings)
         first = ""  # how far its first step moves, for the optimizers FIRST_STEP_IN_LRS knows
         if factor is not None:
             each = " each" if run.bias else ""

@@ -169,6 +169,14 @@ def _phases(
         f"{indent}def closure():",
         f"{indent}    global evaluations",
         f"{indent}    evaluations += 1",
+        *(
+            []
+            if settings.zero_grad
+            else [
+                f"{indent}    # zero_grad off: every call adds its gradient to .grad, so the line search and",
+                f"{indent}    # the step see the sum of the gradients at all the points tried, not the one here",
+            ]
+        ),
         *inner,
         f"{indent}    return cost",
         "",

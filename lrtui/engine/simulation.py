@@ -286,13 +286,19 @@ class Simulation:
         return self.trainer.cost_value if self.phase is not None else None
 
     def optimizer_state(self) -> list[tuple[str, str, object]]:
-        """``optimizer.state`` as (parameter name, key, value) rows, one-element tensors as floats."""
+        """``optimizer.state`` as (parameter name, key, value) rows, read from torch: one-element
+        tensors as floats, longer ones as tuples of floats, L-BFGS's lists as how many they hold."""
         optimizer = self.trainer.optimizer
+        names = ("W", "b")
+        if isinstance(optimizer, optim.LBFGS) and self.bias:
+            names = ("W, b",)  # one state for all its parameters, kept under the first
         rows: list[tuple[str, str, object]] = []
-        for name, param in zip(("W", "b"), optimizer.param_groups[0]["params"], strict=False):
+        for name, param in zip(names, optimizer.param_groups[0]["params"], strict=False):
             for key, value in optimizer.state.get(param, {}).items():
-                if isinstance(value, torch.Tensor) and value.numel() == 1:
-                    value = value.item()
+                if isinstance(value, torch.Tensor):
+                    value = value.item() if value.numel() == 1 else tuple(value.flatten().tolist())
+                elif isinstance(value, list):  # L-BFGS's history: how many of history_size are kept
+                    value = f"{sum(item is not None for item in value)} kept"
                 rows.append((name, key, value))
         return rows
 

@@ -129,19 +129,26 @@ class CostSurface:
         + β(1 - lr λ) gives lr λ < 2(1 + β) / (1 + 2β). Without zero_grad, .grad sums every
         gradient so far: a second sum that leaves plain SGD circling for ever (its two roots lie on
         the unit circle) and makes momentum diverge, at any lr. Adagrad, RMSprop and Adam divide
-        each step by a running size of the gradients, so no fixed bound on lr applies.
+        each step by a running size of the gradients, so no fixed bound on lr applies. Weight
+        decay λ (coupled, as SGD's) adds λ to every curvature; dampening has no bound worked out.
         """
         if settings.optimizer != "sgd":
             return LearningRateLimit(None, "adaptive step", "no fixed lr limit")
         if not settings.zero_grad:
             return LearningRateLimit(None, "zero_grad off", "no lr converges")
-        plain = self.stability_limit
+        if settings.dampening:
+            return LearningRateLimit(None, "SGD dampening", "no lr limit worked out with dampening")
+        # weight decay (L2, on W and b as torch does) adds it to every curvature
+        decay = settings.weight_decay or 0.0
+        curvature = self.largest_curvature + decay
+        plain = 2.0 / curvature if curvature > 0 else math.inf
+        decayed = f" + decay {decay:g}" if decay else ""
         beta = settings.momentum
         if beta == 0:
-            return LearningRateLimit(plain, "plain GD")
+            return LearningRateLimit(plain, f"plain GD{decayed}")
         if settings.nesterov:
-            return LearningRateLimit(plain * (1 + beta) / (1 + 2 * beta), f"SGD Nesterov {beta:g}")
-        return LearningRateLimit(plain * (1 + beta), f"SGD momentum {beta:g}")
+            return LearningRateLimit(plain * (1 + beta) / (1 + 2 * beta), f"SGD Nesterov {beta:g}{decayed}")
+        return LearningRateLimit(plain * (1 + beta), f"SGD momentum {beta:g}{decayed}")
 
 
 @dataclass(frozen=True)
