@@ -289,7 +289,7 @@ class Simulation:
         """``optimizer.state`` as (parameter name, key, value) rows, read from torch: one-element
         tensors as floats, longer ones as tuples of floats, L-BFGS's lists as how many they hold."""
         optimizer = self.trainer.optimizer
-        names = ("W", "b")
+        names: tuple[str, ...] = ("W", "b")
         if isinstance(optimizer, optim.LBFGS) and self.bias:
             names = ("W, b",)  # one state for all its parameters, kept under the first
         rows: list[tuple[str, str, object]] = []
