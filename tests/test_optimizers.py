@@ -453,3 +453,19 @@ def test_the_state_pane_reads_torchs_own_state(
                 value = f"{sum(v is not None for v in value)} kept"
             expected.append((param_name, key, value))
     assert simulation.optimizer_state() == expected and expected
+
+
+@pytest.mark.parametrize(
+    "changes", [{}, {"zero_grad": False}, {"batch_size": 10}], ids=["on", "off", "batches"]
+)
+def test_the_code_view_finds_the_four_phases_inside_lbfgss_closure(changes: dict[str, Any]) -> None:
+    from lrtui.engine.script import phase_lines, script_for
+
+    script = script_for(Settings(data="noisy", optimizer="lbfgs", **changes))
+    lines = script.splitlines()
+    at = {phase: lines[number - 1].strip() for phase, number in phase_lines(script).items()}
+    assert at["forward"].startswith("hypothesis = ") and at["backward"] == "cost.backward()"
+    assert at["step"] == "cost = optimizer.step(closure)"
+    closure = next(i for i, line in enumerate(lines) if line.strip() == "def closure():") + 1
+    assert closure < min(phase_lines(script)[p] for p in ("forward", "zero_grad", "backward"))
+    assert ("sum of the gradients at all the points tried" in script) == ("zero_grad" in changes)
