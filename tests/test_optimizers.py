@@ -469,3 +469,59 @@ def test_the_code_view_finds_the_four_phases_inside_lbfgss_closure(changes: dict
     closure = next(i for i, line in enumerate(lines) if line.strip() == "def closure():") + 1
     assert closure < min(phase_lines(script)[p] for p in ("forward", "zero_grad", "backward"))
     assert ("sum of the gradients at all the points tried" in script) == ("zero_grad" in changes)
+
+
+@pytest.mark.parametrize("data", ["line", "double", "noisy"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_ridge_optimum_is_the_closed_form_and_where_coupled_decay_settles(
+    data: str, reduction: str, bias: bool
+) -> None:
+    import numpy as np
+
+    decay = 0.7
+    x, y = (t.double().numpy().ravel() for t in pt.DATA[data]())
+    X = np.column_stack([x, np.ones_like(x)]) if bias else x[:, None]
+    scale = 1 / len(x) if reduction == "mean" else 1.0
+    # the minimum of scale * |X θ - y|² + decay/2 |θ|²: (2 scale XᵀX + decay I) θ = 2 scale Xᵀy
+    expected = np.linalg.solve(2 * scale * X.T @ X + decay * np.eye(X.shape[1]), 2 * scale * X.T @ y)
+    settings = Settings(
+        data=data, bias=bias, loss_reduction=reduction, weight_decay=decay, learning_rate=0.01
+    )
+    simulation = Simulation(settings)
+    ridge = simulation.surface.ridge_optimum(decay)
+    assert ridge is not None
+    assert ridge[0] == pytest.approx(expected[0], rel=1e-12)
+    assert (ridge[1] is None) == (not bias) and (
+        not bias or ridge[1] == pytest.approx(expected[1], rel=1e-12)
+    )
+    if reduction == "mean":  # plain torch's SGD with weight_decay settles there, not at the plain optimum
+        W = torch.zeros(1, requires_grad=True)
+        b = torch.zeros(1, requires_grad=True)
+        params = [W, b] if bias else [W]
+        opt = torch.optim.SGD(params, lr=0.05, weight_decay=decay)
+        x_train, y_train = pt.DATA[data]()
+        for _ in range(3000):
+            opt.zero_grad()
+            torch.mean((x_train * W + (b if bias else 0) - y_train) ** 2).backward()
+            opt.step()
+        assert W.item() == pytest.approx(expected[0], abs=1e-4)
+        assert abs(W.item() - simulation.surface.optimum.w) > 1e-2
+
+
+def test_the_chart_says_where_coupled_and_decoupled_decay_settle() -> None:
+    from lrtui.charts.scene import ridge_optimum, scene_of
+    from lrtui.charts.titles import surface_titles
+    from lrtui.engine.race import Race
+
+    def scene(**changes: Any) -> Any:
+        return scene_of(Race.of(Settings(data="noisy", **changes)))
+
+    coupled = scene(optimizer="adam", weight_decay=0.5)
+    assert ridge_optimum(coupled) == coupled.surface.ridge_optimum(0.5)
+    assert "◈ optimum with L2 decay 0.5" in surface_titles(coupled)[0]
+    adamw = scene(optimizer="adamw")  # torch's default decay, 0.01, decoupled
+    assert ridge_optimum(adamw) is None and (adamw.weight_decay, adamw.decoupled_decay) == (0.01, True)
+    assert "decoupled decay 0.01: settles off ◆, not at a ridge optimum" in surface_titles(adamw)[0]
+    assert ridge_optimum(scene(optimizer="adam", weight_decay=0.5, decoupled_weight_decay=True)) is None
+    assert ridge_optimum(scene()) is None and "decay" not in surface_titles(scene())[0]

@@ -156,6 +156,9 @@ class Scene:
     predicted: int | None = None
     reached_at: int | None = None
     raw_x: bool = False  # a standardized run drawn in x's own units (charts/units.py)
+    # the optimizer's weight decay and whether it is decoupled (AdamW's); 0: none
+    weight_decay: float = 0.0
+    decoupled_decay: bool = False
 
     @property
     def bias(self) -> bool:
@@ -190,6 +193,8 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         epoch_means=epoch_means(leader.history) if leader.settings.mini_batches else None,
         predicted=predicted_of(leader),
         reached_at=reached_at(leader),
+        weight_decay=leader.simulation.weight_decay()[0],
+        decoupled_decay=leader.simulation.weight_decay()[1],
     )
 
 
@@ -275,6 +280,14 @@ def reached_at(run: Run) -> int | None:
     found = actual_epoch(costs, epochs, optimum.cost)
     del costs, epochs  # live views would stop the arrays from growing
     return found
+
+
+def ridge_optimum(scene: Scene) -> tuple[float, float | None] | None:
+    """Where coupled weight decay settles on the squared errors' surface (the ridge solution);
+    None without decay, with decoupled decay (it settles elsewhere) or another loss."""
+    if scene.weight_decay <= 0 or scene.decoupled_decay or scene.settings.loss != "mse" or scene.raw_x:
+        return None
+    return scene.surface.ridge_optimum(scene.weight_decay)
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

@@ -30,9 +30,10 @@ from .palette import (
     NOW,
     OPTIMUM,
     PROBE,
+    RIDGE_OPTIMUM,
     STEP_HEADS,
 )
-from .scene import Scene, lowest_cost
+from .scene import Scene, lowest_cost, ridge_optimum
 
 
 def shortened(parts: Sequence[str], separator: str = "  ") -> list[str]:
@@ -220,8 +221,17 @@ def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     if scene.rivals:
         tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
         return race_titles("cost J(W, b)", scene, NOW, tail)
-    keys = [f"{NOW} now", optimum, *arrow_keys(scene), *axes_keys(scene)]
+    keys = [f"{NOW} now", optimum, *decay_keys(scene), *arrow_keys(scene), *axes_keys(scene)]
     return keyed(["cost J(W, b), log levels", "cost J(W, b)"], keys, [1, 0], short_arrow_keys(scene))
+
+
+def decay_keys(scene: Scene) -> list[str]:
+    """With weight decay: where it settles (coupled), or that it is not there (decoupled)."""
+    if scene.weight_decay <= 0:
+        return []
+    if scene.decoupled_decay:
+        return [f"decoupled decay {scene.weight_decay:g}: settles off {OPTIMUM}, not at a ridge optimum"]
+    return [f"{RIDGE_OPTIMUM} optimum with L2 decay {scene.weight_decay:g}"] if ridge_optimum(scene) else []
 
 
 def axes_keys(scene: Scene) -> list[str]:

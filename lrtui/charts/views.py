@@ -46,8 +46,20 @@ from .marks import (
     probe_marks,
     step_arrows,
 )
-from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
-from .scene import Scene, lowest_cost, path_points, scene_of
+from .palette import (
+    BATCH_POINT,
+    COLOR,
+    DIVERGED,
+    EARLIER,
+    FLOOR,
+    MONO,
+    NOW,
+    OPTIMUM,
+    RIDGE_OPTIMUM,
+    Color,
+    Palette,
+)
+from .scene import Scene, lowest_cost, path_points, ridge_optimum, scene_of
 from .titles import (
     cost_titles,
     curvature_notes,
@@ -101,6 +113,9 @@ def draw_surface(
     optimum = scene.surface.optimum
     if optimum.w is not None and optimum.b is not None:
         mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)
+    ridge = ridge_optimum(scene)
+    if ridge is not None:
+        mark(plt, chart, ridge[0], ridge[1] or 0.0, RIDGE_OPTIMUM, palette.map_optimum)
     if scene.diverged_at is not None:
         if ws:
             mark(plt, chart, ws[-1], bs[-1], DIVERGED, palette.map_diverged)

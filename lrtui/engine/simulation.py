@@ -285,6 +285,15 @@ class Simulation:
         (None when no phase has been shown)."""
         return self.trainer.cost_value if self.phase is not None else None
 
+    def weight_decay(self) -> tuple[float, bool]:
+        """The optimizer's weight decay as torch holds it (AdamW's default included), and whether
+        it is decoupled (AdamW, Adafactor, decoupled_weight_decay): W and b shrink directly
+        instead of the decay joining the gradient."""
+        optimizer = self.trainer_between_epochs.optimizer
+        group = optimizer.param_groups[0]
+        decoupled = bool(group.get("decoupled_weight_decay")) or isinstance(optimizer, optim.Adafactor)
+        return float(group.get("weight_decay", 0.0)), decoupled
+
     def optimizer_state(self) -> list[tuple[str, str, object]]:
         """``optimizer.state`` as (parameter name, key, value) rows, read from torch: one-element
         tensors as floats, longer ones as tuples of floats, L-BFGS's lists as how many they hold."""

@@ -101,6 +101,20 @@ class CostSurface:
             b = None
         return Optimum(w, b, self.cost(w, b))
 
+    def ridge_optimum(self, decay: float) -> tuple[float, float | None] | None:
+        """Where coupled weight decay (L2, on W and b as torch does) settles: the minimum of
+        J + decay/2 (W² + b²), solving (H + decay I) θ = 2 scale (Σxy, Σy) in closed form
+        (H the cost's Hessian). None when that system has no single solution."""
+        s, two = self.sums, 2.0 * self.scale
+        a, c, d = two * s.xx + decay, two * s.x, two * s.n + decay
+        if not self.bias:
+            return (two * s.xy / a, None) if a > 0 else None
+        det = a * d - c * c
+        if det <= 0:
+            return None
+        r_w, r_b = two * s.xy, two * s.y
+        return (d * r_w - c * r_b) / det, (a * r_b - c * r_w) / det
+
     @property
     def largest_curvature(self) -> float:
         """The largest eigenvalue of the cost's Hessian (constant: the cost is quadratic)."""
