@@ -155,6 +155,7 @@ TYPED = {
     "max_iter": "3",
     "history_size": "3",
     "line_search": "strong_wolfe",
+    "decay_bias": "off",
 }
 BASES = [
     Settings(),

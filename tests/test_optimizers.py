@@ -350,6 +350,7 @@ async def test_the_panel_shows_the_chosen_optimizers_options_and_marks_a_bad_one
     app = make_app(Settings(weight_decay=0.1))
     async with app.run_test(size=(120, 40)) as pilot:
         assert shown(app) == set(OPTIMIZER_OPTIONS["sgd"])
+        assert app.query_one("#row-decay_bias").display  # a weight decay is set: b can be left out of it
         for _ in range(3):  # sgd -> adagrad -> rmsprop -> adam
             await pilot.press("o")
         await pilot.pause()
@@ -369,6 +370,11 @@ async def test_the_panel_shows_the_chosen_optimizers_options_and_marks_a_bad_one
         app.query_one("#field-optimizer").value = "rmsprop"
         await pilot.pause()
         assert shown(app) == set(OPTIMIZER_OPTIONS["rmsprop"]) and app.leader.settings.betas is None
+        app.query_one("#field-optimizer").value = "rprop"
+        await pilot.pause()
+        assert not app.query_one("#row-decay_bias").display and app.leader.settings.weight_decay is None
+        app.query_one("#field-optimizer").value = "rmsprop"
+        await pilot.pause()
         await type_into(pilot, "alpha", "-0.5")  # a number, but RMSprop's alpha is at least 0 (torch's rule)
         assert "RMSprop's alpha must be at least 0" in shown_text(app.query_one("#reason-alpha"))
         assert app.leader.settings.alpha is None
@@ -525,3 +531,57 @@ def test_the_chart_says_where_coupled_and_decoupled_decay_settle() -> None:
     assert "decoupled decay 0.01: settles off ◆, not at a ridge optimum" in surface_titles(adamw)[0]
     assert ridge_optimum(scene(optimizer="adam", weight_decay=0.5, decoupled_weight_decay=True)) is None
     assert ridge_optimum(scene()) is None and "decay" not in surface_titles(scene())[0]
+
+
+@pytest.mark.parametrize("model", ["raw", "linear"])
+@pytest.mark.parametrize(("optimizer", "name"), [("sgd", "SGD"), ("adam", "Adam"), ("adamw", "AdamW")])
+def test_decay_bias_off_is_two_parameter_groups_as_in_plain_torch(
+    model: str, optimizer: str, name: str
+) -> None:
+    settings = Settings(data="noisy", model=model, optimizer=optimizer, learning_rate=0.05, weight_decay=0.5)
+    x_train, y_train = pt.noisy_data()
+    torch.manual_seed(1)
+    linear = torch.nn.Linear(1, 1)
+    W, b = (linear.weight, linear.bias) if model == "linear" else (torch.zeros(1, requires_grad=True),) * 2
+    if model == "raw":
+        b = torch.zeros(1, requires_grad=True)
+    groups = [{"params": [W]}, {"params": [b], "weight_decay": 0.0}]
+    opt = getattr(torch.optim, name)(groups, lr=0.05, weight_decay=0.5)
+    expected = []
+    for _ in range(20):
+        cost = torch.nn.functional.mse_loss(x_train * W.view(1) + b, y_train)
+        opt.zero_grad()
+        cost.backward()
+        opt.step()
+        expected.append((cost.item(), W.item(), b.item()))
+    simulation = Simulation(settings.changing(decay_bias=False))
+    got = [(r.cost, r.w_next, r.b_next) for r in simulation.run(20)]
+    if model == "raw":
+        assert got == expected
+    else:  # nn.Linear's addmm and x * W + b may round the last bit apart
+        for one, other in zip(got, expected, strict=True):
+            assert one == pytest.approx(other, rel=1e-5)
+    assert got != [(r.cost, r.w_next, r.b_next) for r in Simulation(settings).run(20)]
+
+
+def test_decay_bias_off_ridge_optimum_and_refusals(capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    x, y = (t.double().numpy().ravel() for t in pt.noisy_data())
+    X = np.column_stack([x, np.ones_like(x)])
+    hessian = 2 / len(x) * X.T @ X + np.diag([0.7, 0.0])
+    expected = np.linalg.solve(hessian, 2 / len(x) * X.T @ y)
+    settings = Settings(data="noisy", weight_decay=0.7, decay_bias=False)
+    surface = Simulation(settings).surface
+    assert surface.ridge_optimum(0.7, 0.0) == pytest.approx(tuple(expected), rel=1e-12)
+    assert surface.decayed_curvatures(0.7, 0.0) == pytest.approx(
+        tuple(np.linalg.eigvalsh(hessian)), rel=1e-12
+    )
+    assert surface.limit_for(settings).limit == pytest.approx(2 / np.linalg.eigvalsh(hessian)[-1], rel=1e-12)
+    for argv, words in (
+        (["--optimizer", "rprop", "--decay-bias", "off"], "Rprop has no weight decay to leave b out of"),
+        (["--no-bias", "--decay-bias", "off"], "needs a b: the model has no bias"),
+    ):
+        code, out, err = invoke(capsys, *argv, "--epochs", "1")
+        assert code == 2 and "argument --decay-bias: " in err and words in err and err.count("\n") == 1
+    assert Settings(decay_bias=False).changing(optimizer="rprop").decay_bias is True

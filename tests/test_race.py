@@ -135,6 +135,7 @@ DIFFERING_IN: dict[str, tuple[str, str]] = {
     "max_iter": ("optimizer=lbfgs max-iter=3", "optimizer=lbfgs max-iter=4"),
     "history_size": ("optimizer=lbfgs history-size=3", "optimizer=lbfgs history-size=4"),
     "line_search": ("optimizer=lbfgs", "optimizer=lbfgs line-search=strong_wolfe"),
+    "decay_bias": ("weight-decay=0.1", "weight-decay=0.1 decay-bias=off"),
 }
 
 

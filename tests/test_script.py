@@ -187,6 +187,14 @@ CASES: tuple[Case, ...] = (
     ),
     case("adafactor", "--model", "linear", "--optimizer", "adafactor", "--lr", "0.1", *SHORT),
     case(
+        "adam-decay-bias-off",
+        *("--optimizer", "adam", "--lr", "0.1", "--weight-decay", "0.5", "--decay-bias", "off", *SHORT),
+    ),
+    case(
+        "sgd-decay-bias-off-linear",
+        *("--data", "noisy", "--model", "linear", "--weight-decay", "1", "--decay-bias", "off", *SHORT),
+    ),
+    case(
         "lbfgs",
         "--data",
         "noisy",

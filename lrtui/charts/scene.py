@@ -287,7 +287,7 @@ def ridge_optimum(scene: Scene) -> tuple[float, float | None] | None:
     None without decay, with decoupled decay (it settles elsewhere) or another loss."""
     if scene.weight_decay <= 0 or scene.decoupled_decay or scene.settings.loss != "mse" or scene.raw_x:
         return None
-    return scene.surface.ridge_optimum(scene.weight_decay)
+    return scene.surface.ridge_optimum(scene.weight_decay, None if scene.settings.decay_bias else 0.0)
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

@@ -70,11 +70,13 @@ def facts(run: Run) -> dict[str, Any]:
     if curvature is None:
         return values
     if decay and not decoupled:
-        ridge = surface.ridge_optimum(decay)
+        decay_b = None if run.settings.decay_bias else 0.0
+        ridge = surface.ridge_optimum(decay, decay_b)
         if ridge is not None:
             values["decayed_optimum_w"], values["decayed_optimum_b"] = ridge
-        values["decayed_lambda_min"] = curvature.lambda_min + decay
-        values["decayed_lambda_max"] = curvature.lambda_max + decay
+        values["decayed_lambda_min"], values["decayed_lambda_max"] = surface.decayed_curvatures(
+            decay, decay_b
+        )
         values["decayed_stable_lr_below"] = 2 / values["decayed_lambda_max"]
     values["lambda_min"] = curvature.lambda_min
     values["lambda_max"] = curvature.lambda_max
@@ -172,10 +174,14 @@ def _decay_explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         return {"weight_decay": f"{name}'s weight_decay (decoupled)", **{fact: none for fact in FACTS[-5:]}}
     return {
         "weight_decay": f"{name}'s weight_decay, added to the gradient as decay × W (and × b)",
-        "decayed_optimum_w": "W where the run settles: the minimum of J + decay/2 (W² + b²), the ridge solution",
+        "decayed_optimum_w": "W where the run settles: the minimum of J + decay/2 "
+        + ("(W² + b²)" if run.settings.decay_bias else "W² (b left out)")
+        + ", the ridge solution",
         "decayed_optimum_b": "b of it" + ("" if run.settings.bias else ": none, the model has no bias"),
-        "decayed_lambda_min": "the curvature along the valley with decay: λmin + decay",
-        "decayed_lambda_max": "the curvature across the valley with decay: λmax + decay",
+        "decayed_lambda_min": "the curvature along the valley with decay"
+        + (": λmin + decay" if run.settings.decay_bias else " on W only"),
+        "decayed_lambda_max": "the curvature across the valley with decay"
+        + (": λmax + decay" if run.settings.decay_bias else " on W only"),
         "decayed_stable_lr_below": "SGD with this decay diverges at lr = 2/(λmax + decay) or above",
     }
 

@@ -400,6 +400,11 @@ FIELDS: tuple[SettingField, ...] = (
         )
     ),
     SettingField(
+        "decay_bias", "decay bias", "decay b", _parse_bool, _check_bool, "--decay-bias",
+        "on: weight decay on W and b, as torch does; off: two parameter groups, b's with weight_decay 0",
+        "on|off", race_keys=("decay-bias",), choices=(("on", True), ("off", False)),
+    ),
+    SettingField(
         "init_w", "initial W", "init W", _parse_optional_float, _check_initial_value, "--init-w",
         "initial W", "W", race_keys=("init-w",), problem=True, placeholder="default",
         default_help="0 for raw, torch's init for linear",

@@ -42,6 +42,8 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         for argument, value in settings.optimizer_options().items()
         if argument not in ("momentum", "nesterov")
     ]
+    if not settings.decay_bias:
+        parts.append("b undecayed")
     if not settings.zero_grad:
         parts.append("zero_grad off")
     if differs("loss_reduction") and (others or settings.loss_reduction == "sum"):

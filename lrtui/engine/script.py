@@ -45,6 +45,8 @@ def _header(settings: Settings) -> list[str]:
     optimizer = f"{OPTIMIZER_NAMES[settings.optimizer]}, lr {_number(settings.learning_rate)}"
     for name, value in settings.optimizer_options().items():
         optimizer += f", {name} {_argument(value)}"
+    if not settings.decay_bias:
+        optimizer += ", b without weight decay"
     return [
         '"""Linear regression in plain PyTorch, written by lrtui for these settings:',
         "",
@@ -148,6 +150,9 @@ def _argument(value: object) -> str:
 
 def _optimizer_line(settings: Settings, params: str) -> str:
     """``make_optimizer``'s call, without the arguments left at torch's defaults."""
+    if not settings.decay_bias:  # b in a parameter group of its own, without weight decay
+        w, b = ("model.weight", "model.bias") if settings.model == "linear" else ("W", "b")
+        params = f"[{{'params': [{w}]}}, {{'params': [{b}], 'weight_decay': 0.0}}]"
     arguments = [params, f"lr={_number(settings.learning_rate)}"]
     arguments += [f"{name}={_argument(value)}" for name, value in settings.optimizer_options().items()]
     return f"optimizer = optim.{OPTIMIZER_NAMES[settings.optimizer]}({', '.join(arguments)})"

@@ -109,6 +109,7 @@ class Settings:
     max_iter: int | None = None
     history_size: int | None = None
     line_search: str | None = None
+    decay_bias: bool = True  # off: b in a parameter group of its own with weight_decay 0
     init_w: float | None = None
     init_b: float | None = None
     loss_reduction: str = "mean"
@@ -166,6 +167,10 @@ class Settings:
         for name in OPTION_SETTINGS:
             if name not in OPTIMIZER_OPTIONS.get(optimizer, ()) and getattr(self, name) != default(name):
                 dragged[name] = default(name)
+        if not self.decay_bias and (
+            "weight_decay" not in OPTIMIZER_OPTIONS.get(optimizer, ()) or not changes.get("bias", self.bias)
+        ):
+            dragged["decay_bias"] = True
         return replace(self, **{**dragged, **changes})
 
     def is_new_problem(self, other: Settings) -> bool:
@@ -254,6 +259,13 @@ def _check_options(settings: Settings) -> None:
         )
     if settings.optimizer == "rmsprop" and settings.alpha is not None and settings.alpha < 0:
         raise SettingsError("alpha", f"RMSprop's alpha must be at least 0 (got {settings.alpha:g})")
+    if not settings.decay_bias:
+        if "weight_decay" not in takes:
+            raise SettingsError(
+                "decay_bias", f"{OPTIMIZER_NAMES[settings.optimizer]} has no weight decay to leave b out of"
+            )
+        if not settings.bias:
+            raise SettingsError("decay_bias", "decay bias off needs a b: the model has no bias")
     if settings.nesterov and settings.dampening:
         raise SettingsError("dampening", "Nesterov momentum needs zero dampening (torch's rule)")
 

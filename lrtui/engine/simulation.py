@@ -302,7 +302,8 @@ class Simulation:
         if isinstance(optimizer, optim.LBFGS) and self.bias:
             names = ("W, b",)  # one state for all its parameters, kept under the first
         rows: list[tuple[str, str, object]] = []
-        for name, param in zip(names, optimizer.param_groups[0]["params"], strict=False):
+        params = [param for group in optimizer.param_groups for param in group["params"]]
+        for name, param in zip(names, params, strict=False):
             for key, value in optimizer.state.get(param, {}).items():
                 if isinstance(value, torch.Tensor):
                     value = value.item() if value.numel() == 1 else tuple(value.flatten().tolist())

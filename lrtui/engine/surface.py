@@ -101,12 +101,24 @@ class CostSurface:
             b = None
         return Optimum(w, b, self.cost(w, b))
 
-    def ridge_optimum(self, decay: float) -> tuple[float, float | None] | None:
+    def decayed_curvatures(self, decay: float, decay_b: float | None = None) -> tuple[float, float]:
+        """The smallest and largest eigenvalues of H + diag(decay, decay_b): the curvature of
+        J + decay/2 W² + decay_b/2 b² (``decay_b`` the same decay unless b is left out of it)."""
+        s, two = self.sums, 2.0 * self.scale
+        a = two * s.xx + decay
+        if not self.bias:
+            return a, a
+        c, d = two * s.x, two * s.n + (decay if decay_b is None else decay_b)
+        middle, radius = (a + d) / 2.0, math.hypot((a - d) / 2.0, c)
+        return middle - radius, middle + radius
+
+    def ridge_optimum(self, decay: float, decay_b: float | None = None) -> tuple[float, float | None] | None:
         """Where coupled weight decay (L2, on W and b as torch does) settles: the minimum of
         J + decay/2 (W² + b²), solving (H + decay I) θ = 2 scale (Σxy, Σy) in closed form
-        (H the cost's Hessian). None when that system has no single solution."""
+        (H the cost's Hessian; ``decay_b`` 0 leaves b out of the decay). None when that system
+        has no single solution."""
         s, two = self.sums, 2.0 * self.scale
-        a, c, d = two * s.xx + decay, two * s.x, two * s.n + decay
+        a, c, d = two * s.xx + decay, two * s.x, two * s.n + (decay if decay_b is None else decay_b)
         if not self.bias:
             return (two * s.xy / a, None) if a > 0 else None
         det = a * d - c * c
@@ -154,9 +166,9 @@ class CostSurface:
             return LearningRateLimit(None, "SGD dampening", "no lr limit worked out with dampening")
         # weight decay (L2, on W and b as torch does) adds it to every curvature
         decay = settings.weight_decay or 0.0
-        curvature = self.largest_curvature + decay
+        curvature = self.decayed_curvatures(decay, None if settings.decay_bias else 0.0)[1]
         plain = 2.0 / curvature if curvature > 0 else math.inf
-        decayed = f" + decay {decay:g}" if decay else ""
+        decayed = (f" + decay {decay:g}" + ("" if settings.decay_bias else " on W")) if decay else ""
         beta = settings.momentum
         if beta == 0:
             return LearningRateLimit(plain, f"plain GD{decayed}")

@@ -32,7 +32,10 @@ def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Opti
     """The torch optimizer a lesson would write for these settings: its class in torch.optim,
     the lr and the options the learner set (torch's own defaults for the rest)."""
     kind = getattr(optim, OPTIMIZER_NAMES[settings.optimizer])
-    optimizer: optim.Optimizer = kind(params, lr=settings.learning_rate, **settings.optimizer_options())
+    groups: Any = params
+    if not settings.decay_bias:  # b in a group of its own, left out of weight decay
+        groups = [{"params": params[:1]}, {"params": params[1:], "weight_decay": 0.0}]
+    optimizer: optim.Optimizer = kind(groups, lr=settings.learning_rate, **settings.optimizer_options())
     return optimizer
 
 

@@ -42,6 +42,21 @@ ROWS: tuple[Row, ...] = (
 ROW_BY_NAME: dict[str, Row] = {row.name: row for row in ROWS}
 
 
+OPTION_ROWS = (*OPTION_SETTINGS, "decay_bias")
+
+
+def shown_options(settings: Settings) -> tuple[str, ...]:
+    """The optimizer's options; decay bias once a weight decay is set (or b is left out of it)."""
+    taken = OPTIMIZER_OPTIONS[settings.optimizer]
+    if (
+        "weight_decay" in taken
+        and settings.bias
+        and (settings.weight_decay is not None or not settings.decay_bias)
+    ):
+        taken = (*taken, "decay_bias")
+    return taken
+
+
 class ParameterPanel(VerticalScroll, can_focus=False):
     DEFAULT_CSS = """
     ParameterPanel {
@@ -120,10 +135,10 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         self.border_title = "Parameters"
 
     def compose(self) -> ComposeResult:
-        taken = OPTIMIZER_OPTIONS[self._settings.optimizer]
+        taken = shown_options(self._settings)
         for field in ROWS:
             value = self._speed if field.name == "speed" else getattr(self._settings, field.name)
-            hidden = " -not-taken" if field.name in OPTION_SETTINGS and field.name not in taken else ""
+            hidden = " -not-taken" if field.name in OPTION_ROWS and field.name not in taken else ""
             with Horizontal(classes="field" + hidden, id=f"row-{field.name}"):
                 yield Label(field.label, classes="name")
                 yield self._widget(field, value)
@@ -150,10 +165,10 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         )
 
     # ------------------------------------------------------------ showing
-    def _show_options(self, optimizer: str) -> None:
+    def _show_options(self, settings: Settings) -> None:
         """The rows of the chosen optimizer's options only (betas for Adam, etas for Rprop, ...)."""
-        taken = OPTIMIZER_OPTIONS[optimizer]
-        for name in OPTION_SETTINGS:
+        taken = shown_options(settings)
+        for name in OPTION_ROWS:
             for part in self.query(f"#row-{name}, #reason-{name}"):
                 part.set_class(name not in taken, "-not-taken")
 
@@ -161,7 +176,7 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         """Make every field show these settings, without posting Changed."""
         self._settings = settings
         self._speed = speed
-        self._show_options(settings.optimizer)
+        self._show_options(settings)
         for field in ROWS:
             value = speed if field.name == "speed" else getattr(settings, field.name)
             self._set(field, value)
