@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import plain_torch as pt
 import pytest
 from app_support import log_text, make_app, shown_text
@@ -43,6 +44,7 @@ PRESETS = {
         data="noisy", init_w=10.0, init_b=-5.0, learning_rate=1.0, epochs=100, log_every=10
     ),
     "why-slow": Settings(data="scaled", learning_rate=0.01, epochs=10000, log_every=1000),
+    "weight-decay": Settings(data="noisy", optimizer="adam", learning_rate=0.1, epochs=300, log_every=50),
 }
 
 
@@ -251,7 +253,7 @@ def test_lrtui_lessons_lists_them(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[3].startswith("4  zero-grad") and "zero_grad()가 필요한 이유" in lines[3]
-    assert len(lines) == 10
+    assert len(lines) == len(PRESETS) + 1
     assert lines[-1] == "수업을 시작하려면: lrtui --lesson N"
 
 
@@ -304,3 +306,16 @@ async def test_a_small_screen_says_where_the_lessons_exercise_is() -> None:
         await pilot.pause()
         box = screen.lesson_box
         assert box.region.area and app.lesson.text["goal"].split()[0] in shown_text(box)
+
+
+def test_weight_decay_goal_needs_coupled_decay_settling_at_the_ridge_optimum() -> None:
+    """Issue 30: Adam with L2 decay settles at the ridge optimum (numpy's), AdamW does not."""
+    x, y = (t.double().numpy().ravel() for t in pt.noisy_data())
+    design = np.column_stack([x, np.ones_like(x)])
+    ridge = np.linalg.solve(2 / len(x) * design.T @ design + 0.5 * np.eye(2), 2 / len(x) * design.T @ y)
+    plain = pt.lesson_loop(*pt.noisy_data(), 200, optimizer="Adam", lr=0.1, options={"weight_decay": 0.5})
+    assert abs(plain[200]["w_next"] - ridge[0]) < 1e-3 and abs(plain[200]["b_next"] - ridge[1]) < 1e-3
+    assert met_at("weight-decay") is None  # no decay: it settles at the plain optimum
+    assert met_at("weight-decay", weight_decay=0.5) == 200
+    assert met_at("weight-decay", weight_decay=0.2) is None  # too little decay for the goal
+    assert met_at("weight-decay", optimizer="adamw", weight_decay=0.5) is None  # decoupled: elsewhere

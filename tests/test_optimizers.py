@@ -585,3 +585,15 @@ def test_decay_bias_off_ridge_optimum_and_refusals(capsys: pytest.CaptureFixture
         code, out, err = invoke(capsys, *argv, "--epochs", "1")
         assert code == 2 and "argument --decay-bias: " in err and words in err and err.count("\n") == 1
     assert Settings(decay_bias=False).changing(optimizer="rprop").decay_bias is True
+
+
+def test_a_session_with_b_left_out_of_decay_steps_on_bit_for_bit(tmp_path: Any) -> None:
+    from lrtui.engine.run import Run
+    from lrtui.engine.session import load_session, save_session
+
+    run = Run(Settings(data="noisy", optimizer="adam", learning_rate=0.1, weight_decay=0.5, decay_bias=False))
+    run.run_to(5)
+    save_session(tmp_path / "run.json", run)
+    loaded = load_session(tmp_path / "run.json")
+    assert [g["weight_decay"] for g in loaded.simulation.optimizer.param_groups] == [0.5, 0.0]
+    assert [loaded.step() for _ in range(5)] == [run.step() for _ in range(5)]
