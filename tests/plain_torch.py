@@ -420,3 +420,101 @@ def features_loop(
         if sched is not None:
             sched.step()
     return records
+
+
+def lesson_loop(
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    nb_epochs: int,
+    *,
+    optimizer: str,
+    lr: float,
+    options: dict[str, Any] | None = None,
+    model: str = "raw",
+    bias: bool = True,
+    seed: int = 1,
+    zero_grad: bool = True,
+    batch_size: int | None = None,
+    scheduler: str | None = None,
+    schedule: dict[str, Any] | None = None,
+) -> list[dict[str, Any]]:
+    """The lessons' loop for any optimizer: raw W, b or nn.Linear, the full batch or a
+    DataLoader, an optional scheduler. L-BFGS steps with the closure a lesson writes::
+
+        def closure():
+            optimizer.zero_grad()
+            cost = torch.mean((x_train * W + b - y_train) ** 2)
+            cost.backward()
+            return cost
+        optimizer.step(closure)
+
+    Records add ``batch``, ``learning_rate`` and, for L-BFGS, ``probes``: every (W, b, cost)
+    the closure was evaluated at (W, b read inside it, before its forward pass)."""
+    linear = None
+    if model == "linear":
+        torch.manual_seed(seed)
+        linear = nn.Linear(1, 1, bias=bias)
+        W, b = linear.weight, linear.bias
+    else:
+        W = torch.zeros(1, requires_grad=True)
+        b = torch.zeros(1, requires_grad=True) if bias else None
+    params = [W] if b is None else [W, b]
+    opt = make_optimizer(optimizer, params, lr, **(options or {}))
+    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
+    if batch_size is None:
+        dataloader: Any = [(x_train, y_train)]
+    else:
+        dataloader = DataLoader(
+            TensorDataset(x_train, y_train),
+            batch_size=batch_size,
+            generator=torch.Generator().manual_seed(seed),
+        )
+
+    def forward(x_batch: torch.Tensor, y_batch: torch.Tensor) -> torch.Tensor:
+        if linear is not None:
+            return F.mse_loss(linear(x_batch), y_batch)
+        hypothesis = x_batch * W + b if b is not None else x_batch * W
+        return torch.mean((hypothesis - y_batch) ** 2)
+
+    records = []
+    for epoch in range(nb_epochs + 1):
+        for batch_idx, (x_batch, y_batch) in enumerate(dataloader):
+            w_before, b_before = W.item(), _item(b)
+            used_lr = opt.param_groups[0]["lr"]
+            probes: list[tuple[float, float | None, float]] = []
+            grads: list[tuple[float, float | None]] = []
+            if isinstance(opt, optim.LBFGS):
+
+                def closure(
+                    x_batch: torch.Tensor = x_batch,
+                    y_batch: torch.Tensor = y_batch,
+                    probes: list[tuple[float, float | None, float]] = probes,
+                    grads: list[tuple[float, float | None]] = grads,
+                ) -> torch.Tensor:
+                    if zero_grad:
+                        opt.zero_grad()
+                    at = (W.item(), _item(b))
+                    cost = forward(x_batch, y_batch)
+                    cost.backward()
+                    probes.append((*at, cost.item()))
+                    grads.append((W.grad.item(), _item(b.grad if b is not None else None)))
+                    return cost
+
+                cost = opt.step(closure)
+                grad_w, grad_b = grads[0]
+            else:
+                cost = forward(x_batch, y_batch)
+                if zero_grad:
+                    opt.zero_grad()
+                cost.backward()
+                grad_w, grad_b = W.grad.item(), _item(b.grad if b is not None else None)
+                opt.step()
+            values = (epoch, w_before, b_before, cost.item(), grad_w, grad_b, W.item(), _item(b))
+            record = dict(zip(FIELDS, values, strict=True))
+            record["batch"] = None if batch_size is None else batch_idx + 1
+            record["learning_rate"] = used_lr
+            record["probes"] = probes
+            records.append(record)
+        if sched is not None:
+            sched.step()
+    return records

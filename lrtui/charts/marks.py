@@ -20,6 +20,7 @@ from .palette import (
     DOTTED,
     FRESH_HEADS,
     LEVELS,
+    PROBE,
     SOLID,
     STEP_HEADS,
     Color,
@@ -37,6 +38,7 @@ FIT_LINE = SOLID  # the line H(x) = Wx + b being fitted
 LEAST_SQUARES_LINE = DOTTED  # the best line
 EPOCH_MEAN_LINE = SOLID  # with mini-batches, each epoch's mean batch cost, over
 STEP_COST_LINE = DOTTED  # the cost of each step (each batch)
+PROBE_LINE = DOTTED  # L-BFGS: the path through the points its closure evaluates in one step
 AXIS_LINE = DOTTED  # the cost's principal axes through the optimum, on the surface
 LABEL_EVERY = 24.0  # columns along a rival's path between two of its letters
 DOT_SPACING = 0.5  # columns between the points of a dashed line: a braille dot is half a column
@@ -246,6 +248,24 @@ def batch_marks(
         draw_arrow(plt, start, batch.full_step, chart, full_color, FRESH_HEADS, FRESH_LINE)
     if batch.optimum is not None:
         mark(plt, chart, *batch.optimum, BATCH_OPTIMUM, optimum_color)
+
+
+def probe_marks(
+    plt: Plt,
+    scene: Scene,
+    chart: Frame,
+    place: Callable[[float, float | None, float], tuple[float, float]],
+    color: Color,
+) -> None:
+    """L-BFGS: every point its closure evaluates inside the next step (its line search's
+    probes), in the order it evaluates them, joined; ``place`` puts (W, b, cost) on the chart."""
+    probes = scene.next.probes if scene.next is not None else ()
+    if len(probes) < 2:
+        return
+    xs, ys = zip(*(place(*probe) for probe in probes), strict=True)
+    draw_line(plt, list(xs), list(ys), chart, color, PROBE_LINE)
+    for x, y in zip(xs, ys, strict=True):
+        mark(plt, chart, x, y, PROBE, color)
 
 
 def same_cell(chart: Frame, one: tuple[float, float] | None, other: tuple[float, float] | None) -> bool:

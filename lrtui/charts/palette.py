@@ -22,6 +22,8 @@ OPTIMUM = "◆"
 BATCH_OPTIMUM = "◇"  # the optimum of the next step's mini-batch alone
 BATCH_POINT = "●"  # the points of the next step's mini-batch
 DIVERGED = "✖"
+RIDGE_OPTIMUM = "◈"  # where coupled weight decay settles: the minimum of J + λ/2 (W² + b²)
+PROBE = "∘"  # a point L-BFGS's closure evaluates inside the next step
 EARLIER = "•"
 FLOOR = "┈"
 

@@ -170,6 +170,9 @@ class Scene:
     slice: SliceInfo | None = None
     pair: tuple[int, int] | None = None
     full_surface: CostSurface | None = None
+    # the optimizer's weight decay and whether it is decoupled (AdamW's); 0: none
+    weight_decay: float = 0.0
+    decoupled_decay: bool = False
 
     @property
     def bias(self) -> bool:
@@ -208,6 +211,8 @@ def scene_of(race: Race, peeked: EpochRecord | None = None) -> Scene:
         predicted=predicted_of(leader),
         reached_at=reached_at(leader),
         finished=leader.finished,
+        weight_decay=leader.simulation.weight_decay()[0],
+        decoupled_decay=leader.simulation.weight_decay()[1],
     )
 
 
@@ -297,6 +302,14 @@ def reached_at(run: Run) -> int | None:
     found = actual_epoch(costs, epochs, optimum.cost)
     del costs, epochs  # live views would stop the arrays from growing
     return found
+
+
+def ridge_optimum(scene: Scene) -> tuple[float, float | None] | None:
+    """Where coupled weight decay settles on the squared errors' surface (the ridge solution);
+    None without decay, with decoupled decay (it settles elsewhere) or another loss."""
+    if scene.weight_decay <= 0 or scene.decoupled_decay or scene.settings.loss != "mse" or scene.raw_x:
+        return None
+    return scene.surface.ridge_optimum(scene.weight_decay, None if scene.settings.decay_bias else 0.0)
 
 
 def path_points(scene: Scene) -> tuple[list[float], list[float]]:

@@ -10,7 +10,15 @@ from collections.abc import Sequence
 from ..engine.race import labels
 from ..engine.scaling import scaling_of
 from ..engine.settings import LOSS_NAMES, OPTIMIZER_NAMES
-from .marks import EPOCH_MEAN_LINE, FIT_LINE, FRESH_LINE, LEAST_SQUARES_LINE, STEP_COST_LINE, TANGENT_LINE
+from .marks import (
+    EPOCH_MEAN_LINE,
+    FIT_LINE,
+    FRESH_LINE,
+    LEAST_SQUARES_LINE,
+    PROBE_LINE,
+    STEP_COST_LINE,
+    TANGENT_LINE,
+)
 from .palette import (
     BATCH_OPTIMUM,
     BATCH_POINT,
@@ -21,9 +29,11 @@ from .palette import (
     LINE_KEYS,
     NOW,
     OPTIMUM,
+    PROBE,
+    RIDGE_OPTIMUM,
     STEP_HEADS,
 )
-from .scene import Scene, lowest_cost
+from .scene import Scene, lowest_cost, ridge_optimum
 
 
 def shortened(parts: Sequence[str], separator: str = "  ") -> list[str]:
@@ -153,6 +163,9 @@ def arrow_keys(scene: Scene) -> list[str]:
         return []
     if scene.batch is not None:
         return batch_keys(scene)
+    probes = len(scene.next.probes)
+    if probes > 1:  # L-BFGS: the points its closure evaluates in the step
+        return [f"{STEP_HEADS[0]} next step", f"{LINE_KEYS[PROBE_LINE]}{PROBE} its {probes} closure calls"]
     if scene.settings.zero_grad:
         return [f"{STEP_HEADS[0]} next step"]
     return [f"{STEP_HEADS[0]} step with .grad", f"{LINE_KEYS[FRESH_LINE]}{FRESH_HEADS[0]} fresh gradient"]
@@ -251,8 +264,17 @@ def surface_titles(scene: Scene, stride: int = 1) -> list[str]:
     if scene.rivals:
         tail = [optimum] if scene.settings.zero_grad else [optimum, *arrow_keys(scene)]
         return race_titles("cost J(W, b)", scene, NOW, tail)
-    keys = [f"{NOW} now", optimum, *arrow_keys(scene), *axes_keys(scene)]
+    keys = [f"{NOW} now", optimum, *decay_keys(scene), *arrow_keys(scene), *axes_keys(scene)]
     return keyed(["cost J(W, b), log levels", "cost J(W, b)"], keys, [1, 0], short_arrow_keys(scene))
+
+
+def decay_keys(scene: Scene) -> list[str]:
+    """With weight decay: where it settles (coupled), or that it is not there (decoupled)."""
+    if scene.weight_decay <= 0:
+        return []
+    if scene.decoupled_decay:
+        return [f"decoupled decay {scene.weight_decay:g}: settles off {OPTIMUM}, not at a ridge optimum"]
+    return [f"{RIDGE_OPTIMUM} optimum with L2 decay {scene.weight_decay:g}"] if ridge_optimum(scene) else []
 
 
 def axes_keys(scene: Scene) -> list[str]:

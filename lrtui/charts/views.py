@@ -44,10 +44,23 @@ from .marks import (
     label_rival_path,
     mark,
     name_principal_axes,
+    probe_marks,
     step_arrows,
 )
-from .palette import BATCH_POINT, COLOR, DIVERGED, EARLIER, FLOOR, MONO, NOW, OPTIMUM, Color, Palette
-from .scene import Scene, lowest_cost, path_points
+from .palette import (
+    BATCH_POINT,
+    COLOR,
+    DIVERGED,
+    EARLIER,
+    FLOOR,
+    MONO,
+    NOW,
+    OPTIMUM,
+    RIDGE_OPTIMUM,
+    Color,
+    Palette,
+)
+from .scene import Scene, lowest_cost, path_points, ridge_optimum
 from .slices import scene_for
 from .titles import (
     cost_titles,
@@ -99,9 +112,13 @@ def draw_surface(
         start = (scene.next.w, scene.next.b or 0.0)
         batch_marks(plt, scene, chart, start, (palette.map_optimum, palette.map_fresh))
         step_arrows(plt, scene, chart, start, lambda w, b: (w, b), (palette.map_step, palette.map_fresh))
+        probe_marks(plt, scene, chart, lambda w, b, cost: (w, b or 0.0), palette.map_step)
     optimum = scene.surface.optimum
     if optimum.w is not None and optimum.b is not None:
         mark(plt, chart, optimum.w, optimum.b, OPTIMUM, palette.map_optimum)
+    ridge = ridge_optimum(scene)
+    if ridge is not None:
+        mark(plt, chart, ridge[0], ridge[1] or 0.0, RIDGE_OPTIMUM, palette.map_optimum)
     if scene.diverged_at is not None:
         if ws:
             mark(plt, chart, ws[-1], bs[-1], DIVERGED, palette.map_diverged)
@@ -179,6 +196,7 @@ def draw_curve(
             mark(plt, chart, rival.w, surface.cost(rival.w), rival.letter, color)
     if here is not None:
         step_arrows(plt, scene, chart, here, lambda w, b: (w, surface.cost(w)), (palette.step, palette.fresh))
+        probe_marks(plt, scene, chart, lambda w, b, cost: (w, cost), palette.step)
     optimum = surface.optimum
     if optimum.w is not None and optimum.cost is not None:
         mark(plt, chart, optimum.w, optimum.cost, OPTIMUM, palette.optimum)

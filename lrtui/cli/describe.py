@@ -29,6 +29,13 @@ FACTS: tuple[str, ...] = (
     "momentum_beta",
     "momentum_lr",
     "predicted_epochs",
+    # with weight decay (issue 30): torch's decay and, coupled, the minimum of J + decay/2 (W² + b²)
+    "weight_decay",
+    "decayed_optimum_w",
+    "decayed_optimum_b",
+    "decayed_lambda_min",
+    "decayed_lambda_max",
+    "decayed_stable_lr_below",
 )
 
 DESCRIPTION = (
@@ -63,8 +70,19 @@ def facts(run: Run) -> dict[str, Any]:
     values["min_cost"] = optimum.cost
     curvature = curvature_if_constant(surface)
     values["predicted_epochs"] = predicted_for(surface, run.settings, _start(run))
+    decay, decoupled = run.simulation.weight_decay()
+    values["weight_decay"] = decay or None
     if curvature is None:
         return values
+    if decay and not decoupled:
+        decay_b = None if run.settings.decay_bias else 0.0
+        ridge = surface.ridge_optimum(decay, decay_b)
+        if ridge is not None:
+            values["decayed_optimum_w"], values["decayed_optimum_b"] = ridge
+        values["decayed_lambda_min"], values["decayed_lambda_max"] = surface.decayed_curvatures(
+            decay, decay_b
+        )
+        values["decayed_stable_lr_below"] = 2 / values["decayed_lambda_max"]
     values["lambda_min"] = curvature.lambda_min
     values["lambda_max"] = curvature.lambda_max
     values["condition_number"] = _finite(curvature.condition_number)
@@ -114,6 +132,10 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         predicted = "none: these formulas are for plain and momentum SGD, not an adaptive optimizer"
     elif not settings.zero_grad:
         predicted = "none: without zero_grad .grad sums every gradient and no lr converges"
+    elif settings.weight_decay:
+        predicted = "none: with weight decay the run settles at the decayed optimum, above the minimum cost"
+    elif settings.dampening:
+        predicted = "none: these formulas are for SGD without dampening"
     else:
         predicted = f"none: this lr does not bring the cost within {COST_TOLERANCE:g} of the minimum"
     flat = (
@@ -153,9 +175,10 @@ def _explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
         "momentum_beta": "heavy ball's best momentum ((√κ-1)/(√κ+1))²",
         "momentum_lr": "heavy ball's best lr 4/(√λmax+√λmin)² with that momentum" + pair,
         "predicted_epochs": predicted,
+        **_decay_explanations(run, values),
     }
     if curvature is None:
-        for name in FACTS[FACTS.index("lambda_min") : FACTS.index("predicted_epochs")]:
+        for name in FACTS[FACTS.index("lambda_min") : FACTS.index("predicted_epochs")] + FACTS[-5:]:
             explained[name] = f"none: the {LOSS_NAMES[settings.loss]} cost's curvature is not constant"
     return explained
 
@@ -168,6 +191,29 @@ def _why_small(values: dict[str, Any]) -> str:
         f"; features far from 0 (means {_number(values['x_mean'])}) make λmax large, so lr must stay"
         f" below {values['stable_lr_below']:.3g}: why Lab 4-1 uses lr 1e-5 (--standardize makes it round)"
     )
+
+
+def _decay_explanations(run: Run, values: dict[str, Any]) -> dict[str, str]:
+    decay, decoupled = run.simulation.weight_decay()
+    if not decay:
+        none = "none: no weight decay"
+        return {"weight_decay": none, **{name: none for name in FACTS[-5:]}}
+    name = run.settings.optimizer
+    if decoupled:
+        none = "none: decoupled decay shrinks W and b directly; the run settles elsewhere, not at a ridge optimum"
+        return {"weight_decay": f"{name}'s weight_decay (decoupled)", **{fact: none for fact in FACTS[-5:]}}
+    return {
+        "weight_decay": f"{name}'s weight_decay, added to the gradient as decay × W (and × b)",
+        "decayed_optimum_w": "W where the run settles: the minimum of J + decay/2 "
+        + ("(W² + b²)" if run.settings.decay_bias else "W² (b left out)")
+        + ", the ridge solution",
+        "decayed_optimum_b": "b of it" + ("" if run.settings.bias else ": none, the model has no bias"),
+        "decayed_lambda_min": "the curvature along the valley with decay"
+        + (": λmin + decay" if run.settings.decay_bias else " on W only"),
+        "decayed_lambda_max": "the curvature across the valley with decay"
+        + (": λmax + decay" if run.settings.decay_bias else " on W only"),
+        "decayed_stable_lr_below": "SGD with this decay diverges at lr = 2/(λmax + decay) or above",
+    }
 
 
 def _run_words(run: Run) -> str:
@@ -186,5 +232,6 @@ def write(run: Run, format: str, out: TextIO) -> None:
         return
     explained = _explanations(run, values)
     width = max(len(_number(values[name])) for name in FACTS)
+    names = max(len(name) for name in FACTS)
     for name in FACTS:
-        out.write(f"{name:<17} {_number(values[name]):>{width}}  {explained[name]}\n")
+        out.write(f"{name:<{names}} {_number(values[name]):>{width}}  {explained[name]}\n")

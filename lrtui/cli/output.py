@@ -97,6 +97,7 @@ def writer_for(
     """How one logged epoch is written (each of its batches, with mini-batches); in a race, each
     row names its contender (letter and what sets it apart)."""
     from ..engine.report import (
+        CLOSURE_COLUMNS,
         COLUMNS,
         LOOP_COLUMNS,
         json_row,
@@ -111,6 +112,8 @@ def writer_for(
 
     looped = any(run.settings.mini_batches or run.settings.scheduler != "none" for run in race)
     base_columns = LOOP_COLUMNS if looped else COLUMNS
+    if any(run.settings.optimizer == "lbfgs" for run in race):
+        base_columns += CLOSURE_COLUMNS
     scaling = scaling_of(race.leader.dataset, race.leader.settings)  # --standardize: x's units too
     columns = wide_columns(original_columns(base_columns, scaling), race.leader.dataset.features)
     runs = {run.letter: run for run in race}

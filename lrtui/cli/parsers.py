@@ -4,7 +4,8 @@ the flags of each subcommand. A bad flag is one line naming it, exit 2."""
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import textwrap
+from typing import Any, NoReturn
 
 from .. import __version__
 from ..engine.choices import DEFAULT_SPEED, SPEEDS
@@ -15,7 +16,18 @@ EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, its lines broken at spaces only: a key such as momentum-decay stays whole."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:
         """One line naming the flag and the reason, not the whole usage block."""
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

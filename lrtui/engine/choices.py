@@ -4,13 +4,57 @@ from __future__ import annotations
 
 PRESETS: tuple[str, ...] = ("line", "double", "noisy", "outliers", "scaled", "scores")
 MODELS: tuple[str, ...] = ("raw", "linear")
-OPTIMIZERS: tuple[str, ...] = ("sgd", "adagrad", "rmsprop", "adam")
+# Every dense optimizer of torch.optim, under its torch name in lower case; the first four in
+# the order the `o` key has always cycled through them.
+OPTIMIZERS: tuple[str, ...] = (
+    "sgd", "adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax", "nadam", "radam",
+    "asgd", "rprop", "adafactor", "lbfgs",
+)  # fmt: skip
 OPTIMIZER_NAMES: dict[str, str] = {
     "sgd": "SGD",
     "adagrad": "Adagrad",
     "rmsprop": "RMSprop",
     "adam": "Adam",
+    "adamw": "AdamW",
+    "adadelta": "Adadelta",
+    "adamax": "Adamax",
+    "nadam": "NAdam",
+    "radam": "RAdam",
+    "asgd": "ASGD",
+    "rprop": "Rprop",
+    "adafactor": "Adafactor",
+    "lbfgs": "LBFGS",
 }
+# torch.optim's optimizers that cannot train W and b, and why.
+REFUSED_OPTIMIZERS: dict[str, str] = {
+    "sparseadam": "SparseAdam takes sparse gradients only (nn.Embedding(sparse=True)); W and b have dense ones",
+    "muon": "Muon updates 2-D weight matrices only, W and b here are a single number each",
+}
+# The options each optimizer's torch constructor takes, as lrtui's settings (besides lr).
+OPTIMIZER_OPTIONS: dict[str, tuple[str, ...]] = {
+    "sgd": ("momentum", "dampening", "nesterov", "weight_decay"),
+    "adagrad": ("lr_decay", "weight_decay", "eps"),
+    "rmsprop": ("alpha", "eps", "weight_decay", "momentum", "centered"),
+    "adam": ("betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay"),
+    "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
+    "adadelta": ("rho", "eps", "weight_decay"),
+    "adamax": ("betas", "eps", "weight_decay"),
+    "nadam": ("betas", "eps", "weight_decay", "momentum_decay", "decoupled_weight_decay"),
+    "radam": ("betas", "eps", "weight_decay", "decoupled_weight_decay"),
+    "asgd": ("lambd", "alpha", "t0", "weight_decay"),
+    "rprop": ("etas", "step_sizes"),
+    "adafactor": ("weight_decay",),
+    "lbfgs": ("max_iter", "history_size", "line_search"),
+}
+# Every option setting, in the order the panel and --help show them.
+OPTION_SETTINGS: tuple[str, ...] = (
+    "momentum", "nesterov", "dampening", "weight_decay", "betas", "eps", "amsgrad", "alpha", "centered",
+    "rho", "lr_decay", "momentum_decay", "decoupled_weight_decay", "etas", "step_sizes", "lambd", "t0",
+    "max_iter", "history_size", "line_search",
+)  # fmt: skip
+# The torch argument of an option whose name differs from the setting's.
+TORCH_OPTION_ARGUMENTS: dict[str, str] = {"line_search": "line_search_fn"}
+LINE_SEARCHES: tuple[str, ...] = ("strong_wolfe", "none")
 LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
 SCHEDULERS: tuple[str, ...] = ("none", "step", "exponential", "cosine")
 SCHEDULER_NAMES: dict[str, str] = {
@@ -34,7 +78,9 @@ TORCH_SCHEDULE_ARGUMENTS: dict[str, str] = {"step_size": "step_size", "gamma": "
 LOSSES: tuple[str, ...] = ("mse", "l1", "huber")
 LOSS_NAMES: dict[str, str] = {"mse": "MSE", "l1": "L1", "huber": "Huber"}
 # Optimizers whose torch constructor takes a ``momentum`` argument.
-MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset({"sgd", "rmsprop"})
+MOMENTUM_OPTIMIZERS: frozenset[str] = frozenset(
+    name for name in OPTIMIZERS if "momentum" in OPTIMIZER_OPTIONS[name]
+)
 
 MAX_EPOCHS = 10**9
 FLOAT32_MAX = 3.4028234663852886e38  # torch.finfo(torch.float32).max; W and b are float32
@@ -46,6 +92,11 @@ MAX_NUMBER_LENGTH = 40
 FULL_SPEED = 0
 SPEEDS: tuple[int, ...] = (1, 2, 5, 10, 30, 100, 300, 1000, FULL_SPEED)
 DEFAULT_SPEED = 10
+
+
+def optimizers_taking(option: str) -> list[str]:
+    """The optimizers whose constructor takes this option, in OPTIMIZERS' order."""
+    return [name for name in OPTIMIZERS if option in OPTIMIZER_OPTIONS[name]]
 
 
 def speed_label(speed: int) -> str:

@@ -285,10 +285,13 @@ def predicted_for(surface: CostSurface, settings: Settings, start: Start) -> int
     """``predicted_epochs`` for a run's own settings; None where the formulas do not apply:
     an optimizer other than SGD (adaptive steps), zero_grad off (.grad sums every gradient) or
     a loss whose curvature is not constant (L1, Huber), mini-batches (each step descends its
-    batch's own bowl) or a schedule (the lr changes)."""
+    batch's own bowl), a schedule (the lr changes), weight decay (the run settles at the ridge
+    optimum, not at the minimum cost) or dampening."""
     if settings.optimizer != "sgd" or not settings.zero_grad or surface.loss != "mse":
         return None
     if settings.mini_batches or settings.scheduler != "none":
+        return None
+    if settings.weight_decay or settings.dampening:  # it settles elsewhere / another recurrence
         return None
     return predicted_epochs(surface, settings.learning_rate, start, settings.momentum, settings.nesterov)
 

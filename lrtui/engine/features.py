@@ -138,6 +138,18 @@ class FeatureSurface(CostSurface):
             return 0.0
         return self.curvature.lambda_max
 
+    def decayed_curvatures(self, decay: float, decay_b: float | None = None) -> tuple[float, float]:
+        """The smallest and largest eigenvalues of H + decay I over (w1..wk, b) (``decay_b`` for
+        b, the same decay unless b is left out of it): the curvature ``limit_for`` bounds lr by."""
+        if self.loss == "l1":
+            return 0.0, 0.0
+        hessian = self.curvature.hessian
+        diagonal = [decay] * self.features
+        if self.bias:
+            diagonal.append(decay if decay_b is None else decay_b)
+        values = np.linalg.eigvalsh(hessian + np.diag(diagonal))
+        return float(values[0]), float(values[-1])
+
     def limit_for(self, settings: Settings) -> LearningRateLimit:
         """As for one feature (``CostSurface.limit_for``) with this Hessian's λmax; L1 and Huber
         as ``losses.RobustSurface`` says them."""

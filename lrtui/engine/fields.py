@@ -16,6 +16,7 @@ from typing import Any
 
 from .choices import (
     FLOAT32_MAX,
+    LINE_SEARCHES,
     LOSS_NAMES,
     LOSS_REDUCTIONS,
     LOSSES,
@@ -27,10 +28,12 @@ from .choices import (
     OPTIMIZERS,
     PRESETS,
     PRINT_STYLES,
+    REFUSED_OPTIMIZERS,
     SCHEDULE_DEFAULTS,
     SCHEDULER_NAMES,
     SCHEDULERS,
     SettingsError,
+    optimizers_taking,
 )
 
 
@@ -123,6 +126,63 @@ def _check_gamma(field: str, value: object) -> None:
         raise SettingsError(field, f"gamma must be above 0 and at most 1 (got {value})")
 
 
+def _optional(check: Check) -> Check:
+    def optional(field: str, value: object) -> None:
+        if value is not None:
+            check(field, value)
+
+    return optional
+
+
+# The optimizers' option checks mirror torch's own (each constructor raises ValueError for these;
+# tests/test_optimizers.py compares them with torch's refusals), plus finite numbers.
+def _at_least_zero(field: str, value: object) -> None:
+    if not 0 <= _number(field, value):
+        raise SettingsError(field, f"{label(field)} must be at least 0 (got {value})")
+
+
+def _finite(field: str, value: object) -> None:
+    _number(field, value)
+
+
+def _zero_to_one(field: str, value: object) -> None:
+    if not 0 <= _number(field, value) <= 1:
+        raise SettingsError(field, f"{label(field)} must be from 0 to 1 (got {value})")
+
+
+def _pair(field: str, value: object) -> tuple[float, float]:
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise SettingsError(field, f"{label(field)} must be two numbers, e.g. {FIELD[field].metavar}")
+    return _number(field, value[0]), _number(field, value[1])
+
+
+def _check_betas(field: str, value: object) -> None:
+    for index, beta in enumerate(_pair(field, value)):
+        if not 0 <= beta < 1:
+            raise SettingsError(field, f"betas: beta{index + 1} must be at least 0 and below 1 (got {beta})")
+
+
+def _check_etas(field: str, value: object) -> None:
+    minus, plus = _pair(field, value)
+    if not 0 < minus < 1 < plus:
+        raise SettingsError(field, f"etas must be 0 < etaminus < 1 < etaplus (got {minus:g}, {plus:g})")
+
+
+def _check_pair(field: str, value: object) -> None:
+    _pair(field, value)
+
+
+def _check_count(field: str, value: object) -> None:
+    # torch takes any int here; 0 makes L-BFGS do nothing (max_iter) or fail (history_size)
+    _check_int(1, MAX_EPOCHS)(field, value)
+
+
+def _check_optimizer(field: str, value: object) -> None:
+    if isinstance(value, str) and value in REFUSED_OPTIMIZERS:
+        raise SettingsError(field, f"{value} cannot train W and b: {REFUSED_OPTIMIZERS[value]}")
+    _check_choice(OPTIMIZERS)(field, value)
+
+
 def _check_initial_value(field: str, value: object) -> None:
     if value is not None and abs(_number(field, value)) > FLOAT32_MAX:
         raise SettingsError(field, f"{label(field)} must fit in float32, within ±3.4e38 (got {value})")
@@ -208,6 +268,38 @@ def _parse_bool(field: str, text: str) -> bool:
     raise SettingsError(field, f"{label(field)} must be on or off (got {text!r})")
 
 
+def _parse_optional_pair(field: str, text: str) -> tuple[float, float] | None:
+    """Two numbers as ``0.9,0.999`` (or ``(0.9, 0.999)``, or with a space between)."""
+    stripped = text.strip().strip("()").strip()
+    if stripped.lower() in ("", "default", "none"):
+        return None
+    parts = stripped.replace(",", " ").split()
+    if len(parts) != 2:
+        raise SettingsError(
+            field, f"{label(field)} must be two numbers, e.g. {FIELD[field].metavar} (got {text!r})"
+        )
+    first, second = (_parse_float(field, part) for part in parts)
+    return first, second
+
+
+def _parse_optional_choice(choices: tuple[str, ...]) -> Parse:
+    choice = _parse_choice(choices)
+
+    def parse(field: str, text: str) -> str | None:
+        if text.strip().lower() in ("", "default"):
+            return None
+        return choice(field, text)
+
+    return parse
+
+
+def _parse_optimizer(field: str, text: str) -> str:
+    lowered = text.strip().lower()
+    if lowered in REFUSED_OPTIMIZERS:
+        return lowered  # refused by its check, with the reason
+    return _parse_choice(OPTIMIZERS)(field, text)
+
+
 def _parse_choice(choices: tuple[str, ...]) -> Parse:
     def parse(field: str, text: str) -> str:
         lowered = text.strip().lower()
@@ -222,6 +314,10 @@ def _parse_data(field: str, text: str) -> str:
     text = text.strip()
     _check_data(field, text)
     return text
+
+
+def _taken_by(option: str) -> str:
+    return ", ".join(OPTIMIZER_NAMES[name] for name in optimizers_taking(option))
 
 
 # ----------------------------------------------------------------- registry
@@ -269,7 +365,7 @@ FIELDS: tuple[SettingField, ...] = (
         switch=False, problem=True,
     ),
     SettingField(
-        "optimizer", "optimizer", "optimizer", _parse_choice(OPTIMIZERS), _check_choice(OPTIMIZERS),
+        "optimizer", "optimizer", "optimizer", _parse_optimizer, _check_optimizer,
         "--optimizer", f"one of {', '.join(OPTIMIZERS)} from torch.optim", "NAME",
         race_keys=("optimizer",), choices=tuple((name, key) for key, name in OPTIMIZER_NAMES.items()),
     ),
@@ -284,6 +380,57 @@ FIELDS: tuple[SettingField, ...] = (
     SettingField(
         "nesterov", "nesterov", "nesterov", _parse_bool, _check_bool, "--nesterov",
         "Nesterov momentum (sgd with --momentum above 0)", switch=True, race_keys=("nesterov",),
+    ),
+    *(
+        SettingField(
+            name, text, short, parse, check, "--" + name.replace("_", "-"),
+            f"{_taken_by(name)}: {what}", metavar or None, race_keys=(name.replace("_", "-"),),
+            placeholder="" if switch is not None else "torch's default", switch=switch,
+            default_help="torch's",
+        )
+        for name, text, short, parse, check, what, metavar, switch in (
+            ("dampening", "dampening", "dampening", _parse_optional_float, _optional(_finite),
+             "dampening for momentum", "D", None),
+            ("weight_decay", "weight decay", "wt decay", _parse_optional_float, _optional(_at_least_zero),
+             "weight_decay, the L2 penalty (AdamW: decoupled)", "L", None),
+            ("betas", "betas", "betas", _parse_optional_pair, _optional(_check_betas),
+             "the averages' decay rates beta1,beta2", "B1,B2", None),
+            ("eps", "eps", "eps", _parse_optional_float, _optional(_at_least_zero),
+             "added to the denominator", "E", None),
+            ("amsgrad", "amsgrad", "amsgrad", _parse_bool, _check_bool,
+             "the AMSGrad variant (the largest exp_avg_sq so far)", "", True),
+            ("alpha", "alpha", "alpha", _parse_optional_float, _optional(_finite),
+             "RMSprop: the smoothing constant; ASGD: the power for eta's update", "A", None),
+            ("centered", "centered", "centered", _parse_bool, _check_bool,
+             "centered RMSprop (the gradient's variance)", "", True),
+            ("rho", "rho", "rho", _parse_optional_float, _optional(_zero_to_one),
+             "the running averages' decay, 0 <= rho <= 1", "R", None),
+            ("lr_decay", "lr_decay", "lr_decay", _parse_optional_float, _optional(_at_least_zero),
+             "learning rate decay", "D", None),
+            ("momentum_decay", "momentum_decay", "mom decay", _parse_optional_float, _optional(_at_least_zero),
+             "momentum_decay (psi)", "D", None),
+            ("decoupled_weight_decay", "decoupled_weight_decay", "decoupled", _parse_bool, _check_bool,
+             "decay W and b directly (as AdamW), not through the gradient", "", True),
+            ("etas", "etas", "etas", _parse_optional_pair, _optional(_check_etas),
+             "etaminus,etaplus, 0 < etaminus < 1 < etaplus", "E1,E2", None),
+            ("step_sizes", "step_sizes", "steps min", _parse_optional_pair, _optional(_check_pair),
+             "the smallest and largest step size", "MIN,MAX", None),
+            ("lambd", "lambd", "lambd", _parse_optional_float, _optional(_finite),
+             "the decay term", "L", None),
+            ("t0", "t0", "t0", _parse_optional_float, _optional(_finite),
+             "the point at which to start averaging", "T", None),
+            ("max_iter", "max_iter", "max_iter", _parse_optional_int, _optional(_check_count),
+             "iterations per optimizer.step(closure)", "N", None),
+            ("history_size", "history_size", "history", _parse_optional_int, _optional(_check_count),
+             "how many past steps it remembers", "N", None),
+            ("line_search", "line search", "line srch", _parse_optional_choice(LINE_SEARCHES),
+             _optional(_check_choice(LINE_SEARCHES)), "line_search_fn, strong_wolfe or none", "FN", None),
+        )
+    ),
+    SettingField(
+        "decay_bias", "decay bias", "decay b", _parse_bool, _check_bool, "--decay-bias",
+        "on: weight decay on W and b, as torch does; off: two parameter groups, b's with weight_decay 0",
+        "on|off", race_keys=("decay-bias",), choices=(("on", True), ("off", False)),
     ),
     SettingField(
         "init_w", "initial W", "init W", _parse_initial_weights, _check_initial_weights, "--init-w",

@@ -37,6 +37,13 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append(f"momentum {settings.momentum:g}")
     if settings.nesterov:
         parts.append("Nesterov")
+    parts += [
+        f"{argument}={_option_text(value)}"
+        for argument, value in settings.optimizer_options().items()
+        if argument not in ("momentum", "nesterov")
+    ]
+    if not settings.decay_bias:
+        parts.append("b undecayed")
     if not settings.zero_grad:
         parts.append("zero_grad off")
     if differs("loss_reduction") and (others or settings.loss_reduction == "sum"):
@@ -53,6 +60,12 @@ def describe(settings: Settings, others: Sequence[Settings] = ()) -> str:
         parts.append(f"b₀ {settings.init_b:g}")
     parts += _loop_words(settings, lambda name: bool(others) and differs(name))
     return " ".join(parts)
+
+
+def _option_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(f"{number:g}" for number in value) + ")"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _loop_words(settings: Settings, differs: Callable[[str], bool]) -> list[str]:

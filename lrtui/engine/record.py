@@ -48,6 +48,15 @@ class EpochRecord:
         vector = getattr(self, _VECTORS[name])
         return (getattr(self, name),) if vector is None else vector
 
+    # L-BFGS: every (W, b, cost) its closure was evaluated at inside the step, the first being
+    # (w, b, cost); empty for the optimizers whose step() takes no closure.
+    probes: tuple[tuple[float, float | None, float], ...] = ()
+
+    @property
+    def evaluations(self) -> int:
+        """How many times the step evaluated the cost: L-BFGS's closure calls, else 1."""
+        return len(self.probes) or 1
+
     @property
     def step(self) -> int:
         """Which optimizer step of the run this was, from 0 (the epoch, with the full batch)."""

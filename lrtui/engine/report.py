@@ -22,6 +22,8 @@ COLUMNS: tuple[str, ...] = ("epoch", "w", "b", "cost", "grad_w", "grad_b", "w_ne
 # Added to the rows of runs with mini-batches or a schedule: the batch (None with the full
 # batch) and the lr the step used.
 LOOP_COLUMNS: tuple[str, ...] = (*COLUMNS, "batch", "learning_rate")
+# Added for L-BFGS: how many times its step evaluated the closure.
+CLOSURE_COLUMNS: tuple[str, ...] = ("evaluations",)
 HISTORY_COLUMNS: tuple[str, ...] = (*COLUMNS, "fresh_grad_w", "fresh_grad_b", "learning_rate", "step_refused")
 
 
@@ -44,20 +46,23 @@ def log_line(
     ``f'Epoch: {epoch} | Loss: {loss.item()} '``. In a race, the contender's letter follows the
     epoch. With mini-batches, the lessons' batch line: the batch's number and its cost. With k
     features, Lab 4-1's line: the ``hypothesis`` of the epoch's forward pass as torch prints it
-    (``trainer.hypothesis_text``)."""
+    (``trainer.hypothesis_text``). L-BFGS's lines end with how many times its step called the
+    closure."""
     who = f"{contender} " if contender else ""
+    evaluations = f" Evaluations: {record.evaluations}" if record.probes else ""
     if style == "loss":
         batch = "" if record.batch is None else f"Batch: {record.batch}/{record.batches} | "
         return f"Epoch: {record.epoch} | {who}{batch}Loss: {record.cost} "
     if record.batch is not None:
-        return f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches} Cost: {record.cost:.6f}"
+        batch = f"Epoch {record.epoch:4d}/{epochs} {who}Batch {record.batch}/{record.batches}"
+        return f"{batch} Cost: {record.cost:.6f}{evaluations}"
     if hypothesis is not None:
-        return f"Epoch {record.epoch:4d}/{epochs} {who}hypothesis: {hypothesis} Cost: {record.cost:.6f}"
+        return f"Epoch {record.epoch:4d}/{epochs} {who}hypothesis: {hypothesis} Cost: {record.cost:.6f}{evaluations}"
     w, b = printed_point(record, style)
     start = f"Epoch {record.epoch:4d}/{epochs} {who}W: {w:.3f}"
     if b is None:
-        return f"{start}, Cost: {record.cost:.6f}"
-    return f"{start}, b: {b:.3f} Cost: {record.cost:.6f}"
+        return f"{start}, Cost: {record.cost:.6f}{evaluations}"
+    return f"{start}, b: {b:.3f} Cost: {record.cost:.6f}{evaluations}"
 
 
 def printed_point(record: EpochRecord, style: str) -> tuple[float, float | None]:
@@ -137,8 +142,20 @@ def wide_row(values: dict[str, Any]) -> list[Any]:
 
 
 # How far the first step of each adaptive optimizer moves a parameter, in learning rates:
-# Adam and Adagrad divide the gradient by its own size, RMSprop by 0.1 of it (sqrt(1 - 0.99)).
-FIRST_STEP_IN_LRS = {"adam": 1, "adagrad": 1, "rmsprop": 10}
+# Adam, AdamW, Adamax and Adagrad divide the gradient by its own size, RMSprop (torch's alpha
+# 0.99, not centered) by 0.1 of it (sqrt(1 - 0.99)).
+FIRST_STEP_IN_LRS = {"adam": 1, "adamw": 1, "adamax": 1, "adagrad": 1, "rmsprop": 10}
+# Optimizers whose steps scale with the learning rate rather than with the gradient.
+SCALE_FREE = frozenset(
+    {"adam", "adamw", "adamax", "adagrad", "rmsprop", "adadelta", "nadam", "radam", "rprop"}
+)
+
+
+def first_step_in_lrs(settings: Settings) -> float | None:
+    """FIRST_STEP_IN_LRS where it holds: RMSprop's only with torch's alpha and not centered."""
+    if settings.optimizer == "rmsprop" and (settings.alpha is not None or settings.centered):
+        return None
+    return FIRST_STEP_IN_LRS.get(settings.optimizer)
 
 
 def stable_below(settings: Settings, surface: CostSurface) -> tuple[str, float] | None:
@@ -223,9 +240,14 @@ def divergence_of(run: Run, *, keys: bool = False) -> str:
             "zero_grad is off, so each step used the sum of the gradients of every epoch so far, not"
             f" this epoch's alone{'; ' + growth if grew else ''}."
         )
+    elif limit is None and settings.optimizer not in SCALE_FREE:
+        parts.append(
+            f"{OPTIMIZER_NAMES[settings.optimizer]} has no stability limit worked out here; lr {lr:g} threw"
+            f" {params} far past the optimum ({_optimum_text(surface)}). Try a smaller learning rate."
+        )
     elif limit is None:
         name = OPTIMIZER_NAMES[settings.optimizer]
-        factor = FIRST_STEP_IN_LRS.get(settings.optimizer)
+        factor = first_step_in_lrs(settings)
         first = ""  # how far its first step moves, for the optimizers FIRST_STEP_IN_LRS knows
         if factor is not None:
             each = " each" if run.bias else ""

@@ -50,10 +50,10 @@ def _header(settings: Settings, k: int = 1) -> list[str]:
     model = f"nn.Linear({k}, 1)" if settings.model == "linear" else "raw W and b tensors"
     data = settings.data if settings.data in PRESETS else repr(os.path.basename(settings.data))
     optimizer = f"{OPTIMIZER_NAMES[settings.optimizer]}, lr {_number(settings.learning_rate)}"
-    if settings.momentum_applies and settings.momentum:
-        optimizer += f", momentum {_number(settings.momentum)}"
-    if settings.nesterov:
-        optimizer += ", Nesterov"
+    for name, value in settings.optimizer_options().items():
+        optimizer += f", {name} {_argument(value)}"
+    if not settings.decay_bias:
+        optimizer += ", b without weight decay"
     return [
         '"""Linear regression in plain PyTorch, written by lrtui for these settings:',
         "",
@@ -169,14 +169,67 @@ def _data(settings: Settings, dataset: Dataset | None) -> list[str]:
     ]
 
 
+def _argument(value: object) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_argument(v) for v in value) + ")"
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    return _number(value) if isinstance(value, float) else repr(value)
+
+
 def _optimizer_line(settings: Settings, params: str) -> str:
     """``make_optimizer``'s call, without the arguments left at torch's defaults."""
+    if not settings.decay_bias:  # b in a parameter group of its own, without weight decay
+        w, b = ("model.weight", "model.bias") if settings.model == "linear" else ("W", "b")
+        params = f"[{{'params': [{w}]}}, {{'params': [{b}], 'weight_decay': 0.0}}]"
     arguments = [params, f"lr={_number(settings.learning_rate)}"]
-    if settings.momentum_applies and settings.momentum:
-        arguments.append(f"momentum={_number(settings.momentum)}")
-    if settings.nesterov:
-        arguments.append("nesterov=True")
+    arguments += [f"{name}={_argument(value)}" for name, value in settings.optimizer_options().items()]
     return f"optimizer = optim.{OPTIMIZER_NAMES[settings.optimizer]}({', '.join(arguments)})"
+
+
+def _phases(
+    settings: Settings, indent: str, forward: list[str], zero_grad: list[str], backward: list[str]
+) -> list[str]:
+    """Phases 1 to 4 of the loop body; L-BFGS's step calls them as a closure, as often as its
+    line search needs (the cost it hands back is the closure's first, at W and b as they were)."""
+    step = [f"{indent}# 4. step: the optimizer moves {_params(settings)}", f"{indent}optimizer.step()"]
+    if settings.optimizer != "lbfgs":
+        return [*forward, "", *zero_grad, *backward, *step]
+    inner = ["    " + line if line else line for line in (*zero_grad, *forward, *backward)]
+    return [
+        f"{indent}# L-BFGS evaluates the cost several times in one step: closure() is steps 1-3",
+        f"{indent}evaluations = 0  # how many times this step calls closure()",
+        "",
+        f"{indent}def closure():",
+        f"{indent}    global evaluations",
+        f"{indent}    evaluations += 1",
+        *(
+            []
+            if settings.zero_grad
+            else [
+                f"{indent}    # zero_grad off: every call adds its gradient to .grad, so the line search and",
+                f"{indent}    # the step see the sum of the gradients at all the points tried, not the one here",
+            ]
+        ),
+        *inner,
+        f"{indent}    return cost",
+        "",
+        f"{indent}# 4. step: L-BFGS calls closure() as often as its line search needs; it returns the first cost",
+        f"{indent}cost = optimizer.step(closure)",
+    ]
+
+
+def _with_evaluations(settings: Settings, log: str) -> str:
+    """L-BFGS's log line also says how many times the step called closure()."""
+    if settings.optimizer != "lbfgs":
+        return log
+    return log.replace("Cost: {:.6f}'", "Cost: {:.6f} Evaluations: {}'").replace(
+        "cost.item()))", "cost.item(), evaluations))"
+    )
+
+
+def _params(settings: Settings) -> str:
+    return "W and b" if settings.bias else "W"
 
 
 def _initial_values(settings: Settings, w_name: str, b_name: str) -> list[str]:
@@ -293,19 +346,24 @@ def _batch_loop(settings: Settings, k: int = 1) -> list[str]:
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
         "    for batch_idx, (x_batch, y_batch) in enumerate(dataloader):",
-        f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
-        *forward,
-        "",
-        *zero_grad,
-        f"        # 3. backward: the gradients of the batch's cost with respect to {params}",
-        "        cost.backward()",
-        f"        # 4. step: the optimizer moves {params}",
-        "        optimizer.step()",
+        *_phases(
+            settings,
+            "        ",
+            [
+                f"        # 1. forward and cost on the batch: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
+                *forward,
+            ],
+            zero_grad,
+            [
+                f"        # 3. backward: the gradients of the batch's cost with respect to {params}",
+                "        cost.backward()",
+            ],
+        ),
         "",
         "        # stop at the first batch where a number overflows to inf or nan, as lrtui run does",
         f"        diverged = not all(math.isfinite(n) for n in [cost.item(), {w_numbers}{b_numbers}])",
         f"        if epoch % {settings.log_every} == 0 or diverged:",
-        f"            {_in_x_units(settings, log, k)}",
+        f"            {_in_x_units(settings, _with_evaluations(settings, log), k)}",
         "        if diverged:",
         "            break",
         "    if diverged:",
@@ -373,7 +431,7 @@ def _loop(settings: Settings, k: int = 1) -> list[str]:
         b_numbers = ", b.grad.item(), b.item()" if settings.bias else ""
         numbers = f"[cost.item(), *W.grad.flatten().tolist(), *W.flatten().tolist(){b_numbers}]"
     every = settings.log_every
-    log = _in_x_units(settings, _print_line(settings, k), k)
+    log = _in_x_units(settings, _with_evaluations(settings, _print_line(settings, k)), k)
     # with k features the line prints the hypothesis, the same before the step or after it
     if settings.print_style == "before-step" and k == 1:
         # Lab 3 prints before zero_grad/backward/step: W and the cost at the same point. The line
@@ -401,15 +459,17 @@ def _loop(settings: Settings, k: int = 1) -> list[str]:
     return [
         f"nb_epochs = {settings.epochs}",
         LOOP_START,
-        f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
-        *_forward(settings, k),
-        *before,
-        "",
-        *zero_grad,
-        f"    # 3. backward: the gradients of the cost with respect to {params}",
-        "    cost.backward()",
-        f"    # 4. step: the optimizer moves {params}",
-        "    optimizer.step()",
+        *_phases(
+            settings,
+            "    ",
+            [
+                f"    # 1. forward and cost: H(x) and the {settings.loss_reduction} of {_errors(settings)}",
+                *_forward(settings, k),
+                *before,
+            ],
+            zero_grad,
+            [f"    # 3. backward: the gradients of the cost with respect to {params}", "    cost.backward()"],
+        ),
         "",
         "    # stop at the first epoch where a number overflows to inf or nan, as lrtui run does",
         f"    diverged = not all(math.isfinite(n) for n in {numbers})",
@@ -528,7 +588,7 @@ def phase_lines(script: str) -> dict[str, int]:
             phase = "zero_grad"
         elif code == "cost.backward()":
             phase = "backward"
-        elif code == "optimizer.step()":
+        elif code in ("optimizer.step()", "cost = optimizer.step(closure)"):
             phase = "step"
         else:
             continue

@@ -54,6 +54,13 @@ def _settings_to_json(settings: Settings) -> dict[str, Any]:
     return values
 
 
+def _state_to_json(value: Any) -> Any:
+    """An optimizer state entry: a tensor, a number, or (L-BFGS's history) a list of tensors and Nones."""
+    if isinstance(value, list):
+        return [None if item is None else tensor_to_json(item) for item in value]
+    return tensor_to_json(value) if isinstance(value, torch.Tensor) else json_number(value)
+
+
 def session_dict(run: Run) -> dict[str, Any]:
     simulation, history = run.simulation, run.history
     trainer = simulation.trainer_between_epochs
@@ -68,10 +75,7 @@ def session_dict(run: Run) -> dict[str, Any]:
         "grads": [None if p.grad is None else tensor_to_json(p.grad) for p in trainer.params],
         "optimizer": {
             "state": {
-                str(index): {
-                    key: tensor_to_json(value) if isinstance(value, torch.Tensor) else json_number(value)
-                    for key, value in state.items()
-                }
+                str(index): {key: _state_to_json(value) for key, value in state.items()}
                 for index, state in optimizer_state["state"].items()
             },
         },

@@ -21,12 +21,15 @@ from .choices import (
     MODELS,
     MOMENTUM_OPTIMIZERS,
     OPTIMIZER_NAMES,
+    OPTIMIZER_OPTIONS,
     OPTIMIZERS,
+    OPTION_SETTINGS,
     PRESETS,
     SCHEDULE_DEFAULTS,
     SCHEDULE_PARAMETERS,
     SCHEDULER_NAMES,
     SCHEDULERS,
+    TORCH_OPTION_ARGUMENTS,
     TORCH_SCHEDULE_ARGUMENTS,
     SettingsError,
 )
@@ -56,6 +59,8 @@ __all__ = [
     "MOMENTUM_OPTIMIZERS",
     "OPTIMIZERS",
     "OPTIMIZER_NAMES",
+    "OPTIMIZER_OPTIONS",
+    "OPTION_SETTINGS",
     "PRESETS",
     "PROBLEM_FIELDS",
     "SCHEDULERS",
@@ -85,6 +90,26 @@ class Settings:
     learning_rate: float = 0.01
     momentum: float = 0.0
     nesterov: bool = False
+    # The optimizers' options: None (or off) leaves torch's own default, never copied here.
+    dampening: float | None = None
+    weight_decay: float | None = None
+    betas: tuple[float, float] | None = None
+    eps: float | None = None
+    amsgrad: bool = False
+    alpha: float | None = None
+    centered: bool = False
+    rho: float | None = None
+    lr_decay: float | None = None
+    momentum_decay: float | None = None
+    decoupled_weight_decay: bool = False
+    etas: tuple[float, float] | None = None
+    step_sizes: tuple[float, float] | None = None
+    lambd: float | None = None
+    t0: float | None = None
+    max_iter: int | None = None
+    history_size: int | None = None
+    line_search: str | None = None
+    decay_bias: bool = True  # off: b in a parameter group of its own with weight_decay 0
     init_w: float | tuple[float, ...] | None = None  # a tuple: W's k values
     init_b: float | None = None
     loss_reduction: str = "mean"
@@ -117,6 +142,7 @@ class Settings:
         if self.momentum and not self.momentum_applies:
             takes = " and ".join(name for name in OPTIMIZERS if name in MOMENTUM_OPTIMIZERS)
             raise SettingsError("momentum", f"{self.optimizer} has no momentum; it applies to {takes}")
+        _check_options(self)
 
     def with_changes(self, **changes: Any) -> Settings:
         """A copy with exactly these fields changed; raises SettingsError if the result is
@@ -126,8 +152,8 @@ class Settings:
     def changing(self, **changes: Any) -> Settings:
         """The settings after a learner's change (the panel, a key, a race contender): the
         fields given, and what no longer fits goes back to unset. A scheduler's parameters
-        go with it, shuffle with the batches, Nesterov with SGD, momentum with an optimizer
-        that takes none. What is given is kept as given (and refused if it does not fit).
+        go with it, shuffle with the batches, and an optimizer's options (Nesterov, momentum,
+        betas, ...) with an optimizer that does not take them. What is given is kept as given (and refused if it does not fit).
         The one rule for a change; ``is_new_problem`` says whether the run starts again."""
         dragged: dict[str, Any] = {}
         scheduler = changes.get("scheduler", self.scheduler)
@@ -141,6 +167,13 @@ class Settings:
             dragged["nesterov"] = False
         if optimizer not in MOMENTUM_OPTIMIZERS and self.momentum:
             dragged["momentum"] = 0.0
+        for name in OPTION_SETTINGS:
+            if name not in OPTIMIZER_OPTIONS.get(optimizer, ()) and getattr(self, name) != default(name):
+                dragged[name] = default(name)
+        if not self.decay_bias and (
+            "weight_decay" not in OPTIMIZER_OPTIONS.get(optimizer, ()) or not changes.get("bias", self.bias)
+        ):
+            dragged["decay_bias"] = True
         return replace(self, **{**dragged, **changes})
 
     def is_new_problem(self, other: Settings) -> bool:
@@ -157,6 +190,11 @@ class Settings:
         unknown = sorted(set(values) - known)
         if unknown:
             raise SettingsError(unknown[0], f"unknown setting {unknown[0]!r}")
+        # JSON has no tuples: a pair of numbers comes back as a list
+        values = {
+            name: tuple(value) if name in PAIR_SETTINGS and isinstance(value, list) else value
+            for name, value in values.items()
+        }
         return cls(**values)
 
     def changed_fields(self, other: Settings) -> list[str]:
@@ -170,6 +208,20 @@ class Settings:
     def mini_batches(self) -> bool:
         """True when the epoch goes through a DataLoader in batches (``batch_size`` set)."""
         return self.batch_size is not None
+
+    def optimizer_options(self) -> dict[str, Any]:
+        """The options given to the optimizer's constructor as torch names them, besides lr: only
+        those set, so that torch's own defaults hold for the rest (line_search none is given as
+        line_search_fn=None)."""
+        options: dict[str, Any] = {}
+        for name in OPTIMIZER_OPTIONS[self.optimizer]:
+            value = getattr(self, name)
+            if value == default(name):
+                continue
+            if name == "line_search" and value == "none":
+                value = None
+            options[TORCH_OPTION_ARGUMENTS.get(name, name)] = value
+        return options
 
     def schedule(self) -> dict[str, float | int]:
         """The chosen scheduler's parameters as torch names them (defaults filled in); empty
@@ -193,6 +245,32 @@ def _check_batches_and_schedule(settings: Settings) -> None:
             takes = " or ".join(SCHEDULER_NAMES[s] for s in schedulers)
             needs = " or ".join(schedulers)
             raise SettingsError(name, f"{label(name)} is a setting of {takes}: it needs scheduler {needs}")
+
+
+PAIR_SETTINGS: frozenset[str] = frozenset({"betas", "etas", "step_sizes"})
+
+
+def _check_options(settings: Settings) -> None:
+    """An option only for an optimizer that takes it, and torch's rules that join two settings."""
+    takes = OPTIMIZER_OPTIONS[settings.optimizer]
+    for name in OPTION_SETTINGS:
+        if name in ("momentum", "nesterov") or name in takes or getattr(settings, name) == default(name):
+            continue
+        names = ", ".join(OPTIMIZER_NAMES[o] for o in OPTIMIZERS if name in OPTIMIZER_OPTIONS[o])
+        raise SettingsError(
+            name, f"{OPTIMIZER_NAMES[settings.optimizer]} has no {label(name)}; it is an option of {names}"
+        )
+    if settings.optimizer == "rmsprop" and settings.alpha is not None and settings.alpha < 0:
+        raise SettingsError("alpha", f"RMSprop's alpha must be at least 0 (got {settings.alpha:g})")
+    if not settings.decay_bias:
+        if "weight_decay" not in takes:
+            raise SettingsError(
+                "decay_bias", f"{OPTIMIZER_NAMES[settings.optimizer]} has no weight decay to leave b out of"
+            )
+        if not settings.bias:
+            raise SettingsError("decay_bias", "decay bias off needs a b: the model has no bias")
+    if settings.nesterov and settings.dampening:
+        raise SettingsError("dampening", "Nesterov momentum needs zero dampening (torch's rule)")
 
 
 def default(name: str) -> Any:

@@ -20,7 +20,7 @@ from .data import Dataset
 from .losses import surface_for
 from .record import EpochRecord
 from .scaling import training_data
-from .settings import PROBLEM_FIELDS, Settings
+from .settings import OPTION_SETTINGS, PROBLEM_FIELDS, Settings
 from .surface import CostSurface
 from .trainer import Trainer, make_optimizer
 
@@ -242,7 +242,7 @@ class Simulation:
         run: ``Race.restart``).
 
         A new learning rate goes into the optimizer's ``param_groups`` (as a scheduler
-        would); a new optimizer, momentum or Nesterov setting creates a fresh optimizer on
+        would); a new optimizer or option of it (momentum, betas, ...) creates a fresh optimizer on
         the same parameters, its state empty; the rest takes effect at the next epoch.
         """
         changed = set(settings.changed_fields(self.settings))
@@ -258,7 +258,7 @@ class Simulation:
 
     def _apply_live(self, changed: set[str], settings: Settings) -> None:
         self.settings = settings
-        if changed & {"optimizer", "momentum", "nesterov"}:
+        if changed & {"optimizer", *OPTION_SETTINGS}:
             # torch creates momentum buffers lazily and only when momentum was set at the
             # start, so a script that changes momentum makes a new optimizer; so do we.
             self.trainer.optimizer = make_optimizer(settings, self.trainer.params)
@@ -291,14 +291,30 @@ class Simulation:
         (None when no phase has been shown)."""
         return self.trainer.cost_value if self.phase is not None else None
 
+    def weight_decay(self) -> tuple[float, bool]:
+        """The optimizer's weight decay as torch holds it (AdamW's default included), and whether
+        it is decoupled (AdamW, Adafactor, decoupled_weight_decay): W and b shrink directly
+        instead of the decay joining the gradient."""
+        optimizer = self.trainer_between_epochs.optimizer
+        group = optimizer.param_groups[0]
+        decoupled = bool(group.get("decoupled_weight_decay")) or isinstance(optimizer, optim.Adafactor)
+        return float(group.get("weight_decay", 0.0)), decoupled
+
     def optimizer_state(self) -> list[tuple[str, str, object]]:
-        """``optimizer.state`` as (parameter name, key, value) rows, one-element tensors as floats."""
+        """``optimizer.state`` as (parameter name, key, value) rows, read from torch: one-element
+        tensors as floats, longer ones as tuples of floats, L-BFGS's lists as how many they hold."""
         optimizer = self.trainer.optimizer
+        names: tuple[str, ...] = ("W", "b")
+        if isinstance(optimizer, optim.LBFGS) and self.bias:
+            names = ("W, b",)  # one state for all its parameters, kept under the first
         rows: list[tuple[str, str, object]] = []
-        for name, param in zip(("W", "b"), optimizer.param_groups[0]["params"], strict=False):
+        params = [param for group in optimizer.param_groups for param in group["params"]]
+        for name, param in zip(names, params, strict=False):
             for key, value in optimizer.state.get(param, {}).items():
-                if isinstance(value, torch.Tensor) and value.numel() == 1:
-                    value = value.item()
+                if isinstance(value, torch.Tensor):
+                    value = value.item() if value.numel() == 1 else tuple(value.flatten().tolist())
+                elif isinstance(value, list):  # L-BFGS's history: how many of history_size are kept
+                    value = f"{sum(item is not None for item in value)} kept"
                 rows.append((name, key, value))
         return rows
 

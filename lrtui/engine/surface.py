@@ -102,6 +102,32 @@ class CostSurface:
             b = None
         return Optimum(w, b, self.cost(w, b))
 
+    def decayed_curvatures(self, decay: float, decay_b: float | None = None) -> tuple[float, float]:
+        """The smallest and largest eigenvalues of H + diag(decay, decay_b): the curvature of
+        J + decay/2 W² + decay_b/2 b² (``decay_b`` the same decay unless b is left out of it)."""
+        s, two = self.sums, 2.0 * self.scale
+        a = two * s.xx + decay
+        if not self.bias:
+            return a, a
+        c, d = two * s.x, two * s.n + (decay if decay_b is None else decay_b)
+        middle, radius = (a + d) / 2.0, math.hypot((a - d) / 2.0, c)
+        return middle - radius, middle + radius
+
+    def ridge_optimum(self, decay: float, decay_b: float | None = None) -> tuple[float, float | None] | None:
+        """Where coupled weight decay (L2, on W and b as torch does) settles: the minimum of
+        J + decay/2 (W² + b²), solving (H + decay I) θ = 2 scale (Σxy, Σy) in closed form
+        (H the cost's Hessian; ``decay_b`` 0 leaves b out of the decay). None when that system
+        has no single solution."""
+        s, two = self.sums, 2.0 * self.scale
+        a, c, d = two * s.xx + decay, two * s.x, two * s.n + (decay if decay_b is None else decay_b)
+        if not self.bias:
+            return (two * s.xy / a, None) if a > 0 else None
+        det = a * d - c * c
+        if det <= 0:
+            return None
+        r_w, r_b = two * s.xy, two * s.y
+        return (d * r_w - c * r_b) / det, (a * r_b - c * r_w) / det
+
     @property
     def largest_curvature(self) -> float:
         """The largest eigenvalue of the cost's Hessian (constant: the cost is quadratic)."""
@@ -130,19 +156,26 @@ class CostSurface:
         + β(1 - lr λ) gives lr λ < 2(1 + β) / (1 + 2β). Without zero_grad, .grad sums every
         gradient so far: a second sum that leaves plain SGD circling for ever (its two roots lie on
         the unit circle) and makes momentum diverge, at any lr. Adagrad, RMSprop and Adam divide
-        each step by a running size of the gradients, so no fixed bound on lr applies.
+        each step by a running size of the gradients, so no fixed bound on lr applies. Weight
+        decay λ (coupled, as SGD's) adds λ to every curvature; dampening has no bound worked out.
         """
         if settings.optimizer != "sgd":
             return LearningRateLimit(None, "adaptive step", "no fixed lr limit")
         if not settings.zero_grad:
             return LearningRateLimit(None, "zero_grad off", "no lr converges")
-        plain = self.stability_limit
+        if settings.dampening:
+            return LearningRateLimit(None, "SGD dampening", "no lr limit worked out with dampening")
+        # weight decay (L2, on W and b as torch does) adds it to every curvature
+        decay = settings.weight_decay or 0.0
+        curvature = self.decayed_curvatures(decay, None if settings.decay_bias else 0.0)[1]
+        plain = 2.0 / curvature if curvature > 0 else math.inf
+        decayed = (f" + decay {decay:g}" + ("" if settings.decay_bias else " on W")) if decay else ""
         beta = settings.momentum
         if beta == 0:
-            return LearningRateLimit(plain, "plain GD")
+            return LearningRateLimit(plain, f"plain GD{decayed}")
         if settings.nesterov:
-            return LearningRateLimit(plain * (1 + beta) / (1 + 2 * beta), f"SGD Nesterov {beta:g}")
-        return LearningRateLimit(plain * (1 + beta), f"SGD momentum {beta:g}")
+            return LearningRateLimit(plain * (1 + beta) / (1 + 2 * beta), f"SGD Nesterov {beta:g}{decayed}")
+        return LearningRateLimit(plain * (1 + beta), f"SGD momentum {beta:g}{decayed}")
 
 
 @dataclass(frozen=True)

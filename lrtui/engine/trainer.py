@@ -14,7 +14,8 @@ follows the epoch's last ``optimizer.step()``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -25,21 +26,18 @@ from .batches import BatchFeed, make_scheduler, step_schedule
 from .data import DataError, Dataset
 from .record import EpochRecord
 from .scaling import training_data
-from .settings import Settings, SettingsError
+from .settings import OPTIMIZER_NAMES, Settings, SettingsError
 
 
 def make_optimizer(settings: Settings, params: list[torch.Tensor]) -> optim.Optimizer:
-    """The torch optimizer a lesson would write for these settings."""
-    lr = settings.learning_rate
-    if settings.optimizer == "sgd":
-        return optim.SGD(params, lr=lr, momentum=settings.momentum, nesterov=settings.nesterov)
-    if settings.optimizer == "adagrad":
-        return optim.Adagrad(params, lr=lr)
-    if settings.optimizer == "rmsprop":
-        return optim.RMSprop(params, lr=lr, momentum=settings.momentum)
-    if settings.optimizer == "adam":
-        return optim.Adam(params, lr=lr)
-    raise ValueError(f"unknown optimizer {settings.optimizer!r}")
+    """The torch optimizer a lesson would write for these settings: its class in torch.optim,
+    the lr and the options the learner set (torch's own defaults for the rest)."""
+    kind = getattr(optim, OPTIMIZER_NAMES[settings.optimizer])
+    groups: Any = params
+    if not settings.decay_bias:  # b in a group of its own, left out of weight decay
+        groups = [{"params": params[:1]}, {"params": params[1:], "weight_decay": 0.0}]
+    optimizer: optim.Optimizer = kind(groups, lr=settings.learning_rate, **settings.optimizer_options())
+    return optimizer
 
 
 class Trainer:
@@ -91,6 +89,11 @@ class Trainer:
         for param, original in zip(twin.params, self.params, strict=True):
             if original.grad is not None and param.grad is None:
                 param.grad = original.grad.clone()
+        if isinstance(twin.optimizer, optim.LBFGS):
+            # Optimizer.__getstate__ keeps defaults, state and param_groups only: L-BFGS's own
+            # handles on its parameters are set up again, as its __init__ does
+            twin.optimizer._params = twin.optimizer.param_groups[0]["params"]
+            twin.optimizer._numel_cache = None
         return twin
 
     def hypothesis(self, x_train: torch.Tensor) -> torch.Tensor:
@@ -152,7 +155,7 @@ class Trainer:
             self.values = (self.vector[0] if self.vector else W.item(), b.item() if b is not None else None)
         w, b_value = self.values
         ws = self.vector
-        cost, _points, batch, batches = self.forward(dataset, settings)
+        cost, (x_train, y_train), batch, batches = self.forward(dataset, settings)
         self.cost_value = cost.item()
         yield "forward"
         if settings.zero_grad:
@@ -186,8 +189,12 @@ class Trainer:
         learning_rate = settings.learning_rate
         if self.scheduler is not None:
             learning_rate = self.optimizer.param_groups[0]["lr"]
+        probes: list[tuple[float, float | None, float]] = []
         try:
-            self.optimizer.step()
+            if isinstance(self.optimizer, optim.LBFGS):
+                self.optimizer.step(self._closure(cost, x_train, y_train, settings, probes))
+            else:
+                self.optimizer.step()
         except RuntimeError as error:
             # e.g. Adam's lr / (1 - beta1**t) past float32: torch raises instead of writing inf,
             # and W and b keep the values they had (its state has counted the step).
@@ -205,10 +212,40 @@ class Trainer:
             learning_rate, step_refused, batch, batches,
             *((ws, grad_ws, fresh_grad_ws, ws_next) if many else ()),
         )  # fmt: skip
+        if probes:  # L-BFGS's closure evaluations (the other optimizers' records stay as cheap)
+            self.record = replace(self.record, probes=tuple(probes))
         if self.scheduler is not None and (self.feed is None or self.feed.epoch_ended):
             step_schedule(self.scheduler)
         yield "step"
         return self.record
+
+    def _closure(
+        self,
+        cost: torch.Tensor,
+        x_train: torch.Tensor,
+        y_train: torch.Tensor,
+        settings: Settings,
+        probes: list[tuple[float, float | None, float]],
+    ) -> Callable[[], torch.Tensor]:
+        """The closure a lesson hands L-BFGS (zero_grad, forward, cost, backward, return the
+        cost), each evaluation noted in ``probes``. torch calls it first at W, b as they are: the
+        phases above did that evaluation, so the first call hands back their cost."""
+        W, b = self.W, self.b
+        done = [cost]
+
+        def closure() -> torch.Tensor:
+            if done:
+                first = done.pop()
+            else:
+                if settings.zero_grad:
+                    self.optimizer.zero_grad()
+                first = self.loss(self.hypothesis(x_train), y_train, settings)
+                first.backward()
+            # with k features a probe is placed by W's first weight, as the record's w is
+            probes.append((W.flatten()[0].item(), b.item() if b is not None else None, first.item()))
+            return first
+
+        return closure
 
     def numbers(self) -> dict[str, float | None]:
         """W, b and their .grad right now (None where torch holds None); with k features, W

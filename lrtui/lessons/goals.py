@@ -142,6 +142,19 @@ def _standardized_features(goal: dict[str, Any], run: Run, record: EpochRecord) 
     return record.cost < goal["cost"]
 
 
+def _settles_at_ridge(goal: dict[str, Any], run: Run, record: EpochRecord) -> bool:
+    """Coupled weight decay of at least ``decay``: W and b within ``tolerance`` of the ridge
+    optimum (the minimum of J + decay/2 (W² + b²)) from epoch ``epoch`` on."""
+    decay, decoupled = run.simulation.weight_decay()
+    if decoupled or decay < goal["decay"] or record.epoch < goal["epoch"] or run.settings.loss != "mse":
+        return False
+    ridge = run.surface.ridge_optimum(decay, None if run.settings.decay_bias else 0.0)
+    if ridge is None:
+        return False
+    near = abs(run.w - ridge[0]) <= goal["tolerance"]
+    return near and (ridge[1] is None or run.b is not None and abs(run.b - ridge[1]) <= goal["tolerance"])
+
+
 CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "cost_below": _cost_below,
     "w_near": _w_near,
@@ -153,4 +166,5 @@ CHECKS: dict[str, Callable[[dict[str, Any], Run, EpochRecord], bool]] = {
     "arrives_as_predicted": _arrives_as_predicted,
     "accumulated_in_phases": _accumulated_in_phases,
     "standardized_features": _standardized_features,
+    "settles_at_ridge": _settles_at_ridge,
 }

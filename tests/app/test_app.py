@@ -11,7 +11,7 @@ from textual.widgets import Input, Select, Switch
 from lrtui.app.pacing import FULL_SPEED
 from lrtui.app.widgets.help import HelpScreen
 from lrtui.engine import Settings
-from lrtui.engine.settings import PRESETS, field_text
+from lrtui.engine.settings import OPTIMIZERS, PRESETS, field_text
 
 SIZE = (120, 40)
 
@@ -169,11 +169,17 @@ async def test_o_cycles_the_optimizers_with_a_fresh_one_each_time() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         seen = []
-        for _ in range(4):
+        for _ in OPTIMIZERS:
             await pilot.press("o")
             seen.append(app.leader.settings.optimizer)
             assert app.query_one("#field-optimizer", Select).value == seen[-1]
-        assert seen == ["adagrad", "rmsprop", "adam", "sgd"]
+        assert seen == ["adagrad", "rmsprop", "adam", "adamw", "adadelta", "adamax", "nadam", "radam"] + [
+            "asgd",
+            "rprop",
+            "adafactor",
+            "lbfgs",
+            "sgd",
+        ]
         await pilot.press("o", "o", "o", "n", "n")  # Adam
         plain = pt.raw_loop(*pt.line_data(), 1, optimizer="Adam")
         assert same_as_plain(list(app.leader.history), plain)

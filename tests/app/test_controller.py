@@ -119,7 +119,7 @@ def test_nesterov_goes_with_sgd_and_momentum_with_the_optimizers_that_take_it() 
 # A value of each race key other than the defaults' (as a learner types it).
 TYPED = {
     "model": "linear",
-    "optimizer": ["adagrad", "rmsprop", "adam", "sgd"],
+    "optimizer": ["adagrad", "rmsprop", "adam", "sgd", "adamw", "rprop", "lbfgs"],
     "learning_rate": "0.05",
     "momentum": "0.5",
     "nesterov": "on",
@@ -136,6 +136,26 @@ TYPED = {
     "t_max": "9",
     "loss": "huber",
     "huber_delta": "2",
+    # issue 30: each option, refused by the bases whose optimizer does not take it
+    "dampening": "0.1",
+    "weight_decay": "0.1",
+    "betas": "0.8,0.9",
+    "eps": "1e-6",
+    "amsgrad": "on",
+    "alpha": "0.9",
+    "centered": "on",
+    "rho": "0.8",
+    "lr_decay": "0.1",
+    "momentum_decay": "0.1",
+    "decoupled_weight_decay": "on",
+    "etas": "0.4,1.3",
+    "step_sizes": "0.1,2",
+    "lambd": "0.1",
+    "t0": "10",
+    "max_iter": "3",
+    "history_size": "3",
+    "line_search": "strong_wolfe",
+    "decay_bias": "off",
 }
 BASES = [
     Settings(),
@@ -143,6 +163,7 @@ BASES = [
     Settings(optimizer="rmsprop", momentum=0.5),
     Settings(data="noisy", batch_size=10, shuffle=True, scheduler="step", step_size=2, gamma=0.5),
     Settings(data="noisy", scheduler="cosine", t_max=50, loss="huber", huber_delta=0.5),
+    Settings(optimizer="adam", betas=(0.8, 0.9), weight_decay=0.1),
 ]
 
 

@@ -125,10 +125,34 @@ def test_text_explains_each_fact_on_its_own_line(capsys) -> None:
     assert code == 0
     lines = out.splitlines()
     assert [line.split()[0] for line in lines] == list(FACTS)
-    assert "plain and momentum SGD" in lines[-1]
+    assert "plain and momentum SGD" in lines[FACTS.index("predicted_epochs")]
 
 
 def test_a_bad_flag_exits_2_naming_it(capsys) -> None:
     code, out, err = invoke_main(capsys, "describe", "--lr", "-1")
     assert code == 2 and out == ""
     assert "argument --lr" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_weight_decay_gives_the_ridge_optimum_and_the_decayed_curvature(capsys, bias: bool) -> None:
+    """Issue 30: numpy's regularised normal equations, the curvature shifted by the decay."""
+    decay = 0.5
+    facts = described(
+        capsys, "--data", "noisy", "--weight-decay", str(decay), *(() if bias else ("--no-bias",))
+    )
+    x, y = (t.double().numpy().ravel() for t in DATA["noisy"]())
+    design = np.column_stack([x, np.ones_like(x)]) if bias else x[:, None]
+    hessian = 2 / len(x) * design.T @ design + decay * np.eye(design.shape[1])
+    solution = np.linalg.solve(hessian, 2 / len(x) * design.T @ y)
+    low, high = np.linalg.eigvalsh(hessian)[[0, -1]]
+    assert facts["weight_decay"] == decay
+    assert facts["decayed_optimum_w"] == pytest.approx(solution[0], rel=1e-9)
+    assert facts["decayed_optimum_b"] == (pytest.approx(solution[1], rel=1e-9) if bias else None)
+    assert facts["decayed_lambda_min"] == pytest.approx(low, rel=1e-9)
+    assert facts["decayed_lambda_max"] == pytest.approx(high, rel=1e-9)
+    assert facts["decayed_stable_lr_below"] == pytest.approx(2 / high, rel=1e-9)
+    assert facts["predicted_epochs"] is None
+    adamw = described(capsys, "--data", "noisy", "--optimizer", "adamw")
+    assert adamw["weight_decay"] == 0.01 and adamw["decayed_optimum_w"] is None  # torch's default, decoupled
+    assert described(capsys, "--data", "noisy")["weight_decay"] is None

@@ -497,3 +497,19 @@ def test_a_contender_takes_k_initial_weights() -> None:
         list(race.rivals[0].history), pt.features_loop(*pt.scores_data(), 1, init_w=[0.5, 0.25, 1.0])
     )
     assert "W₀ 0.5,0.25,1" in race.labels()[1]
+
+
+def test_the_lr_limit_with_k_features_is_the_whole_hessians_with_and_without_weight_decay() -> None:
+    """The panel's "stable below" on scores is 2/λmax of the (k+1)x(k+1) Hessian (4.544e-05),
+    not the first feature's alone; weight decay adds to every curvature."""
+    import numpy as np
+
+    from lrtui.engine.run import Run
+
+    x, y = pt.scores_data()
+    design = np.hstack([x.double().numpy(), np.ones((len(y), 1))])
+    hessian = 2.0 / len(y) * design.T @ design
+    for decay in (0.0, 1.0):
+        run = Run(Settings(data="scores", learning_rate=1e-5, weight_decay=decay or None))
+        expected = 2.0 / np.linalg.eigvalsh(hessian + decay * np.eye(4))[-1]
+        assert run.surface.limit_for(run.settings).limit == pytest.approx(expected, rel=1e-9)

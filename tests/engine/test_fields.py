@@ -37,6 +37,10 @@ def test_every_flag_sets_its_field() -> None:
     values |= {"batch_size": "10", "scheduler": "step", "step_size": "5", "gamma": "0.5", "t_max": "7"}
     values |= {"loss": "huber", "huber_delta": "0.5"}  # issue 14
     values |= {"print_style": "before-step"}  # issue 26
+    values |= {"dampening": "0.1", "weight_decay": "0.01", "betas": "0.8,0.9", "eps": "1e-6", "alpha": "0.9"}
+    values |= {"rho": "0.8", "lr_decay": "0.1", "momentum_decay": "0.01", "etas": "0.4,1.3", "lambd": "1e-3"}
+    values |= {"step_sizes": "1e-6,10", "t0": "10", "max_iter": "5", "history_size": "3"}
+    values |= {"line_search": "strong_wolfe", "decay_bias": "off"}  # issue 30
     argv: list[str] = []
     for field in FIELDS:
         argv += [field.flag] if field.switch is not None else [field.flag, values[field.name]]

@@ -116,6 +116,26 @@ DIFFERING_IN: dict[str, tuple[str, str]] = {
     "t_max": ("scheduler=cosine t-max=2", "scheduler=cosine t-max=3"),
     "loss": ("lr=0.02", "lr=0.02 loss=l1"),
     "huber_delta": ("loss=huber huber-delta=1", "loss=huber huber-delta=2"),
+    # issue 30: the optimizers' options
+    "dampening": ("momentum=0.9 dampening=0.1", "momentum=0.9 dampening=0.2"),
+    "weight_decay": ("weight-decay=0.1", "weight-decay=0.2"),
+    "betas": ("optimizer=adam betas=0.8,0.9", "optimizer=adam betas=0.7,0.9"),
+    "eps": ("optimizer=adam eps=1e-6", "optimizer=adam eps=1e-5"),
+    "amsgrad": ("optimizer=adam", "optimizer=adam amsgrad=on"),
+    "alpha": ("optimizer=rmsprop alpha=0.9", "optimizer=rmsprop alpha=0.8"),
+    "centered": ("optimizer=rmsprop", "optimizer=rmsprop centered=on"),
+    "rho": ("optimizer=adadelta rho=0.8", "optimizer=adadelta rho=0.7"),
+    "lr_decay": ("optimizer=adagrad lr-decay=0.1", "optimizer=adagrad lr-decay=0.2"),
+    "momentum_decay": ("optimizer=nadam momentum-decay=0.1", "optimizer=nadam momentum-decay=0.2"),
+    "decoupled_weight_decay": ("optimizer=radam", "optimizer=radam decoupled-weight-decay=on"),
+    "etas": ("optimizer=rprop etas=0.4,1.3", "optimizer=rprop etas=0.4,1.4"),
+    "step_sizes": ("optimizer=rprop step-sizes=0.1,1", "optimizer=rprop step-sizes=0.1,2"),
+    "lambd": ("optimizer=asgd lambd=0.1", "optimizer=asgd lambd=0.2"),
+    "t0": ("optimizer=asgd t0=10", "optimizer=asgd t0=20"),
+    "max_iter": ("optimizer=lbfgs max-iter=3", "optimizer=lbfgs max-iter=4"),
+    "history_size": ("optimizer=lbfgs history-size=3", "optimizer=lbfgs history-size=4"),
+    "line_search": ("optimizer=lbfgs", "optimizer=lbfgs line-search=strong_wolfe"),
+    "decay_bias": ("weight-decay=0.1", "weight-decay=0.1 decay-bias=off"),
 }
 
 

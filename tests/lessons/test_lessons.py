@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import plain_torch as pt
 import pytest
 from app_support import log_text, make_app, shown_text
@@ -53,6 +54,7 @@ PRESETS = {
     "why-slow": Settings(data="scaled", learning_rate=0.01, epochs=10000, log_every=1000),
     "backward": Settings(data="line", model="raw", learning_rate=0.01, epochs=1000, log_every=100),
     "several-features": Settings(data="scores", learning_rate=1e-5, epochs=20, log_every=1),
+    "weight-decay": Settings(data="noisy", optimizer="adam", learning_rate=0.1, epochs=300, log_every=50),
 }
 
 
@@ -328,3 +330,16 @@ async def test_a_small_screen_says_where_the_lessons_exercise_is() -> None:
         await pilot.pause()
         box = screen.lesson_box
         assert box.region.area and app.lesson.text["goal"].split()[0] in shown_text(box)
+
+
+def test_weight_decay_goal_needs_coupled_decay_settling_at_the_ridge_optimum() -> None:
+    """Issue 30: Adam with L2 decay settles at the ridge optimum (numpy's), AdamW does not."""
+    x, y = (t.double().numpy().ravel() for t in pt.noisy_data())
+    design = np.column_stack([x, np.ones_like(x)])
+    ridge = np.linalg.solve(2 / len(x) * design.T @ design + 0.5 * np.eye(2), 2 / len(x) * design.T @ y)
+    plain = pt.lesson_loop(*pt.noisy_data(), 200, optimizer="Adam", lr=0.1, options={"weight_decay": 0.5})
+    assert abs(plain[200]["w_next"] - ridge[0]) < 1e-3 and abs(plain[200]["b_next"] - ridge[1]) < 1e-3
+    assert met_at("weight-decay") is None  # no decay: it settles at the plain optimum
+    assert met_at("weight-decay", weight_decay=0.5) == 200
+    assert met_at("weight-decay", weight_decay=0.2) is None  # too little decay for the goal
+    assert met_at("weight-decay", optimizer="adamw", weight_decay=0.5) is None  # decoupled: elsewhere

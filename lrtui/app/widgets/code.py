@@ -179,5 +179,9 @@ def optimizer_table(run: Run) -> Group:
     for name, key, value in rows:
         if key == "step" and isinstance(value, float) and value.is_integer():
             value = int(value)
-        table.add_row(name, key, number(value, 0) if isinstance(value, float) else str(value))
+        if isinstance(value, tuple):  # L-BFGS's direction d and last gradient: one number per parameter
+            shown = ", ".join(number(item, 0) for item in value)
+        else:
+            shown = number(value, 0) if isinstance(value, float) else str(value)
+        table.add_row(name, key, shown)
     return Group(title, table)

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ...engine.settings import Settings, field_text
-from .parameters import ROWS, Row
+from .parameters import OPTION_ROWS, ROWS, Row, shown_options
 
 
 class LoadingChart(Static):
@@ -61,7 +61,10 @@ def rows_text(settings: Settings, speed: int) -> Table:
     table = Table.grid(padding=(0, 1))
     table.add_column(width=9)
     table.add_column()
+    taken = shown_options(settings)
     for row in ROWS:
+        if row.name in OPTION_ROWS and row.name not in taken:
+            continue  # the panel shows the chosen optimizer's options only
         value = speed if row.name == "speed" else getattr(settings, row.name)
         shown = shown_value(row, value)
         table.add_row(row.label, Text(shown) if shown else Text(row.placeholder or "default", style="dim"))

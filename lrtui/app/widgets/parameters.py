@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, Switch
 
 from ...engine import Settings, SettingsError, parse_field
+from ...engine.choices import OPTIMIZER_OPTIONS, OPTION_SETTINGS
 from ...engine.settings import FIELDS, PRESETS, field_text
 from ..pacing import SPEEDS, speed_label
 
@@ -43,6 +44,21 @@ ROWS: tuple[Row, ...] = (
     Row("speed", "speed", "select", tuple((speed_label(s), s) for s in SPEEDS)),
 )
 ROW_BY_NAME: dict[str, Row] = {row.name: row for row in ROWS}
+
+
+OPTION_ROWS = (*OPTION_SETTINGS, "decay_bias")
+
+
+def shown_options(settings: Settings) -> tuple[str, ...]:
+    """The optimizer's options; decay bias once a weight decay is set (or b is left out of it)."""
+    taken = OPTIMIZER_OPTIONS[settings.optimizer]
+    if (
+        "weight_decay" in taken
+        and settings.bias
+        and (settings.weight_decay is not None or not settings.decay_bias)
+    ):
+        taken = (*taken, "decay_bias")
+    return taken
 
 
 class ParameterPanel(VerticalScroll, can_focus=False):
@@ -102,6 +118,9 @@ class ParameterPanel(VerticalScroll, can_focus=False):
     ParameterPanel .reason.-error {
         color: $error;
     }
+    ParameterPanel .-not-taken {
+        display: none;
+    }
     """
 
     class Changed(Message):
@@ -120,16 +139,18 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         self.border_title = "Parameters"
 
     def compose(self) -> ComposeResult:
+        taken = shown_options(self._settings)
         for field in ROWS:
             value = self._speed if field.name == "speed" else getattr(self._settings, field.name)
-            with Horizontal(classes="field", id=f"row-{field.name}"):
+            hidden = " -not-taken" if field.name in OPTION_ROWS and field.name not in taken else ""
+            with Horizontal(classes="field" + hidden, id=f"row-{field.name}"):
                 yield Label(field.label, classes="name")
                 yield self._widget(field, value)
                 if field.kind == "switch":
                     yield Label(
                         field_text(field.name, value), classes="switch-state", id=f"state-{field.name}"
                     )
-            yield Static("", classes="reason", id=f"reason-{field.name}")
+            yield Static("", classes="reason" + hidden, id=f"reason-{field.name}")
 
     def _widget(self, field: Row, value: Any) -> Switch | Select[Any] | Input:
         widget_id = f"field-{field.name}"
@@ -148,10 +169,18 @@ class ParameterPanel(VerticalScroll, can_focus=False):
         )
 
     # ------------------------------------------------------------ showing
+    def _show_options(self, settings: Settings) -> None:
+        """The rows of the chosen optimizer's options only (betas for Adam, etas for Rprop, ...)."""
+        taken = shown_options(settings)
+        for name in OPTION_ROWS:
+            for part in self.query(f"#row-{name}, #reason-{name}"):
+                part.set_class(name not in taken, "-not-taken")
+
     def show(self, settings: Settings, speed: int) -> None:
         """Make every field show these settings, without posting Changed."""
         self._settings = settings
         self._speed = speed
+        self._show_options(settings)
         for field in ROWS:
             value = speed if field.name == "speed" else getattr(settings, field.name)
             self._set(field, value)
