@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from lrtui.engine import Settings, Simulation
-from lrtui.engine.checkpoints import CHEAP_STEP_EVERY, CHEAP_STEP_POINTS, CHECKPOINT_EVERY, MAX_CHECKPOINTS
+from lrtui.engine.checkpoints import CHEAP_STEP_EVERY, CHEAP_STEP_POINTS, CHECKPOINT_EVERY
 from lrtui.engine.data import from_tensors
 
 SETTINGS = [
@@ -87,10 +87,16 @@ def test_stepping_back_out_of_divergence() -> None:
     assert simulation.step().epoch == 19 and simulation.diverged_at == 19
 
 
-def test_checkpoints_stay_bounded_in_a_long_run() -> None:
+def test_checkpoints_stay_bounded_in_a_long_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_CHECKPOINTS copies the older half thins out; a copy every 4 steps and a cap of
+    16 run the same code as the real 256 and 256 in a hundredth of the steps."""
+    import lrtui.engine.checkpoints
+
+    monkeypatch.setattr(lrtui.engine.checkpoints, "MAX_CHECKPOINTS", 16)
     simulation = Simulation(Settings(epochs=10**9, learning_rate=0.001))
-    simulation.run(simulation.checkpoints.every * (MAX_CHECKPOINTS + 200))
-    assert len(simulation.checkpoints) <= MAX_CHECKPOINTS + 1
+    simulation.checkpoints.every = 4
+    simulation.run(4 * (16 + 200))
+    assert len(simulation.checkpoints) <= 16 + 1
     reference_epoch = simulation.epoch - 1
     last = simulation.last
     simulation.step()
