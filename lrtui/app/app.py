@@ -405,7 +405,7 @@ class LrtuiApp(App[None]):
         if outcome.read_data is not None:
             self.files.read_data(outcome.read_data, outcome.change)
             return True
-        if field == "data" and outcome.refused is None:
+        if field == "data" and outcome.new_race:  # a preset chosen: a file still being read is dropped
             self.files.stop_reading(f"the data set {self.leader.settings.data} was chosen since")
         return self.show(outcome)
 

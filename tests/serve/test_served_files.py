@@ -395,6 +395,27 @@ async def test_a_data_set_chosen_while_a_file_is_read_wins(
         assert app.leader.settings.data == "double"
 
 
+async def test_the_data_set_in_use_asked_again_while_a_file_is_read_keeps_the_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a data set that starts a new run drops the read under way: the one in use, asked for
+    again (the panel posting its value once more), changes nothing."""
+    (tmp_path / "points.csv").write_text(POINTS)
+    reader = SlowReader(monkeypatch)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        field = app.query_one("#field-data", Input)
+        field.focus()
+        field.value = "points.csv"
+        await pilot.press("enter", "escape")
+        assert reader.started.wait(120)
+        assert app.change_setting("data", "line")
+        reader.go.set()
+        await files_read(pilot)
+        await pilot.pause()
+        assert app.leader.settings.data.endswith("points.csv")
+
+
 async def test_of_two_files_asked_at_once_the_second_is_read(tmp_path: Path) -> None:
     """The first read is dropped before its thread has started: the app must not wait for it."""
     (tmp_path / "first.csv").write_text("x,y\n1,1\n")
