@@ -249,6 +249,25 @@ def log_lines(records: list[dict[str, Any]], nb_epochs: int, every: int = 100) -
 SCHEDULERS = {"step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR"}
 
 
+def scheduler_for(opt: optim.Optimizer, scheduler: str | None, schedule: dict[str, Any] | None) -> Any:
+    """``optim.lr_scheduler.StepLR(optimizer, ...)`` and the like, or None without a schedule."""
+    return getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
+
+
+def batches_of(
+    x_train: torch.Tensor, y_train: torch.Tensor, batch_size: int | None, shuffle: bool, seed: int
+) -> Any:
+    """The lessons' ``DataLoader`` (its generator seeded), or the full batch as one."""
+    if batch_size is None:
+        return [(x_train, y_train)]
+    return DataLoader(
+        TensorDataset(x_train, y_train),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=torch.Generator().manual_seed(seed),
+    )
+
+
 def batch_loop(
     x_train: torch.Tensor,
     y_train: torch.Tensor,
@@ -279,14 +298,8 @@ def batch_loop(
         b = torch.zeros(1, requires_grad=True)
     params = [W, b]
     opt = make_optimizer(optimizer, params, lr, **(options or {}))
-    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
-    if batch_size is None:
-        dataloader: Any = [(x_train, y_train)]
-    else:
-        dataset = TensorDataset(x_train, y_train)
-        dataloader = DataLoader(
-            dataset, batch_size=batch_size, shuffle=shuffle, generator=torch.Generator().manual_seed(seed)
-        )
+    sched = scheduler_for(opt, scheduler, schedule)
+    dataloader = batches_of(x_train, y_train, batch_size, shuffle, seed)
     records = []
     for epoch in range(nb_epochs + 1):
         for batch_idx, (x_batch, y_batch) in enumerate(dataloader):
@@ -365,16 +378,8 @@ def features_loop(
             b.fill_(init_b)
     params = [W] if b is None else [W, b]
     opt = make_optimizer(optimizer, params, lr, **(options or {}))
-    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
-    if batch_size is None:
-        dataloader: Any = [(x_train, y_train)]
-    else:
-        dataloader = DataLoader(
-            TensorDataset(x_train, y_train),
-            batch_size=batch_size,
-            shuffle=shuffle,
-            generator=torch.Generator().manual_seed(seed),
-        )
+    sched = scheduler_for(opt, scheduler, schedule)
+    dataloader = batches_of(x_train, y_train, batch_size, shuffle, seed)
     records = []
     for epoch in range(nb_epochs + 1):
         for batch_idx, (x_batch, y_batch) in enumerate(dataloader):
@@ -460,15 +465,8 @@ def lesson_loop(
         b = torch.zeros(1, requires_grad=True) if bias else None
     params = [W] if b is None else [W, b]
     opt = make_optimizer(optimizer, params, lr, **(options or {}))
-    sched = getattr(optim.lr_scheduler, SCHEDULERS[scheduler])(opt, **(schedule or {})) if scheduler else None
-    if batch_size is None:
-        dataloader: Any = [(x_train, y_train)]
-    else:
-        dataloader = DataLoader(
-            TensorDataset(x_train, y_train),
-            batch_size=batch_size,
-            generator=torch.Generator().manual_seed(seed),
-        )
+    sched = scheduler_for(opt, scheduler, schedule)
+    dataloader = batches_of(x_train, y_train, batch_size, False, seed)
 
     def forward(x_batch: torch.Tensor, y_batch: torch.Tensor) -> torch.Tensor:
         if linear is not None:
