@@ -314,6 +314,16 @@ async def type_data(pilot, text: str) -> None:
 
 
 # ------------------------------------------------------------------ off the UI thread
+async def start_reading(pilot, reader: SlowReader, text: str) -> Input:
+    """Type a file into the data field, leave the field, and wait until its read has begun."""
+    field = pilot.app.query_one("#field-data", Input)
+    field.focus()
+    field.value = text
+    await pilot.press("enter", "escape")
+    assert reader.started.wait(120)
+    return field
+
+
 class SlowReader:
     """``data.load`` that waits for the test to let it go (bounded, so a failing test ends)."""
 
@@ -338,11 +348,7 @@ async def test_a_slow_file_leaves_the_app_working_and_is_applied_when_read(
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "points.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        await start_reading(pilot, reader, "points.csv")
         await pilot.press("n", "n", "n")  # the keys still work while the file is read
         assert app.leader.epoch == 3 and app.leader.settings.data == "line"
         assert app.run_screen.state_view.border_subtitle.startswith("reading points.csv …")
@@ -363,11 +369,7 @@ async def test_a_slow_file_that_turns_out_bad_keeps_the_run(
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "bad.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        await start_reading(pilot, reader, "bad.csv")
         await pilot.press("n", "n")
         reader.go.set()
         await files_read(pilot)
@@ -382,11 +384,7 @@ async def test_a_data_set_chosen_while_a_file_is_read_wins(
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "points.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        await start_reading(pilot, reader, "points.csv")
         await pilot.press("d")  # line -> double, at once
         assert app.leader.settings.data == "double"
         reader.go.set()
@@ -404,11 +402,7 @@ async def test_the_data_set_in_use_asked_again_while_a_file_is_read_keeps_the_re
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "points.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        await start_reading(pilot, reader, "points.csv")
         assert app.change_setting("data", "line")
         reader.go.set()
         await files_read(pilot)
@@ -439,11 +433,7 @@ async def test_a_file_read_dropped_for_a_session_says_so_in_its_field(
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "points.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        field = await start_reading(pilot, reader, "points.csv")
         await pilot.press("ctrl+o")
         try:
             await answer(pilot, "s.json")
@@ -490,11 +480,7 @@ async def test_a_file_dropped_for_a_session_leaves_the_data_field_showing_the_se
     reader = SlowReader(monkeypatch)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        field = app.query_one("#field-data", Input)
-        field.focus()
-        field.value = "points.csv"
-        await pilot.press("enter", "escape")
-        assert reader.started.wait(120)
+        field = await start_reading(pilot, reader, "points.csv")
         await pilot.press("ctrl+o", "enter")  # the session's read drops the file's
         await files_read(pilot)
         assert app.leader.settings.data == "double"
